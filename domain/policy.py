@@ -1,0 +1,134 @@
+"""Cycle policy: weights, quota, thresholds, bonus cap, trimming (SPEC §4–5)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+
+from domain.decimals import to_decimal
+from domain.errors import InvalidInput
+
+GRADES: tuple[str, ...] = ("excellent", "good", "average", "poor")
+GRADE_NAMES = {"excellent": "优秀", "good": "良好", "average": "一般", "poor": "较差"}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    excellent: Decimal = Decimal("90")
+    good: Decimal = Decimal("80")
+    average: Decimal = Decimal("60")
+
+
+@dataclass(frozen=True)
+class Policy:
+    work_weight: Decimal = Decimal("0.7")
+    debrief_weight: Decimal = Decimal("0.3")
+    excellent_share: Decimal = Decimal("0.5")
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    bonus_cap: Decimal = Decimal("3")
+    trim_min_ballots: int = 5
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return _stringify(data)
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stringify(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _invalid(field: str, message: str, code: str = "invalid_policy") -> InvalidInput:
+    return InvalidInput(code, message, field)
+
+
+def parse_policy(data: Any, field: str = "policy") -> Policy:
+    """Read a policy, defaults filling what is left out, and check it is valid (SPEC §5)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise _invalid(field, f"{field} 必须是对象 / must be an object")
+    known = {"work_weight", "debrief_weight", "excellent_share", "thresholds", "bonus_cap", "trim_min_ballots"}
+    for key in data:
+        if key not in known:
+            raise _invalid(f"{field}.{key}", f"未知的政策字段 {key} / unknown policy field")
+    d = Policy()
+    t = d.thresholds
+
+    def num(key: str, default: Decimal, src: Mapping[str, Any] = data, prefix: str = field) -> Decimal:
+        return to_decimal(src[key], f"{prefix}.{key}") if key in src else default
+
+    th_data = data.get("thresholds", {})
+    if not isinstance(th_data, Mapping):
+        raise _invalid(f"{field}.thresholds", "thresholds 必须是对象 / must be an object")
+    for key in th_data:
+        if key not in {"excellent", "good", "average"}:
+            raise _invalid(f"{field}.thresholds.{key}", f"未知的等次阈值 {key} / unknown threshold")
+    tf = f"{field}.thresholds"
+    thresholds = Thresholds(
+        num("excellent", t.excellent, th_data, tf), num("good", t.good, th_data, tf), num("average", t.average, th_data, tf)
+    )
+    trim = data.get("trim_min_ballots", d.trim_min_ballots)
+    if isinstance(trim, str) and trim.strip().isdigit():
+        trim = int(trim.strip())
+    if isinstance(trim, bool) or not isinstance(trim, int):
+        raise _invalid(f"{field}.trim_min_ballots", "trim_min_ballots 必须是整数 / must be an integer")
+    policy = Policy(
+        work_weight=num("work_weight", d.work_weight),
+        debrief_weight=num("debrief_weight", d.debrief_weight),
+        excellent_share=num("excellent_share", d.excellent_share),
+        thresholds=thresholds,
+        bonus_cap=num("bonus_cap", d.bonus_cap),
+        trim_min_ballots=trim,
+    )
+    validate_policy(policy, field)
+    return policy
+
+
+def validate_policy(p: Policy, field: str = "policy") -> None:
+    if p.work_weight < 0 or p.debrief_weight < 0:
+        raise _invalid(f"{field}.work_weight", "权重不能为负 / weights must not be negative")
+    if p.work_weight + p.debrief_weight != 1:
+        raise _invalid(
+            f"{field}.work_weight",
+            f"工作评分权重与述职评议权重之和必须为 1（现为 {p.work_weight + p.debrief_weight}）/ "
+            "work_weight + debrief_weight must equal 1",
+            "weights_do_not_sum_to_one",
+        )
+    if not (0 <= p.excellent_share <= 1):
+        raise _invalid(f"{field}.excellent_share", "优秀比例须在 0 到 1 之间 / excellent_share must be within 0..1")
+    t = p.thresholds
+    if not (t.excellent > t.good > t.average):
+        raise _invalid(
+            f"{field}.thresholds",
+            "等次阈值须严格递减：优秀 > 良好 > 一般 / thresholds must fall strictly: excellent > good > average",
+        )
+    if p.bonus_cap < 0:
+        raise _invalid(f"{field}.bonus_cap", "加分上限不能为负 / bonus_cap must be ≥ 0")
+    if p.trim_min_ballots < 3:
+        raise _invalid(f"{field}.trim_min_ballots", "去极值最少票数须 ≥ 3 / trim_min_ballots must be ≥ 3")
+
+
+def parse_categories(data: Any, field: str = "categories") -> dict[str, Decimal]:
+    """Ballot categories and their weights; none given means one category of weight 1."""
+    if data is None or data == {}:
+        return {"representatives": Decimal(1)}
+    if not isinstance(data, Mapping):
+        raise _invalid(field, f"{field} 必须是对象 / must be an object", "invalid_categories")
+    result: dict[str, Decimal] = {}
+    for name, weight in data.items():
+        w = to_decimal(weight, f"{field}.{name}")
+        if w <= 0:
+            raise _invalid(f"{field}.{name}", "类别权重必须为正 / category weight must be positive", "invalid_categories")
+        result[str(name)] = w
+    if sum(result.values()) != 1:
+        raise _invalid(
+            field,
+            f"述职评议类别权重之和必须为 1（现为 {sum(result.values())}）/ category weights must sum to 1",
+            "weights_do_not_sum_to_one",
+        )
+    return result

@@ -1,0 +1,208 @@
+"""The indicator scheme (考核评价指标体系): level-1 → level-2 indicators → evaluation points.
+
+A scheme is valid when every max is positive, the children's maxima sum exactly to their
+parent's (and the level-1 maxima to ``total`` where it is given) and codes are unique
+(SPEC §2). The default scheme (8 / 21 / 43, 100 points) ships as data beside this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping
+
+from domain.decimals import to_decimal
+from domain.errors import InvalidInput
+
+ORG_TYPES: dict[str, str] = {
+    "secondary_committee": "二级单位党委",
+    "organ_committee": "机关党委",
+    "grassroots_branch": "基层党总支/党支部",
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    code: str
+    name: str
+    name_en: str
+    max: Decimal
+    indicator: str  # level-2 code
+    level1: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    name_en: str
+    max: Decimal
+    level: int
+    children: tuple[str, ...]  # codes of child indicators or points
+
+
+@dataclass(frozen=True)
+class Scheme:
+    key: str
+    name: str
+    total: Decimal
+    indicators: tuple[Indicator, ...]
+    points: tuple[Point, ...]
+    source: Mapping[str, Any]
+
+    @property
+    def point_max(self) -> dict[str, Decimal]:
+        return {p.code: p.max for p in self.points}
+
+    def point(self, code: str) -> Point:
+        for p in self.points:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scheme as JSON-ready data (the validated input, unchanged)."""
+        return json.loads(json.dumps(self.source, default=str))
+
+
+def _fail(field: str, message: str, code: str = "invalid_scheme") -> InvalidInput:
+    return InvalidInput(code, message, field)
+
+
+def _text(node: Mapping[str, Any], key: str, field: str, required: bool = True) -> str:
+    value = node.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"{field}.{key}", f"{field}.{key} 必须是非空字符串 / must be a non-empty string")
+    return value
+
+
+def _positive_max(node: Mapping[str, Any], field: str) -> Decimal:
+    if "max" not in node:
+        raise _fail(f"{field}.max", f"{field}.max 缺失 / is missing")
+    value = to_decimal(node["max"], f"{field}.max")
+    if value <= 0:
+        raise _fail(f"{field}.max", f"{field}.max 必须为正数 / must be positive (got {value})")
+    return value
+
+
+def parse_scheme(data: Any, field: str = "scheme") -> Scheme:
+    """Validate a scheme tree (as in ``default-scheme.json``) and return it.
+
+    Raises :class:`InvalidInput` naming the first offending field.
+    """
+    if not isinstance(data, Mapping):
+        raise _fail(field, f"{field} 必须是对象 / must be an object")
+    key = _text(data, "key", field)
+    name = _text(data, "name", field)
+    level1 = data.get("indicators")
+    if not isinstance(level1, list) or not level1:
+        raise _fail(f"{field}.indicators", f"{field}.indicators 必须是非空数组 / must be a non-empty list")
+    seen: set[str] = set()
+    indicators: list[Indicator] = []
+    points: list[Point] = []
+
+    def claim(code: str, where: str) -> None:
+        if code in seen:
+            raise _fail(where, f"编码重复：{code} / duplicate code {code}", "duplicate_code")
+        seen.add(code)
+
+    level1_sum = Decimal(0)
+    for i, ind1 in enumerate(level1):
+        f1 = f"{field}.indicators[{i}]"
+        if not isinstance(ind1, Mapping):
+            raise _fail(f1, f"{f1} 必须是对象 / must be an object")
+        code1 = _text(ind1, "code", f1)
+        claim(code1, f"{f1}.code")
+        max1 = _positive_max(ind1, f1)
+        level1_sum += max1
+        children = ind1.get("children")
+        if not isinstance(children, list) or not children:
+            raise _fail(f"{f1}.children", f"{f1}.children 必须是非空数组 / must be a non-empty list")
+        sum2 = Decimal(0)
+        codes2: list[str] = []
+        for j, ind2 in enumerate(children):
+            f2 = f"{f1}.children[{j}]"
+            if not isinstance(ind2, Mapping):
+                raise _fail(f2, f"{f2} 必须是对象 / must be an object")
+            code2 = _text(ind2, "code", f2)
+            claim(code2, f"{f2}.code")
+            max2 = _positive_max(ind2, f2)
+            sum2 += max2
+            codes2.append(code2)
+            leaves = ind2.get("points")
+            if not isinstance(leaves, list) or not leaves:
+                raise _fail(f"{f2}.points", f"{f2}.points 必须是非空数组 / must be a non-empty list")
+            sum3 = Decimal(0)
+            codes3: list[str] = []
+            for k, leaf in enumerate(leaves):
+                f3 = f"{f2}.points[{k}]"
+                if not isinstance(leaf, Mapping):
+                    raise _fail(f3, f"{f3} 必须是对象 / must be an object")
+                code3 = _text(leaf, "code", f3)
+                claim(code3, f"{f3}.code")
+                max3 = _positive_max(leaf, f3)
+                sum3 += max3
+                codes3.append(code3)
+                points.append(
+                    Point(code3, _text(leaf, "name", f3), _text(leaf, "name_en", f3, False), max3, code2, code1)
+                )
+            if sum3 != max2:
+                raise _fail(
+                    f"{f2}.max",
+                    f"{code2} 的要点分值之和 {sum3} 不等于其满分 {max2} / "
+                    f"points of {code2} sum to {sum3}, not its max {max2}",
+                    "maxima_mismatch",
+                )
+            indicators.append(
+                Indicator(code2, _text(ind2, "name", f2), _text(ind2, "name_en", f2, False), max2, 2, tuple(codes3))
+            )
+        if sum2 != max1:
+            raise _fail(
+                f"{f1}.max",
+                f"{code1} 的二级指标分值之和 {sum2} 不等于其满分 {max1} / "
+                f"children of {code1} sum to {sum2}, not its max {max1}",
+                "maxima_mismatch",
+            )
+        indicators.append(
+            Indicator(code1, _text(ind1, "name", f1), _text(ind1, "name_en", f1, False), max1, 1, tuple(codes2))
+        )
+    total = to_decimal(data["total"], f"{field}.total") if "total" in data else level1_sum
+    if total != level1_sum:
+        raise _fail(
+            f"{field}.total",
+            f"一级指标分值之和 {level1_sum} 不等于总分 {total} / level-1 maxima sum to {level1_sum}, not total {total}",
+            "maxima_mismatch",
+        )
+    return Scheme(key, name, total, tuple(indicators), tuple(points), data)
+
+
+@lru_cache(maxsize=1)
+def _default_source() -> str:
+    return resources.files("domain").joinpath("data/default-scheme.json").read_text("utf-8")
+
+
+def default_scheme() -> Scheme:
+    """The default scheme shipped with Kaohe (8 level-1, 21 level-2, 43 points, 100 points)."""
+    return parse_scheme(json.loads(_default_source()))
+
+
+def resolve_scheme(value: Any, field: str) -> Scheme:
+    """A scheme given as ``"default"`` or as a tree."""
+    if value == "default":
+        return default_scheme()
+    return parse_scheme(value, field)
+
+
+def validate_org_type(org_type: Any, field: str) -> str:
+    if org_type not in ORG_TYPES:
+        raise InvalidInput(
+            "unknown_org_type",
+            f"未知的党组织类型 {org_type!r}，应为 {', '.join(ORG_TYPES)} / unknown org type",
+            field,
+        )
+    return org_type
