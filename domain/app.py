@@ -1,0 +1,614 @@
+"""The Kaohe application: one method per use case. Load, decide (``domain.rules``), save.
+
+Every command carries an idempotency key (``command_id``): a command whose key an aggregate
+has already applied stores nothing and succeeds again, so activities and HTTP clients may
+retry freely. Each method returns the log position of what it stored (for read-your-writes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain import grading, rules
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.grading import CycleAllocation, Override, UnitFacts
+from domain.model import (
+    Adjustment,
+    Cycle,
+    DebriefSession,
+    UnitAssessment,
+    cycle_id,
+    session_id,
+    unit_id,
+)
+from domain.policy import parse_categories, parse_policy
+from domain.rules import CLOSED, OPEN, PENDING, Actor
+from domain.scheme import Scheme, parse_scheme, resolve_scheme, validate_org_type
+
+SYSTEM = Actor("system", "system")
+
+
+@dataclass
+class Outcome:
+    """What a command did: the last log position it wrote (None if it wrote nothing)."""
+
+    position: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"position": self.position, **self.data}
+
+
+def parse_deadline(value: Any, field: str, now: datetime | None = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_deadline", f"{field} 须为 ISO 8601 时间 / must be an ISO 8601 time", field)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("invalid_deadline", f"{field} 不是有效时间：{value} / not an ISO 8601 time", field) from None
+    if moment.tzinfo is None:
+        raise InvalidInput("invalid_deadline", f"{field} 须带时区，如 +08:00 / needs a time zone", field)
+    if moment <= (now or datetime.now(timezone.utc)):
+        raise InvalidInput("deadline_in_past", f"{field} 截止时间已过：{value} / the deadline is in the past", field)
+    return moment.isoformat()
+
+
+class KaoheApp(Application[UUID]):
+    name = "Kaohe"
+
+    # ------------------------------------------------------------------ loading
+
+    def cycle(self, key: str) -> Cycle:
+        try:
+            return self.repository.get(cycle_id(key))
+        except AggregateNotFoundError:
+            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
+
+    def has_cycle(self, key: str) -> bool:
+        return cycle_id(key) in self.repository
+
+    def unit(self, cycle: str, unit: str) -> UnitAssessment:
+        try:
+            return self.repository.get(unit_id(cycle, unit))
+        except AggregateNotFoundError:
+            raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit in this cycle", "unit") from None
+
+    def session(self, cycle: str, cohort: str) -> DebriefSession:
+        try:
+            return self.repository.get(session_id(cycle, cohort))
+        except AggregateNotFoundError:
+            raise NotFound(
+                "session_not_found", f"{cohort} 的述职评议尚未开启 / no debrief session for this cohort", "cohort"
+            ) from None
+
+    def adjustment(self, adjustment: str) -> Adjustment:
+        try:
+            return self.repository.get(UUID(adjustment))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound("adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment") from None
+
+    def schemes(self, c: Cycle) -> dict[str, Scheme]:
+        return {org: parse_scheme(tree, f"schemes.{org}") for org, tree in c.schemes.items()}
+
+    def point_max(self, c: Cycle, cohort: str) -> dict[str, Decimal]:
+        return parse_scheme(c.schemes[cohort]).point_max
+
+    def _save(self, *aggregates: Any, **data: Any) -> Outcome:
+        recordings = self.save(*aggregates)
+        position = max((r.notification.id for r in recordings), default=None)
+        return Outcome(position, data)
+
+    # ------------------------------------------------------------------ setup (before the workflow)
+
+    def create_cycle(
+        self,
+        key: Any,
+        year: Any,
+        name: Any,
+        policy: Any,
+        schemes: Any,
+        categories: Any,
+        deadlines: Any,
+        actor: Actor,
+        command_id: str,
+    ) -> Outcome:
+        rules.require_role(actor, "organizer")
+        if not isinstance(key, str) or not key.strip() or len(key) > 64 or "/" in key:
+            raise InvalidInput("invalid_key", "周期编号须为 1–64 个字符且不含 / / cycle key: 1–64 chars, no '/'", "key")
+        if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise InvalidInput("invalid_year", "年度须为 2000–2100 的整数 / year must be an integer 2000..2100", "year")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("name_required", "周期名称不能为空 / name is required", "name")
+        parsed_policy = parse_policy(policy)
+        parsed_categories = parse_categories(categories)
+        if not isinstance(schemes, Mapping) or not schemes:
+            raise InvalidInput("schemes_required", "至少为一种党组织类型指定指标体系 / give a scheme per org type", "schemes")
+        trees = {}
+        for org_type, tree in schemes.items():
+            validate_org_type(org_type, f"schemes.{org_type}")
+            trees[org_type] = resolve_scheme(tree, f"schemes.{org_type}").to_dict()
+        deadlines = deadlines or {}
+        if not isinstance(deadlines, Mapping):
+            raise InvalidInput("invalid_deadline", "deadlines 须为对象 / must be an object", "deadlines")
+        parsed_deadlines = {}
+        for stage, value in deadlines.items():
+            if stage not in rules.STAGES:
+                raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", f"deadlines.{stage}")
+            parsed = parse_deadline(value, f"deadlines.{stage}")
+            if parsed:
+                parsed_deadlines[stage] = parsed
+        if self.has_cycle(key):
+            existing = self.cycle(key)
+            if existing.seen(command_id):
+                return Outcome(None, {"cycle": key})
+            raise Conflict("cycle_exists", f"考核周期 {key} 已存在 / a cycle with this key exists", "key")
+        c = Cycle(
+            key=key,
+            year=year,
+            name=name.strip(),
+            policy=parsed_policy.to_dict(),
+            schemes=trees,
+            categories={k: str(v) for k, v in parsed_categories.items()},
+            deadlines=parsed_deadlines,
+            actor=actor.user,
+            role=actor.role,
+            command_id=command_id,
+        )
+        return self._save_new(c, lambda: self.cycle(key), cycle=key)
+
+    def _save_new(self, aggregate: Any, reload: Any, *others: Any, **data: Any) -> Outcome:
+        try:
+            return self._save(aggregate, *others, **data)
+        except IntegrityError:
+            # A retry of the same command (or a race with it) created it first.
+            existing = reload()
+            if existing.seen(next(iter(aggregate.command_ids))):
+                return Outcome(None, data)
+            raise Conflict("already_exists", "该记录已存在 / it already exists") from None
+
+    def register_units(self, cycle: str, units: Any, actor: Actor, command_id: str) -> Outcome:
+        rules.require_role(actor, "organizer")
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome(None, {"registered": 0})
+        if c.status != "setup":
+            raise Conflict("cycle_not_in_setup", "周期已开启，不能再登记单位 / units are registered during setup only", "cycle")
+        if not isinstance(units, list) or not units:
+            raise InvalidInput("units_required", "请至少登记一个单位 / give at least one unit", "units")
+        new: list[UnitAssessment] = []
+        seen: set[str] = set()
+        for i, u in enumerate(units):
+            where = f"units[{i}]"
+            if not isinstance(u, Mapping):
+                raise InvalidInput("invalid_unit", f"{where} 须为对象 / must be an object", where)
+            key, name, org_type = u.get("key"), u.get("name"), u.get("org_type")
+            if not isinstance(key, str) or not key.strip() or "/" in key or len(key) > 64:
+                raise InvalidInput("invalid_unit_key", "单位编号须为 1–64 个字符且不含 / / invalid unit key", f"{where}.key")
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidInput("name_required", "单位名称不能为空 / unit name is required", f"{where}.name")
+            validate_org_type(org_type, f"{where}.org_type")
+            if org_type not in c.schemes:
+                raise InvalidInput(
+                    "no_scheme_for_org_type",
+                    f"本周期没有 {org_type} 类型的指标体系 / the cycle has no scheme for this org type",
+                    f"{where}.org_type",
+                )
+            if key in c.units or key in seen:
+                raise Conflict("unit_exists", f"单位 {key} 已登记 / unit already registered", f"{where}.key")
+            seen.add(key)
+            c.register_unit(unit=key, name=name.strip(), org_type=org_type, actor=actor.user, role=actor.role, command_id=command_id)
+            new.append(
+                UnitAssessment(cycle=cycle, unit=key, cohort=org_type, actor=actor.user, role=actor.role, command_id=command_id)
+            )
+        return self._save(c, *new, registered=len(new))
+
+    def check_can_open(self, cycle: str, actor: Actor) -> Cycle:
+        rules.require_role(actor, "organizer")
+        c = self.cycle(cycle)
+        if c.status != "setup":
+            raise Conflict("cycle_already_open", f"考核周期 {cycle} 已开启 / the cycle is already open", "cycle")
+        if not c.units:
+            raise Conflict("no_units", "尚未登记任何单位 / register units before opening", "units")
+        return c
+
+    # ------------------------------------------------------------------ stages
+
+    def open_cycle(self, cycle: str, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        self.check_can_open(cycle, actor)
+        c.open(actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c)
+
+    def open_stage(self, cycle: str, stage: str, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "organizer")
+        rules.check_open_stage(c.stages, stage)
+        c.open_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id)
+        sessions = []
+        if stage == "debrief":
+            for cohort, members in sorted(c.cohort_units().items()):
+                sessions.append(
+                    DebriefSession(
+                        cycle=cycle,
+                        cohort=cohort,
+                        secretaries=sorted(members),
+                        categories=c.categories,
+                        actor=actor.user,
+                        role=actor.role,
+                        command_id=command_id,
+                    )
+                )
+        return self._save(c, *sessions, sessions=[s.cohort for s in sessions])
+
+    def close_stage(self, cycle: str, stage: str, actor: Actor, command_id: str, reason: str = "") -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        if actor != SYSTEM:
+            rules.require_role(actor, "organizer")
+        rules.check_close_stage(c.stages, stage)
+        touched: list[Any] = []
+        if stage == "self_review":
+            for key in c.units:
+                ua = self.unit(cycle, key)
+                if ua.self_review_status == PENDING:
+                    ua.miss_self_review(
+                        reason=reason or "自评阶段结束时未提交 / not submitted when the stage closed",
+                        actor=actor.user,
+                        role=actor.role,
+                        command_id=command_id,
+                    )
+                    touched.append(ua)
+        if stage == "debrief":
+            for cohort in c.cohort_units():
+                s = self.session(cycle, cohort)
+                if s.is_open:
+                    s.close(actor=actor.user, role=actor.role, command_id=command_id)
+                    touched.append(s)
+        if stage == "adjustments":
+            rules.check_all_decided([self.adjustment(x).status for x in c.adjustments])
+        c.close_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id, reason=reason)
+        outcome = self._save(c, *touched)
+        if stage == "adjustments":
+            outcome.data["problems"] = self.allocation(cycle).problems()
+        outcome.data["missed_units"] = [u.unit for u in touched if isinstance(u, UnitAssessment)]
+        return outcome
+
+    def set_deadline(self, cycle: str, stage: str, deadline: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "organizer")
+        if stage not in rules.STAGES:
+            raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", "stage")
+        if c.stages.get(stage) == CLOSED:
+            raise Conflict("stage_closed", f"{rules.stage_label(stage)}已结束 / the stage is closed", "stage")
+        parsed = parse_deadline(deadline, "deadline")
+        c.set_deadline(
+            stage=stage, deadline=parsed, previous=c.deadlines.get(stage), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(c)
+
+    def record_deadline_missed(self, cycle: str, stage: str, deadline: str, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        c.deadline_missed(stage=stage, deadline=deadline, actor=SYSTEM.user, role=SYSTEM.role, command_id=command_id)
+        outcome = self._save(c)
+        if stage == "self_review" and c.stages["self_review"] == OPEN:
+            # SPEC §7: the organizer closes the self-review stage at its deadline.
+            closed = self.close_stage(cycle, "self_review", SYSTEM, command_id + ":close", "截止时间已到 / deadline passed")
+            outcome.position = closed.position or outcome.position
+        return outcome
+
+    # ------------------------------------------------------------------ unit inputs
+
+    def save_self_review_draft(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Outcome:
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome()
+        c = self.cycle(cycle)
+        rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores or {}, field="scores", allow_null=True, complete=False
+        )
+        ev = _evidence(evidence, parsed)
+        ua.save_draft(scores=_strs(parsed), evidence=ev, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(ua)
+
+    def submit_self_review(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Outcome:
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome()
+        c = self.cycle(cycle)
+        rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores, field="scores", allow_null=False, complete=True
+        )
+        ua.submit_self_review(
+            scores=_strs(parsed), evidence=_evidence(evidence, parsed), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(ua)
+
+    def submit_scoring(
+        self, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any, actor: Actor, command_id: str
+    ) -> Outcome:
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome()
+        c = self.cycle(cycle)
+        rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores, field="scores", allow_null=True, complete=True
+        )
+        reasons = _texts(na_reasons, parsed, "na_reasons")
+        for code, value in parsed.items():
+            if value is None and code not in reasons:
+                raise InvalidInput(
+                    "na_reason_required",
+                    f"要点 {code} 标为不适用，须说明理由 / a not-applicable point needs a reason",
+                    f"na_reasons.{code}",
+                )
+        ua.submit_scoring(
+            scores=_strs(parsed),
+            na_reasons=reasons,
+            comments=_texts(comments, parsed, "comments"),
+            actor=actor.user,
+            role=actor.role,
+            command_id=command_id,
+        )
+        return self._save(ua)
+
+    def cast_ballot(
+        self, cycle: str, cohort: str, representative: str, category: Any, scores: Any, actor: Actor, command_id: str
+    ) -> Outcome:
+        s = self.session(cycle, cohort)
+        if s.seen(command_id):
+            return Outcome()
+        cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category)
+        parsed = rules.parse_ballot_scores(s.secretaries, scores)
+        s.cast_ballot(
+            representative=representative, category=cat, scores=_strs(parsed), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(s)
+
+    def close_session(self, cycle: str, cohort: str, actor: Actor, command_id: str) -> Outcome:
+        s = self.session(cycle, cohort)
+        if s.seen(command_id):
+            return Outcome()
+        rules.check_close_session(actor, s.is_open)
+        s.close(actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(s)
+
+    # ------------------------------------------------------------------ adjustments
+
+    def propose_adjustment(
+        self, cycle: str, unit: Any, kind: Any, points: Any, levels: Any, reason: Any, evidence: Any, actor: Actor, command_id: str
+    ) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome(None, {"adjustment": str(_adjustment_id(cycle, command_id))})
+        rules.check_propose(c.stages, actor)
+        if unit not in c.units:
+            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+        kind, p, lv = rules.parse_adjustment(kind, points, levels, reason)
+        a = Adjustment(
+            cycle=cycle,
+            unit=unit,
+            kind=kind,
+            points=None if p is None else str(p),
+            levels=lv,
+            reason=reason.strip(),
+            evidence=evidence.strip() if isinstance(evidence, str) else "",
+            actor=actor.user,
+            role=actor.role,
+            command_id=command_id,
+        )
+        c.file_adjustment(adjustment=str(a.id), unit=unit, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save_new(a, lambda: self.adjustment(str(a.id)), c, adjustment=str(a.id))
+
+    def decide_adjustment(
+        self, cycle: str, adjustment: str, decision: Any, reason: Any, actor: Actor, command_id: str
+    ) -> Outcome:
+        a = self.adjustment(adjustment)
+        if a.cycle != cycle:
+            raise NotFound("adjustment_not_found", "该调整事项不属于此周期 / not an adjustment of this cycle", "adjustment")
+        if a.seen(command_id):
+            return Outcome()
+        c = self.cycle(cycle)
+        rules.check_decide(c.stages, actor, a.unit, a.proposer, a.status)
+        decision = rules.check_decision(decision, reason)
+        text = reason.strip() if isinstance(reason, str) else ""
+        if decision == "approve":
+            a.approve(reason=text, actor=actor.user, role=actor.role, command_id=command_id)
+        else:
+            a.reject(reason=text, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(a)
+
+    # ------------------------------------------------------------------ allocation
+
+    def facts(self, c: Cycle) -> list[UnitFacts]:
+        cohort_sessions = {}
+        for cohort in c.cohort_units():
+            try:
+                cohort_sessions[cohort] = self.session(c.key, cohort)
+            except NotFound:
+                cohort_sessions[cohort] = None
+        adjustments = [self.adjustment(a) for a in c.adjustments]
+        maxima = {org: parse_scheme(tree).point_max for org, tree in c.schemes.items()}
+        out = []
+        for key, info in c.units.items():
+            cohort = info["org_type"]
+            ua = self.unit(c.key, key)
+            ballots: dict[str, list[Decimal]] = {}
+            session = cohort_sessions.get(cohort)
+            if session is not None:
+                for sheet in session.ballots.values():
+                    if key in sheet["scores"]:
+                        ballots.setdefault(sheet["category"], []).append(Decimal(sheet["scores"][key]))
+            approved = [a for a in adjustments if a.unit == key and a.status == "approved"]
+            out.append(
+                UnitFacts(
+                    unit=key,
+                    cohort=cohort,
+                    point_scores={k: None if v is None else Decimal(v) for k, v in (ua.scores or {}).items()},
+                    point_max=maxima[cohort],
+                    ballots=ballots,
+                    bonus_points=[Decimal(a.points) for a in approved if a.kind == "bonus"],
+                    downgrade_levels=sum(a.levels for a in approved if a.kind == "downgrade"),
+                    vetoed=any(a.kind == "veto" for a in approved),
+                    scored=ua.scores is not None,
+                )
+            )
+        return out
+
+    def allocation(
+        self,
+        cycle: str,
+        ties: Mapping[str, Sequence[str]] | None = None,
+        overrides: Mapping[str, Override] | None = None,
+    ) -> CycleAllocation:
+        """The grades as the rules give them from the cycle's events (plus any proposed change)."""
+        c = self.cycle(cycle)
+        all_ties = {**c.ties, **(ties or {})}
+        all_overrides = {u: Override(o["grade"], o["reason"]) for u, o in c.overrides.items()}
+        all_overrides.update(overrides or {})
+        return grading.allocate(
+            self.facts(c), parse_categories(c.categories), parse_policy(c.policy), all_ties, all_overrides
+        )
+
+    def results(self, cycle: str) -> dict:
+        return grading.results_document(cycle, self.allocation(cycle))
+
+    def resolve_tie(self, cycle: str, cohort: Any, units: Any, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "committee")
+        rules.require_stage_open(c.stages, "allocation")
+        if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+            raise InvalidInput("invalid_units", "units 须为单位编号列表 / units must be a list of unit keys", "units")
+        allocation = self.allocation(cycle, ties={cohort: units})
+        c.resolve_tie(
+            cohort=cohort, units=units, reason=reason if isinstance(reason, str) else "", actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(c, problems=allocation.problems())
+
+    def override_grade(self, cycle: str, unit: Any, grade: Any, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "committee")
+        rules.require_stage_open(c.stages, "allocation")
+        if unit not in c.units:
+            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+        if actor.unit is not None and actor.unit == unit:
+            raise Forbidden("attached_to_unit", f"您隶属于 {unit}，须回避 / a member attached to the unit must abstain")
+        before = self.allocation(cycle).unit(unit).grade
+        allocation = self.allocation(cycle, overrides={unit: Override(grade, reason if isinstance(reason, str) else "")})
+        c.override(
+            unit=unit, grade=grade, previous=before, reason=reason.strip(), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(c, problems=allocation.problems())
+
+    def approve_allocation(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome(None, {"results": c.results})
+        rules.require_role(actor, "committee")
+        rules.require_stage_open(c.stages, "allocation")
+        allocation = self.allocation(cycle)
+        problems = allocation.problems()
+        if problems:
+            raise Conflict(
+                "allocation_not_approvable",
+                "等次方案尚不能批准：" + "；".join(problems) + " / the allocation cannot be approved yet",
+                "allocation",
+            )
+        results = grading.results_document(cycle, allocation)
+        text = reason.strip() if isinstance(reason, str) else ""
+        c.approve_allocation(reason=text, actor=actor.user, role=actor.role, command_id=command_id)
+        c.publish(results=results, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c, results=results)
+
+    def reject_allocation(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "committee")
+        rules.require_stage_open(c.stages, "allocation")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason")
+        c.reject_allocation(reason=reason.strip(), actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c)
+
+    # ------------------------------------------------------------------ feedback
+
+    def issue_feedback(self, cycle: str, unit: str, text: Any, actor: Actor, command_id: str) -> Outcome:
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome()
+        c = self.cycle(cycle)
+        rules.check_issue_feedback(c.stages, actor, ua.feedback_status, text)
+        ua.issue_feedback(text=text.strip(), actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(ua)
+
+    def acknowledge_feedback(self, cycle: str, unit: str, actor: Actor, command_id: str) -> Outcome:
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome()
+        rules.check_acknowledge(actor, unit, ua.feedback_status)
+        ua.acknowledge_feedback(actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(ua)
+
+    def close_cycle(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return Outcome()
+        rules.require_role(actor, "organizer")
+        rules.require_stage_open(c.stages, "feedback")
+        c.close(reason=reason if isinstance(reason, str) else "", actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c)
+
+
+def _adjustment_id(cycle: str, command_id: str) -> UUID:
+    from domain.model import adjustment_id
+
+    return adjustment_id(cycle, command_id)
+
+
+def _strs(values: Mapping[str, Decimal | None]) -> dict[str, str | None]:
+    return {k: None if v is None else str(v) for k, v in values.items()}
+
+
+def _texts(value: Any, points: Mapping[str, Any], field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput("invalid_text", f"{field} 须为对象 / must be an object", field)
+    out = {}
+    for code, text in value.items():
+        if code not in points:
+            raise InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", f"{field}.{code}")
+        if not isinstance(text, str):
+            raise InvalidInput("invalid_text", "须为文字 / must be text", f"{field}.{code}")
+        if text.strip():
+            out[code] = text.strip()
+    return out
+
+
+def _evidence(value: Any, points: Mapping[str, Any]) -> dict[str, str]:
+    return _texts(value, points, "evidence")

@@ -1,0 +1,309 @@
+"""The cycle's aggregates and their events.
+
+Each command method is decorated with ``@event(...)``: its body is both the decision's effect
+and its replay. Every event carries the actor, their role, the command's idempotency key
+(``command_id``) and, where the step asks for one, the reason. Rules are checked by the
+application (``domain.app``) with the functions of ``domain.rules`` before a method is called.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.rules import CLOSED, OPEN, PENDING, STAGES
+
+#: Namespace of Kaohe's deterministic aggregate ids (uuid5).
+NAMESPACE = uuid.UUID("6f1c2d9e-6c1b-5c57-9d43-3b0f4e2a8a11")
+
+
+def cycle_id(cycle: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"cycle/{cycle}")
+
+
+def unit_id(cycle: str, unit: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"unit/{cycle}/{unit}")
+
+
+def session_id(cycle: str, cohort: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"debrief/{cycle}/{cohort}")
+
+
+def adjustment_id(cycle: str, command_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"adjustment/{cycle}/{command_id}")
+
+
+class KaoheAggregate(Aggregate):
+    """Remembers the idempotency keys of the commands it has applied (``self.command_ids``)."""
+
+    def seen(self, command_id: str) -> bool:
+        return command_id in self.command_ids
+
+    def _mark(self, command_id: str) -> None:
+        self.command_ids[command_id] = True
+
+
+class Cycle(KaoheAggregate):
+    """One assessment round: its policy, schemes, units, stages and committee decisions."""
+
+    @staticmethod
+    def create_id(key: str, **_: Any) -> uuid.UUID:
+        return cycle_id(key)
+
+    @event("CycleCreated")
+    def __init__(
+        self,
+        key: str,
+        year: int,
+        name: str,
+        policy: dict,
+        schemes: dict,
+        categories: dict,
+        deadlines: dict,
+        actor: str,
+        role: str,
+        command_id: str,
+    ) -> None:
+        self.key = key
+        self.year = year
+        self.name = name
+        self.policy = policy
+        self.schemes = schemes
+        self.categories = categories
+        self.deadlines = dict(deadlines)
+        self.status = "setup"
+        self.stages = {s: PENDING for s in STAGES}
+        self.units: dict[str, dict[str, str]] = {}
+        self.adjustments: list[str] = []
+        self.ties: dict[str, list[str]] = {}
+        self.overrides: dict[str, dict[str, str]] = {}
+        self.missed: list[str] = []
+        self.results: dict | None = None
+        self.command_ids = {command_id: True}
+
+    @event("UnitRegistered")
+    def register_unit(self, unit: str, name: str, org_type: str, actor: str, role: str, command_id: str) -> None:
+        self.units[unit] = {"name": name, "org_type": org_type}
+        self._mark(command_id)
+
+    @event("CycleOpened")
+    def open(self, actor: str, role: str, command_id: str) -> None:
+        self.status = "open"
+        self.stages["self_review"] = OPEN
+        self._mark(command_id)
+
+    @event("StageOpened")
+    def open_stage(self, stage: str, actor: str, role: str, command_id: str) -> None:
+        self.stages[stage] = OPEN
+        self._mark(command_id)
+
+    @event("StageClosed")
+    def close_stage(self, stage: str, actor: str, role: str, command_id: str, reason: str = "") -> None:
+        self.stages[stage] = CLOSED
+        if stage == "adjustments":
+            self.stages["allocation"] = OPEN
+        self._mark(command_id)
+
+    @event("DeadlineSet")
+    def set_deadline(self, stage: str, deadline: str | None, previous: str | None, actor: str, role: str, command_id: str) -> None:
+        if deadline is None:
+            self.deadlines.pop(stage, None)
+        else:
+            self.deadlines[stage] = deadline
+        self._mark(command_id)
+
+    @event("StageDeadlineMissed")
+    def deadline_missed(self, stage: str, deadline: str, actor: str, role: str, command_id: str) -> None:
+        self.missed.append(stage)
+        self._mark(command_id)
+
+    @event("AdjustmentFiled")
+    def file_adjustment(self, adjustment: str, unit: str, actor: str, role: str, command_id: str) -> None:
+        self.adjustments.append(adjustment)
+        self._mark(command_id)
+
+    @event("TieResolved")
+    def resolve_tie(self, cohort: str, units: list, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.ties[cohort] = list(units)
+        self._mark(command_id)
+
+    @event("GradeOverridden")
+    def override(
+        self, unit: str, grade: str, previous: str | None, reason: str, actor: str, role: str, command_id: str
+    ) -> None:
+        self.overrides[unit] = {"grade": grade, "reason": reason}
+        self._mark(command_id)
+
+    @event("AllocationRejected")
+    def reject_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.stages["allocation"] = PENDING
+        self.stages["adjustments"] = OPEN
+        self.ties = {}
+        self.overrides = {}
+        self._mark(command_id)
+
+    @event("AllocationApproved")
+    def approve_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.stages["allocation"] = CLOSED
+        self._mark(command_id)
+
+    @event("ResultsPublished")
+    def publish(self, results: dict, actor: str, role: str, command_id: str) -> None:
+        self.status = "published"
+        self.results = results
+        self.stages["feedback"] = OPEN
+        self._mark(command_id)
+
+    @event("CycleClosed")
+    def close(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.status = "closed"
+        self.stages["feedback"] = CLOSED
+        self._mark(command_id)
+
+    def cohort_units(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key, u in self.units.items():
+            out.setdefault(u["org_type"], []).append(key)
+        return out
+
+
+class UnitAssessment(KaoheAggregate):
+    """One unit in one cycle: its self-review, its evaluators' scoring, its feedback."""
+
+    @staticmethod
+    def create_id(cycle: str, unit: str, **_: Any) -> uuid.UUID:
+        return unit_id(cycle, unit)
+
+    @event("UnitAssessmentStarted")
+    def __init__(self, cycle: str, unit: str, cohort: str, actor: str, role: str, command_id: str) -> None:
+        self.cycle = cycle
+        self.unit = unit
+        self.cohort = cohort
+        self.self_review_status = PENDING
+        self.self_scores: dict[str, str | None] = {}
+        self.self_evidence: dict[str, str] = {}
+        self.draft: dict[str, Any] = {}
+        self.scores: dict[str, str | None] | None = None
+        self.na_reasons: dict[str, str] = {}
+        self.comments: dict[str, str] = {}
+        self.feedback_status = "none"
+        self.feedback_text = ""
+        self.command_ids = {command_id: True}
+
+    @event("SelfReviewDraftSaved")
+    def save_draft(self, scores: dict, evidence: dict, actor: str, role: str, command_id: str) -> None:
+        self.draft = {"scores": scores, "evidence": evidence}
+        self._mark(command_id)
+
+    @event("SelfReviewSubmitted")
+    def submit_self_review(self, scores: dict, evidence: dict, actor: str, role: str, command_id: str) -> None:
+        self.self_review_status = "submitted"
+        self.self_scores = scores
+        self.self_evidence = evidence
+        self._mark(command_id)
+
+    @event("SelfReviewNotSubmitted")
+    def miss_self_review(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.self_review_status = "missed"
+        self._mark(command_id)
+
+    @event("ScoringSubmitted")
+    def submit_scoring(
+        self, scores: dict, na_reasons: dict, comments: dict, actor: str, role: str, command_id: str
+    ) -> None:
+        self.scores = scores
+        self.na_reasons = na_reasons
+        self.comments = comments
+        self._mark(command_id)
+
+    @event("FeedbackIssued")
+    def issue_feedback(self, text: str, actor: str, role: str, command_id: str) -> None:
+        self.feedback_status = "issued"
+        self.feedback_text = text
+        self._mark(command_id)
+
+    @event("FeedbackAcknowledged")
+    def acknowledge_feedback(self, actor: str, role: str, command_id: str) -> None:
+        self.feedback_status = "acknowledged"
+        self._mark(command_id)
+
+
+class DebriefSession(KaoheAggregate):
+    """The secretaries' debrief of one cohort: one ballot sheet per representative."""
+
+    @staticmethod
+    def create_id(cycle: str, cohort: str, **_: Any) -> uuid.UUID:
+        return session_id(cycle, cohort)
+
+    @event("DebriefSessionOpened")
+    def __init__(
+        self, cycle: str, cohort: str, secretaries: list, categories: dict, actor: str, role: str, command_id: str
+    ) -> None:
+        self.cycle = cycle
+        self.cohort = cohort
+        self.secretaries = list(secretaries)
+        self.categories = categories
+        self.ballots: dict[str, dict[str, Any]] = {}
+        self.is_open = True
+        self.command_ids = {command_id: True}
+
+    @event("BallotCast")
+    def cast_ballot(self, representative: str, category: str, scores: dict, actor: str, role: str, command_id: str) -> None:
+        self.ballots[representative] = {"category": category, "scores": scores}
+        self._mark(command_id)
+
+    @event("DebriefSessionClosed")
+    def close(self, actor: str, role: str, command_id: str) -> None:
+        self.is_open = False
+        self._mark(command_id)
+
+
+class Adjustment(KaoheAggregate):
+    """A bonus item, a downgrade or a veto, proposed by the organizer, decided by the committee."""
+
+    @staticmethod
+    def create_id(cycle: str, command_id: str, **_: Any) -> uuid.UUID:
+        return adjustment_id(cycle, command_id)
+
+    @event("AdjustmentProposed")
+    def __init__(
+        self,
+        cycle: str,
+        unit: str,
+        kind: str,
+        points: str | None,
+        levels: int | None,
+        reason: str,
+        evidence: str,
+        actor: str,
+        role: str,
+        command_id: str,
+    ) -> None:
+        self.cycle = cycle
+        self.unit = unit
+        self.kind = kind
+        self.points = points
+        self.levels = levels
+        self.reason = reason
+        self.evidence = evidence
+        self.proposer = actor
+        self.status = PENDING
+        self.decided_by: str | None = None
+        self.decision_reason = ""
+        self.command_ids = {command_id: True}
+
+    @event("AdjustmentApproved")
+    def approve(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.status = "approved"
+        self.decided_by = actor
+        self.decision_reason = reason
+        self._mark(command_id)
+
+    @event("AdjustmentRejected")
+    def reject(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.status = "rejected"
+        self.decided_by = actor
+        self.decision_reason = reason
+        self._mark(command_id)

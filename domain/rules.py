@@ -1,0 +1,315 @@
+"""Who may do what, when: the stage and actor rules, stated once.
+
+The aggregates call these before they record an event; the workflows' update validators call
+the very same functions against the state they keep, so a request is refused before it is
+accepted into a workflow's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+from domain.decimals import to_decimal
+from domain.errors import Conflict, Forbidden, InvalidInput
+
+ROLES = ("organizer", "evaluator", "unit", "representative", "committee", "auditor", "admin")
+ROLE_NAMES = {
+    "organizer": "组织部",
+    "evaluator": "考核组成员",
+    "unit": "被考核单位",
+    "representative": "参会代表",
+    "committee": "集团党委",
+    "auditor": "审计/纪检",
+    "admin": "系统管理员",
+}
+
+#: Stages after setup, in order (SPEC §3). Stages 2–4 may overlap; 5 and 6 are cycle-wide.
+STAGES = ("self_review", "scoring", "debrief", "adjustments", "allocation", "feedback")
+STAGE_NAMES = {
+    "setup": "准备",
+    "self_review": "自查自评",
+    "scoring": "指标评分",
+    "debrief": "述职评议",
+    "adjustments": "加分与降档",
+    "allocation": "等次确定",
+    "feedback": "考核反馈",
+}
+PENDING, OPEN, CLOSED = "pending", "open", "closed"
+ADJUSTMENT_KINDS = ("bonus", "downgrade", "veto")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user, their role, and the unit they are attached to (if any)."""
+
+    user: str
+    role: str
+    unit: str | None = None
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        wanted = "、".join(f"{ROLE_NAMES[r]}({r})" for r in roles)
+        raise Forbidden(
+            "wrong_role",
+            f"此操作须由{wanted}执行，当前角色为 {actor.role} / this action needs role {', '.join(roles)}",
+        )
+
+
+def stage_label(stage: str) -> str:
+    return f"{STAGE_NAMES.get(stage, stage)}({stage})"
+
+
+def require_stage_open(stages: Mapping[str, str], stage: str) -> None:
+    status = stages.get(stage, PENDING)
+    if status != OPEN:
+        state = "尚未开始" if status == PENDING else "已结束"
+        raise Conflict(
+            "stage_not_open",
+            f"{stage_label(stage)}阶段{state}，不接受此操作 / the {stage} stage is {status}, not open",
+            "stage",
+        )
+
+
+# ----------------------------------------------------------------- stage transitions
+
+
+def check_open_stage(stages: Mapping[str, str], stage: str) -> None:
+    """Which stage may be opened now. Self-review opens with the cycle; scoring and debrief
+    may open while self-review is still running; adjustments only once 2–4 are closed."""
+    if stage not in ("scoring", "debrief", "adjustments"):
+        raise InvalidInput(
+            "stage_not_openable",
+            f"{stage_label(stage)}不能手动开启（可开启：scoring、debrief、adjustments）/ this stage cannot be opened by hand",
+            "stage",
+        )
+    if stages.get(stage, PENDING) != PENDING:
+        raise Conflict("stage_already_opened", f"{stage_label(stage)}阶段已开启过 / already opened", "stage")
+    if stage == "adjustments":
+        for earlier in ("self_review", "scoring", "debrief"):
+            if stages.get(earlier) != CLOSED:
+                raise Conflict(
+                    "earlier_stage_open",
+                    f"{stage_label(earlier)}阶段尚未结束，不能开启加分与降档 / {earlier} must be closed first",
+                    "stage",
+                )
+
+
+def check_close_stage(stages: Mapping[str, str], stage: str) -> None:
+    if stage not in ("self_review", "scoring", "debrief", "adjustments"):
+        raise InvalidInput(
+            "stage_not_closable",
+            f"{stage_label(stage)}不能手动关闭（可关闭：self_review、scoring、debrief、adjustments）/ cannot be closed by hand",
+            "stage",
+        )
+    require_stage_open(stages, stage)
+    if stage == "scoring" and stages.get("self_review") != CLOSED:
+        raise Conflict(
+            "earlier_stage_open",
+            "自查自评阶段尚未结束，不能结束指标评分 / close self_review before scoring",
+            "stage",
+        )
+
+
+# ----------------------------------------------------------------- unit inputs
+
+
+def parse_point_scores(
+    point_max: Mapping[str, Decimal],
+    scores: Any,
+    *,
+    field: str,
+    allow_null: bool,
+    complete: bool,
+) -> dict[str, Decimal | None]:
+    """Validate a unit's scores against its scheme: known codes, 0 ≤ s ≤ max, every point
+    present when ``complete``; ``null`` (not applicable) only where ``allow_null``."""
+    if not isinstance(scores, Mapping):
+        raise InvalidInput("invalid_scores", f"{field} 必须是对象 / must be an object", field)
+    result: dict[str, Decimal | None] = {}
+    for code, raw in scores.items():
+        where = f"{field}.{code}"
+        if code not in point_max:
+            raise InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", where)
+        if raw is None:
+            if not allow_null:
+                raise InvalidInput("score_required", f"要点 {code} 必须打分 / a score is required", where)
+            result[code] = None
+            continue
+        value = to_decimal(raw, where)
+        if value < 0 or value > point_max[code]:
+            raise InvalidInput(
+                "score_out_of_range",
+                f"要点 {code} 得分 {value} 超出范围 0–{point_max[code]} / score must be within 0..{point_max[code]}",
+                where,
+            )
+        result[code] = value
+    if complete:
+        missing = [c for c in point_max if c not in result]
+        if missing:
+            shown = "、".join(missing[:8]) + ("…" if len(missing) > 8 else "")
+            raise InvalidInput(
+                "missing_points",
+                f"缺少 {len(missing)} 个评价要点的分数：{shown} / scores missing for {len(missing)} point(s)",
+                f"{field}.{missing[0]}",
+            )
+    return result
+
+
+def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
+    require_role(actor, "unit")
+    if actor.unit != unit:
+        raise Forbidden("not_your_unit", f"只能为本单位自评（您属于 {actor.unit}）/ you may self-review only your own unit")
+    require_stage_open(stages, "self_review")
+    if status != PENDING:
+        raise Conflict("already_submitted", f"{unit} 已提交自评 / self-review already submitted", "unit")
+
+
+def check_scoring(stages: Mapping[str, str], actor: Actor, unit: str, self_review: str, scored: bool) -> None:
+    require_role(actor, "evaluator")
+    require_stage_open(stages, "scoring")
+    if self_review == PENDING and stages.get("self_review") != CLOSED:
+        raise Conflict(
+            "self_review_pending",
+            f"{unit} 尚未提交自评，自评阶段也未结束 / wait for the unit's self-review or the stage's close",
+            "unit",
+        )
+    if scored:
+        raise Conflict("already_submitted", f"{unit} 的指标评分已提交 / scoring already submitted", "unit")
+
+
+def check_ballot(
+    actor: Actor,
+    representative: str,
+    is_open: bool,
+    cast_by: Any,
+    categories: Mapping[str, Any],
+    category: str | None,
+) -> str:
+    """Validate who casts a ballot sheet and in which category; returns the category."""
+    require_role(actor, "representative")
+    if actor.user != representative:
+        raise Forbidden("not_your_ballot", "只能提交本人的评议表 / you can cast only your own ballot sheet")
+    if not is_open:
+        raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is closed", "session")
+    if representative in cast_by:
+        raise Conflict(
+            "ballot_already_cast",
+            f"代表 {representative} 已在本场提交过评议表 / one ballot sheet per representative per session",
+            "representative",
+        )
+    if category is None:
+        if len(categories) != 1:
+            raise InvalidInput(
+                "category_required", f"请指明代表类别：{'、'.join(categories)} / a category is required", "category"
+            )
+        return next(iter(categories))
+    if category not in categories:
+        raise InvalidInput(
+            "unknown_category", f"未知的代表类别 {category}（可选：{'、'.join(categories)}）/ unknown category", "category"
+        )
+    return category
+
+
+def check_close_session(actor: Actor, is_open: bool) -> None:
+    require_role(actor, "organizer")
+    if not is_open:
+        raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is already closed", "cohort")
+
+
+def parse_ballot_scores(secretaries: Any, scores: Any, field: str = "scores") -> dict[str, Decimal]:
+    if not isinstance(scores, Mapping) or not scores:
+        raise InvalidInput("invalid_scores", "评议表至少为一位书记打分 / a ballot must score at least one secretary", field)
+    out: dict[str, Decimal] = {}
+    for unit, raw in scores.items():
+        where = f"{field}.{unit}"
+        if unit not in secretaries:
+            raise InvalidInput("unknown_unit", f"{unit} 不是本场述职的单位 / not a unit of this session", where)
+        value = to_decimal(raw, where)
+        if value < 0 or value > 100:
+            raise InvalidInput("score_out_of_range", f"评议分 {value} 须在 0–100 之间 / must be within 0..100", where)
+        out[unit] = value
+    return out
+
+
+# ----------------------------------------------------------------- adjustments
+
+
+def parse_adjustment(kind: Any, points: Any, levels: Any, reason: Any) -> tuple[str, Decimal | None, int | None]:
+    if kind not in ADJUSTMENT_KINDS:
+        raise InvalidInput("unknown_kind", f"调整类型须为 {'、'.join(ADJUSTMENT_KINDS)} / unknown kind", "kind")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason_required", "加分、降档、否决都必须说明理由 / a reason is required", "reason")
+    if kind == "bonus":
+        p = to_decimal(points, "points")
+        if p <= 0:
+            raise InvalidInput("invalid_points", "加分必须为正数 / bonus points must be positive", "points")
+        return kind, p, None
+    if kind == "downgrade":
+        if isinstance(levels, str) and levels.strip().isdigit():
+            levels = int(levels)
+        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1 or levels > 3:
+            raise InvalidInput("invalid_levels", "降档级数须为 1–3 的整数 / levels must be an integer 1..3", "levels")
+        return kind, None, levels
+    return kind, None, None
+
+
+def check_propose(stages: Mapping[str, str], actor: Actor) -> None:
+    require_role(actor, "organizer")
+    require_stage_open(stages, "adjustments")
+
+
+def check_decide(stages: Mapping[str, str], actor: Actor, unit: str, proposer: str, status: str) -> None:
+    require_role(actor, "committee")
+    require_stage_open(stages, "adjustments")
+    if actor.user == proposer:
+        raise Forbidden("proposer_cannot_decide", "提出人不能审批自己提出的事项 / the proposer cannot decide it")
+    if actor.unit is not None and actor.unit == unit:
+        raise Forbidden(
+            "attached_to_unit", f"您隶属于 {unit}，须回避该单位的事项 / a member attached to the unit must abstain"
+        )
+    if status != PENDING:
+        raise Conflict("already_decided", "该事项已审批 / this adjustment was already decided", "adjustment")
+
+
+def check_all_decided(statuses: list[str]) -> None:
+    """The adjustments stage closes only when the committee has decided every item."""
+    pending = sum(1 for st in statuses if st == PENDING)
+    if pending:
+        raise Conflict(
+            "adjustments_pending",
+            f"还有 {pending} 项加分/降档待党委审批 / {pending} adjustment(s) await a decision",
+            "stage",
+        )
+
+
+def check_decision(decision: Any, reason: Any) -> str:
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("invalid_decision", "决定须为 approve 或 reject / decision must be approve or reject", "decision")
+    if decision == "reject" and (not isinstance(reason, str) or not reason.strip()):
+        raise InvalidInput("reason_required", "驳回必须说明理由 / a rejection needs a reason", "reason")
+    return decision
+
+
+# ----------------------------------------------------------------- feedback
+
+
+def check_issue_feedback(stages: Mapping[str, str], actor: Actor, status: str, text: Any) -> None:
+    require_role(actor, "organizer")
+    require_stage_open(stages, "feedback")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("text_required", "反馈内容不能为空 / feedback text is required", "text")
+    if status != "none":
+        raise Conflict("feedback_already_issued", "该单位的反馈已下发 / feedback was already issued", "unit")
+
+
+def check_acknowledge(actor: Actor, unit: str, status: str) -> None:
+    require_role(actor, "unit")
+    if actor.unit != unit:
+        raise Forbidden("not_your_unit", "只能确认本单位的反馈 / you can acknowledge only your own unit's feedback")
+    if status == "none":
+        raise Conflict("feedback_not_issued", "反馈尚未下发，无法确认 / the feedback has not been issued", "unit")
+    if status == "acknowledged":
+        raise Conflict("already_acknowledged", "反馈已确认 / already acknowledged", "unit")

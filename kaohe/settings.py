@@ -1,0 +1,86 @@
+"""One settings object, read from ``KAOHE_*`` environment variables.
+
+The embedded default needs none of them: SQLite files and the Temporal dev server, all under
+``KAOHE_DATA_DIR`` (default ``./.kaohe``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAOHE_", extra="ignore")
+
+    env: str = Field("development", description="development | production")
+    data_dir: Path = Field(Path(".kaohe"), description="embedded state: event store, read models, Temporal's database")
+    database_url: str | None = Field(
+        None, description="event store; postgresql://user:pass@host:5432/db, default SQLite in the data dir"
+    )
+    read_database_url: str | None = Field(
+        None, description="read models and accounts (SQLAlchemy URL); default: same PostgreSQL, or SQLite in the data dir"
+    )
+    temporal_address: str | None = Field(None, description="host:port of a Temporal frontend; unset = embedded dev server")
+    temporal_namespace: str = "default"
+    task_queue: str = "kaohe"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    admin_user: str = "admin"
+    admin_password: str | None = Field(None, description="first admin's password; required in production")
+    token_ttl_hours: int = 12
+    projection_poll_seconds: float = 0.2
+    worker_threads: int = 8
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(("postgres://", "postgresql"))
+
+    def event_store_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` environment for the event store."""
+        if self.uses_postgres:
+            u = urlparse(self.database_url)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": u.path.lstrip("/") or "kaohe",
+                "POSTGRES_HOST": u.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(u.port or 5432),
+                "POSTGRES_USER": unquote(u.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(u.password or ""),
+                "POSTGRES_POOL_SIZE": "5",
+                "POSTGRES_MAX_OVERFLOW": "10",
+                "CREATE_TABLE": "y",
+            }
+        if self.database_url:
+            raise ValueError("KAOHE_DATABASE_URL must be a postgresql:// URL (unset means SQLite in KAOHE_DATA_DIR)")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.ensure_data_dir().resolve() / "events.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "CREATE_TABLE": "y",
+        }
+
+    def read_url(self) -> str:
+        if self.read_database_url:
+            return self.read_database_url
+        if self.uses_postgres:
+            u = self.database_url.split("://", 1)[1]
+            return "postgresql+psycopg://" + u
+        return f"sqlite:///{self.ensure_data_dir().resolve() / 'read.sqlite'}"
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)

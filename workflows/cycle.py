@@ -1,0 +1,481 @@
+"""The cycle: one durable workflow from opening to the close of feedback (SPEC §3 stages 1–7).
+
+It owns the cycle-wide steps (stages, deadlines, adjustments, the allocation) and starts a
+child workflow per unit and per debrief session; it tells them of stage changes by signal.
+Stage deadlines are durable timers: a missed one is recorded as an event (and closes the
+self-review stage). Past ``HISTORY_LIMIT`` events it continues as new, carrying its state and
+the ids of the updates it completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain import rules
+    from domain.errors import Conflict, InvalidInput, NotFound
+    from domain.rules import CLOSED, OPEN, PENDING, Actor
+    from workflows.base import KaoheWorkflow, check
+    from workflows.debrief import DebriefWorkflow
+    from workflows.messages import (
+        CARRIED_UPDATE_IDS,
+        HISTORY_LIMIT,
+        AdjustmentInfo,
+        Command,
+        CycleState,
+        SessionState,
+        Stages,
+        UnitState,
+        session_workflow_id,
+        unit_workflow_id,
+    )
+    from workflows.unit import UnitWorkflow
+
+
+@dataclass
+class OpenCycle:
+    actor: Actor
+
+
+@dataclass
+class StageCommand:
+    actor: Actor
+    stage: str
+    reason: str = ""
+
+
+@dataclass
+class SetDeadline:
+    actor: Actor
+    stage: str
+    deadline: str | None
+
+
+@dataclass
+class ProposeAdjustment:
+    actor: Actor
+    unit: str
+    kind: str
+    reason: str
+    points: Any = None
+    levels: Any = None
+    evidence: str = ""
+
+
+@dataclass
+class DecideAdjustment:
+    actor: Actor
+    adjustment: str
+    decision: str
+    reason: str = ""
+
+
+@dataclass
+class ResolveTie:
+    actor: Actor
+    cohort: str
+    units: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class OverrideGrade:
+    actor: Actor
+    unit: str
+    grade: str
+    reason: str
+
+
+@dataclass
+class Decision:
+    actor: Actor
+    reason: str = ""
+
+
+def _require_status(status: str, wanted: str) -> None:
+    if status != wanted:
+        names = {"setup": "准备中", "open": "进行中", "published": "已公布", "closed": "已结束"}
+        raise Conflict(
+            "wrong_cycle_status",
+            f"考核周期{names.get(status, status)}，不接受此操作 / the cycle is {status}, not {wanted}",
+            "cycle",
+        )
+
+
+def _require_allocation_ready(problems: list[str]) -> None:
+    if problems:
+        raise Conflict(
+            "allocation_not_approvable",
+            "等次方案尚不能批准：" + "；".join(problems) + " / the allocation cannot be approved yet",
+            "allocation",
+        )
+
+
+@workflow.defn(name="Cycle")
+class CycleWorkflow(KaoheWorkflow):
+    @workflow.init
+    def __init__(self, state: CycleState) -> None:
+        self.s = state
+        self.done_updates = state.done_updates
+        self.lock = asyncio.Lock()
+        self.wakeup = False
+
+    # ------------------------------------------------------------------ main loop
+
+    @workflow.run
+    async def run(self, state: CycleState) -> dict[str, Any]:
+        await workflow.wait_condition(lambda: self.s.children_started)
+        while self.s.status != "closed":
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self.s.done_updates = self.done_updates[-CARRIED_UPDATE_IDS:]
+                workflow.continue_as_new(self.s)
+            stage, moment = self._next_deadline()
+            timeout = None if moment is None else max((moment - workflow.now()).total_seconds(), 0.0)
+            self.wakeup = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self.wakeup or self.s.status == "closed" or self._should_continue_as_new(),
+                    timeout=timeout,
+                )
+            except asyncio.TimeoutError:
+                await self._deadline_passed(stage)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return {"cycle": self.s.cycle, "status": self.s.status}
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return info.get_current_history_length() > HISTORY_LIMIT or info.is_continue_as_new_suggested()
+
+    def _next_deadline(self) -> tuple[str | None, datetime | None]:
+        best: tuple[str | None, datetime | None] = (None, None)
+        for stage, iso in sorted(self.s.deadlines.items()):
+            if self.s.stages.get(stage) != OPEN or f"{stage}@{iso}" in self.s.deadlines_handled:
+                continue
+            moment = datetime.fromisoformat(iso)
+            if best[1] is None or moment < best[1]:
+                best = (stage, moment)
+        return best
+
+    async def _deadline_passed(self, stage: str | None) -> None:
+        if stage is None:
+            return
+        async with self.lock:
+            iso = self.s.deadlines.get(stage)
+            if iso is None or self.s.stages.get(stage) != OPEN:
+                return
+            mark = f"{stage}@{iso}"
+            command = Command(
+                "record_deadline_missed",
+                {"cycle": self.s.cycle, "stage": stage, "deadline": iso},
+                Actor("system", "system"),
+                f"{workflow.info().workflow_id}/deadline/{mark}",
+            )
+            result = await self.run_command(command)
+            self.s.deadlines_handled.append(mark)
+            await self._apply(result)
+
+    # ------------------------------------------------------------------ children
+
+    async def _start_units(self) -> None:
+        starts = []
+        for unit, cohort in sorted(self.s.units.items()):
+            child = UnitState(
+                cycle=self.s.cycle,
+                unit=unit,
+                cohort=cohort,
+                point_max=self.s.point_max[cohort],
+                stages=dict(self.s.stages),
+            )
+            starts.append(
+                workflow.start_child_workflow(
+                    UnitWorkflow.run,
+                    child,
+                    id=unit_workflow_id(self.s.cycle, unit),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
+            )
+        await asyncio.gather(*starts)
+        self.s.children_started = True
+
+    async def _start_sessions(self, cohorts: list[str]) -> None:
+        starts = []
+        for cohort in cohorts:
+            members = sorted(u for u, c in self.s.units.items() if c == cohort)
+            starts.append(
+                workflow.start_child_workflow(
+                    DebriefWorkflow.run,
+                    SessionState(self.s.cycle, cohort, members, dict(self.s.categories)),
+                    id=session_workflow_id(self.s.cycle, cohort),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
+            )
+        await asyncio.gather(*starts)
+        self.s.open_sessions = sorted(set(self.s.open_sessions) | set(cohorts))
+
+    async def _apply(self, result: dict[str, Any]) -> None:
+        """Mirror the domain's stages after a use case and tell the children what changed."""
+        before = dict(self.s.stages)
+        if "stages" in result:
+            self.s.stages = dict(result["stages"])
+        if "status" in result:
+            self.s.status = result["status"]
+        if "problems" in result:
+            self.s.problems = list(result["problems"])
+        self.wakeup = True
+        changed = {k for k in self.s.stages if self.s.stages[k] != before.get(k)}
+        if self.s.children_started and changed & {"self_review", "scoring", "feedback"}:
+            message = Stages(dict(self.s.stages))
+            await asyncio.gather(
+                *(
+                    workflow.get_external_workflow_handle(unit_workflow_id(self.s.cycle, u)).signal(UnitWorkflow.stages, message)
+                    for u in sorted(self.s.units)
+                )
+            )
+        if "debrief" in changed and self.s.stages.get("debrief") == CLOSED:
+            await asyncio.gather(
+                *(
+                    workflow.get_external_workflow_handle(session_workflow_id(self.s.cycle, c)).signal(DebriefWorkflow.finish)
+                    for c in self.s.open_sessions
+                )
+            )
+            self.s.open_sessions = []
+
+    @workflow.query
+    def state(self) -> CycleState:
+        return self.s
+
+    # ------------------------------------------------------------------ opening and stages
+
+    @workflow.update
+    async def open(self, cmd: OpenCycle) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("open_cycle", cmd.actor, cycle=self.s.cycle)
+            await self._apply(result)
+            if not self.s.children_started:
+                await self._start_units()  # before replying, so units can act at once
+            return result
+
+    @open.validator
+    def _validate_open(self, cmd: OpenCycle) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "organizer")
+        check(_require_status, self.s.status, "setup")
+
+    @workflow.update
+    async def open_stage(self, cmd: StageCommand) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("open_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage)
+            if result.get("sessions"):
+                await self._start_sessions(result["sessions"])
+            await self._apply(result)
+            return result
+
+    @open_stage.validator
+    def _validate_open_stage(self, cmd: StageCommand) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "organizer")
+        check(_require_status, self.s.status, "open")
+        check(rules.check_open_stage, self.s.stages, cmd.stage)
+
+    @workflow.update
+    async def close_stage(self, cmd: StageCommand) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "close_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, reason=cmd.reason
+            )
+            await self._apply(result)
+            return result
+
+    @close_stage.validator
+    def _validate_close_stage(self, cmd: StageCommand) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "organizer")
+        check(rules.check_close_stage, self.s.stages, cmd.stage)
+        if cmd.stage == "adjustments":
+            check(rules.check_all_decided, [a.status for a in self.s.adjustments.values()])
+
+    @workflow.update
+    async def set_deadline(self, cmd: SetDeadline) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "set_deadline", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, deadline=cmd.deadline
+            )
+            if cmd.deadline is None:
+                self.s.deadlines.pop(cmd.stage, None)
+            else:
+                self.s.deadlines[cmd.stage] = datetime.fromisoformat(cmd.deadline).isoformat()
+            await self._apply(result)
+            return result
+
+    @set_deadline.validator
+    def _validate_deadline(self, cmd: SetDeadline) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "organizer")
+        if cmd.stage not in rules.STAGES:
+            check(_raise, InvalidInput("unknown_stage", f"未知阶段 {cmd.stage} / unknown stage", "stage"))
+        if cmd.deadline is not None:
+            try:
+                moment = datetime.fromisoformat(cmd.deadline)
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None or moment <= workflow.now():
+                check(
+                    _raise,
+                    InvalidInput(
+                        "invalid_deadline",
+                        f"截止时间须为未来的带时区 ISO 8601 时间：{cmd.deadline} / must be a future ISO 8601 time with zone",
+                        "deadline",
+                    ),
+                )
+
+    # ------------------------------------------------------------------ adjustments
+
+    @workflow.update
+    async def propose_adjustment(self, cmd: ProposeAdjustment) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "propose_adjustment",
+                cmd.actor,
+                cycle=self.s.cycle,
+                unit=cmd.unit,
+                kind=cmd.kind,
+                points=cmd.points,
+                levels=cmd.levels,
+                reason=cmd.reason,
+                evidence=cmd.evidence,
+            )
+            self.s.adjustments[result["adjustment"]] = AdjustmentInfo(cmd.unit, cmd.actor.user)
+            await self._apply(result)
+            return result
+
+    @propose_adjustment.validator
+    def _validate_propose(self, cmd: ProposeAdjustment) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_propose, self.s.stages, cmd.actor)
+        if cmd.unit not in self.s.units:
+            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
+        check(rules.parse_adjustment, cmd.kind, cmd.points, cmd.levels, cmd.reason)
+
+    @workflow.update
+    async def decide_adjustment(self, cmd: DecideAdjustment) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "decide_adjustment",
+                cmd.actor,
+                cycle=self.s.cycle,
+                adjustment=cmd.adjustment,
+                decision=cmd.decision,
+                reason=cmd.reason,
+            )
+            self.s.adjustments[cmd.adjustment].status = "approved" if cmd.decision == "approve" else "rejected"
+            await self._apply(result)
+            return result
+
+    @decide_adjustment.validator
+    def _validate_decide(self, cmd: DecideAdjustment) -> None:
+        if self.is_retry():
+            return
+        info = self.s.adjustments.get(cmd.adjustment)
+        if info is None:
+            check(_raise, NotFound("adjustment_not_found", f"调整事项 {cmd.adjustment} 不存在 / no such adjustment", "adjustment"))
+        check(rules.check_decide, self.s.stages, cmd.actor, info.unit, info.proposer, info.status)
+        check(rules.check_decision, cmd.decision, cmd.reason)
+
+    # ------------------------------------------------------------------ allocation
+
+    @workflow.update
+    async def resolve_tie(self, cmd: ResolveTie) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "resolve_tie", cmd.actor, cycle=self.s.cycle, cohort=cmd.cohort, units=cmd.units, reason=cmd.reason
+            )
+            await self._apply(result)
+            return result
+
+    @resolve_tie.validator
+    def _validate_tie(self, cmd: ResolveTie) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
+        check(rules.require_stage_open, self.s.stages, "allocation")
+
+    @workflow.update
+    async def override_grade(self, cmd: OverrideGrade) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "override_grade", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, grade=cmd.grade, reason=cmd.reason
+            )
+            await self._apply(result)
+            return result
+
+    @override_grade.validator
+    def _validate_override(self, cmd: OverrideGrade) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
+        check(rules.require_stage_open, self.s.stages, "allocation")
+        if cmd.unit not in self.s.units:
+            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
+
+    @workflow.update
+    async def approve_allocation(self, cmd: Decision) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("approve_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
+            await self._apply(result)
+            return result
+
+    @approve_allocation.validator
+    def _validate_approve(self, cmd: Decision) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
+        check(rules.require_stage_open, self.s.stages, "allocation")
+        check(_require_allocation_ready, self.s.problems)
+
+    @workflow.update
+    async def reject_allocation(self, cmd: Decision) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("reject_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
+            await self._apply(result)
+            return result
+
+    @reject_allocation.validator
+    def _validate_reject(self, cmd: Decision) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
+        check(rules.require_stage_open, self.s.stages, "allocation")
+        if not cmd.reason.strip():
+            check(_raise, InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason"))
+
+    # ------------------------------------------------------------------ end
+
+    @workflow.update
+    async def close_cycle(self, cmd: Decision) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("close_cycle", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
+            await self._apply(result)
+            return result
+
+    @close_cycle.validator
+    def _validate_close_cycle(self, cmd: Decision) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "organizer")
+        check(rules.require_stage_open, self.s.stages, "feedback")
+
+
+def _raise(err: Exception) -> None:
+    raise err

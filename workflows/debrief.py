@@ -1,0 +1,88 @@
+"""One debrief session (书记述职评议) of one cohort: one ballot sheet per representative."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import rules
+    from domain.rules import Actor
+    from workflows.base import KaoheWorkflow, check
+    from workflows.messages import SessionState
+
+
+@dataclass
+class CastBallot:
+    actor: Actor
+    representative: str
+    scores: dict[str, Any]
+    category: str | None = None
+
+
+@dataclass
+class CloseSession:
+    actor: Actor
+
+
+@workflow.defn(name="DebriefSession")
+class DebriefWorkflow(KaoheWorkflow):
+    @workflow.init
+    def __init__(self, state: SessionState) -> None:
+        self.s = state
+        self.done_updates: list[str] = []
+        self.finished = False
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, state: SessionState) -> dict[str, Any]:
+        await workflow.wait_condition(lambda: self.finished and workflow.all_handlers_finished())
+        return {"cohort": self.s.cohort, "ballots": len(self.s.cast_by)}
+
+    @workflow.query
+    def state(self) -> SessionState:
+        return self.s
+
+    @workflow.signal
+    def finish(self) -> None:
+        """The cycle closed the debrief stage (which closes this session in the domain)."""
+        self.s.is_open = False
+        self.finished = True
+
+    @workflow.update
+    async def cast_ballot(self, cmd: CastBallot) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "cast_ballot",
+                cmd.actor,
+                cycle=self.s.cycle,
+                cohort=self.s.cohort,
+                representative=cmd.representative,
+                category=cmd.category,
+                scores=cmd.scores,
+            )
+            self.s.cast_by.append(cmd.representative)
+            return result
+
+    @cast_ballot.validator
+    def _validate_ballot(self, cmd: CastBallot) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_ballot, cmd.actor, cmd.representative, self.s.is_open, self.s.cast_by, self.s.categories, cmd.category)
+        check(rules.parse_ballot_scores, self.s.secretaries, cmd.scores)
+
+    @workflow.update
+    async def close(self, cmd: CloseSession) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("close_session", cmd.actor, cycle=self.s.cycle, cohort=self.s.cohort)
+            self.s.is_open = False
+            return result
+
+    @close.validator
+    def _validate_close(self, cmd: CloseSession) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_close_session, cmd.actor, self.s.is_open)

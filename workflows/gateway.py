@@ -1,0 +1,97 @@
+"""The way in: starts cycle workflows and sends their updates, turning Temporal's refusals back
+into the domain's errors. The API (and anything else that writes) calls this."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.errors import Conflict, DomainError, NotFound, rebuild_error
+from domain.model import Cycle
+from domain.rules import Actor
+from workflows import cycle as cw
+from workflows import debrief as dw
+from workflows import unit as uw
+from workflows.messages import (
+    CycleState,
+    cycle_workflow_id,
+    session_workflow_id,
+    unit_workflow_id,
+)
+
+
+def initial_state(c: Cycle, point_max: dict[str, dict[str, str]]) -> CycleState:
+    return CycleState(
+        cycle=c.key,
+        units={k: u["org_type"] for k, u in c.units.items()},
+        point_max=point_max,
+        categories=dict(c.categories),
+        deadlines=dict(c.deadlines),
+        stages=dict(c.stages),
+        status=c.status,
+    )
+
+
+def _translate(err: Exception) -> DomainError:
+    cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else err
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = getattr(cause, "cause", None)
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        d = cause.details[0]
+        return rebuild_error(d.get("kind", "invalid"), d.get("code", "rejected"), d.get("message", cause.message), d.get("field"))
+    if isinstance(cause, ApplicationError):
+        return Conflict("rejected", cause.message)
+    raise err
+
+
+class Gateway:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    async def _update(self, workflow_id: str, update: Any, arg: Any, command_id: str) -> dict[str, Any]:
+        handle = self.client.get_workflow_handle(workflow_id)
+        try:
+            return await handle.execute_update(update, arg, id=command_id, result_type=dict)
+        except WorkflowUpdateFailedError as err:
+            raise _translate(err) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise await self._why_not_running(handle) from None
+            if err.status == RPCStatusCode.FAILED_PRECONDITION:
+                raise Conflict("workflow_closed", "该流程已结束 / this workflow has finished", None) from None
+            raise
+
+    async def _why_not_running(self, handle: Any) -> DomainError:
+        try:
+            await handle.describe()
+        except RPCError:
+            return NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
+        return Conflict("step_closed", "该环节已结束，不再接受操作 / this step has finished", None)
+
+    # -- cycle
+    async def open_cycle(self, c: Cycle, point_max: dict[str, dict[str, str]], actor: Actor, command_id: str) -> dict:
+        await self.client.start_workflow(
+            cw.CycleWorkflow.run,
+            initial_state(c, point_max),
+            id=cycle_workflow_id(c.key),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return await self._update(cycle_workflow_id(c.key), cw.CycleWorkflow.open, cw.OpenCycle(actor), command_id)
+
+    async def cycle_update(self, cycle: str, name: str, arg: Any, command_id: str) -> dict:
+        update = getattr(cw.CycleWorkflow, name)
+        return await self._update(cycle_workflow_id(cycle), update, arg, command_id)
+
+    async def unit_update(self, cycle: str, unit: str, name: str, arg: Any, command_id: str) -> dict:
+        update = getattr(uw.UnitWorkflow, name)
+        return await self._update(unit_workflow_id(cycle, unit), update, arg, command_id)
+
+    async def session_update(self, cycle: str, cohort: str, name: str, arg: Any, command_id: str) -> dict:
+        update = getattr(dw.DebriefWorkflow, name)
+        return await self._update(session_workflow_id(cycle, cohort), update, arg, command_id)

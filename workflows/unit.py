@@ -1,0 +1,140 @@
+"""One unit's assessment in one cycle: self-review, scoring, feedback. A small child workflow,
+so that no history grows with the number of units."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import rules
+    from domain.rules import CLOSED, PENDING, Actor
+    from workflows.base import KaoheWorkflow, check
+    from workflows.messages import Stages, UnitState
+
+
+@dataclass
+class SubmitSelfReview:
+    actor: Actor
+    scores: dict[str, Any]
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SubmitScoring:
+    actor: Actor
+    scores: dict[str, Any]
+    na_reasons: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class IssueFeedback:
+    actor: Actor
+    text: str
+
+
+@dataclass
+class AcknowledgeFeedback:
+    actor: Actor
+
+
+@workflow.defn(name="UnitAssessment")
+class UnitWorkflow(KaoheWorkflow):
+    @workflow.init
+    def __init__(self, state: UnitState) -> None:
+        self.s = state
+        self.done_updates = state.done_updates
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, state: UnitState) -> dict[str, Any]:
+        await workflow.wait_condition(
+            lambda: self.s.stages.get("feedback") == CLOSED and workflow.all_handlers_finished()
+        )
+        return {"unit": self.s.unit, "self_review": self.s.self_review, "scored": self.s.scored, "feedback": self.s.feedback}
+
+    @property
+    def point_max(self) -> dict[str, Decimal]:
+        return {k: Decimal(v) for k, v in self.s.point_max.items()}
+
+    @workflow.query
+    def state(self) -> UnitState:
+        return self.s
+
+    @workflow.signal
+    def stages(self, update: Stages) -> None:
+        self.s.stages = dict(update.stages)
+        if self.s.stages.get("self_review") == CLOSED and self.s.self_review == PENDING:
+            self.s.self_review = "missed"  # the domain records SelfReviewNotSubmitted at the close
+
+    # -- self-review
+    @workflow.update
+    async def submit_self_review(self, cmd: SubmitSelfReview) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "submit_self_review", cmd.actor, cycle=self.s.cycle, unit=self.s.unit, scores=cmd.scores, evidence=cmd.evidence
+            )
+            self.s.self_review = "submitted"
+            return result
+
+    @submit_self_review.validator
+    def _validate_self_review(self, cmd: SubmitSelfReview) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_self_review, self.s.stages, cmd.actor, self.s.unit, self.s.self_review)
+        check(rules.parse_point_scores, self.point_max, cmd.scores, field="scores", allow_null=False, complete=True)
+
+    # -- indicator scoring
+    @workflow.update
+    async def submit_scoring(self, cmd: SubmitScoring) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "submit_scoring",
+                cmd.actor,
+                cycle=self.s.cycle,
+                unit=self.s.unit,
+                scores=cmd.scores,
+                na_reasons=cmd.na_reasons,
+                comments=cmd.comments,
+            )
+            self.s.scored = True
+            return result
+
+    @submit_scoring.validator
+    def _validate_scoring(self, cmd: SubmitScoring) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_scoring, self.s.stages, cmd.actor, self.s.unit, self.s.self_review, self.s.scored)
+        check(rules.parse_point_scores, self.point_max, cmd.scores, field="scores", allow_null=True, complete=True)
+
+    # -- feedback
+    @workflow.update
+    async def issue_feedback(self, cmd: IssueFeedback) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("issue_feedback", cmd.actor, cycle=self.s.cycle, unit=self.s.unit, text=cmd.text)
+            self.s.feedback = "issued"
+            return result
+
+    @issue_feedback.validator
+    def _validate_issue(self, cmd: IssueFeedback) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_issue_feedback, self.s.stages, cmd.actor, self.s.feedback, cmd.text)
+
+    @workflow.update
+    async def acknowledge_feedback(self, cmd: AcknowledgeFeedback) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("acknowledge_feedback", cmd.actor, cycle=self.s.cycle, unit=self.s.unit)
+            self.s.feedback = "acknowledged"
+            return result
+
+    @acknowledge_feedback.validator
+    def _validate_ack(self, cmd: AcknowledgeFeedback) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_acknowledge, cmd.actor, self.s.unit, self.s.feedback)

@@ -1,0 +1,43 @@
+"""The Temporal worker: the cycle, unit and debrief workflows and the use-case activity."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from domain.app import KaoheApp
+from workflows.activities import KaoheActivities
+from workflows.cycle import CycleWorkflow
+from workflows.debrief import DebriefWorkflow
+from workflows.unit import UnitWorkflow
+
+WORKFLOWS = [CycleWorkflow, UnitWorkflow, DebriefWorkflow]
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    # domain/ is pure and deterministic: pass it through instead of re-importing per run.
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "workflows.messages")
+    )
+
+
+def build_worker(client: Client, app: KaoheApp, task_queue: str, threads: int = 8) -> tuple[Worker, ThreadPoolExecutor]:
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kaohe-activity")
+    activities = KaoheActivities(app)
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[activities.execute],
+        activity_executor=executor,
+        workflow_runner=workflow_runner(),
+    )
+    return worker, executor
