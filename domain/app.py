@@ -207,7 +207,7 @@ class KaoheApp(Application[UUID]):
             seen.add(key)
             c.register_unit(unit=key, name=name.strip(), org_type=org_type, actor=actor.user, role=actor.role, command_id=command_id)
             new.append(
-                UnitAssessment(cycle=cycle, unit=key, cohort=org_type, actor=actor.user, role=actor.role, command_id=command_id)
+                UnitAssessment(cycle=cycle, unit=key, name=name.strip(), cohort=org_type, actor=actor.user, role=actor.role, command_id=command_id)
             )
         return self._save(c, *new, registered=len(new))
 

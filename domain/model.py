@@ -177,9 +177,10 @@ class UnitAssessment(KaoheAggregate):
         return unit_id(cycle, unit)
 
     @event("UnitAssessmentStarted")
-    def __init__(self, cycle: str, unit: str, cohort: str, actor: str, role: str, command_id: str) -> None:
+    def __init__(self, cycle: str, unit: str, name: str, cohort: str, actor: str, role: str, command_id: str) -> None:
         self.cycle = cycle
         self.unit = unit
+        self.name = name
         self.cohort = cohort
         self.self_review_status = PENDING
         self.self_scores: dict[str, str | None] = {}

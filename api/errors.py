@@ -1,0 +1,51 @@
+"""Every error as JSON ``{code, message, field?}``; never a 500 for user input."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from domain.errors import DomainError
+
+log = logging.getLogger("kaohe.api")
+
+STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return body
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, err: DomainError) -> JSONResponse:
+        return JSONResponse(err.to_dict(), status_code=STATUS.get(err.kind, 400))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        if first.get("type") == "json_invalid":
+            return JSONResponse(error_body("invalid_json", "请求体不是有效的 JSON / the body is not valid JSON"), status_code=400)
+        message = f"{field or '请求'}：{first.get('msg', 'invalid')} / {field or 'request'}: {first.get('msg', 'invalid')}"
+        return JSONResponse(error_body("invalid_request", message, field), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, err: HTTPException) -> JSONResponse:
+        if isinstance(err.detail, dict):
+            body = err.detail
+        else:
+            body = error_body(f"http_{err.status_code}", str(err.detail))
+        return JSONResponse(body, status_code=err.status_code, headers=getattr(err, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, err: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(error_body("internal_error", "服务器内部错误 / internal error"), status_code=500)

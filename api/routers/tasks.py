@@ -1,0 +1,101 @@
+"""My inbox: what waits for me, for which cycle and unit, since when, and by when."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from api.accounts import User
+from api.deps import CurrentUser, Svc
+from domain.rules import CLOSED, OPEN, PENDING, STAGE_NAMES
+from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, SessionRow, UnitRow
+
+router = APIRouter(tags=["tasks 待办"])
+
+
+def _task(kind: str, title: str, cycle: CycleRow, since: Any, stage: str | None = None, **extra: Any) -> dict[str, Any]:
+    deadline = cycle.deadlines.get(stage) if stage else None
+    now = datetime.now(timezone.utc)
+    overdue = bool(deadline) and datetime.fromisoformat(deadline) < now
+    if isinstance(since, datetime):
+        since = (since if since.tzinfo else since.replace(tzinfo=timezone.utc)).isoformat()
+    return {
+        "kind": kind,
+        "title": title,
+        "cycle": cycle.key,
+        "cycle_name": cycle.name,
+        "stage": stage,
+        "since": since,
+        "deadline": deadline,
+        "overdue": overdue or kind == "deadline_missed",
+        **extra,
+    }
+
+
+def inbox(db, user: User) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = []
+    cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != "closed").order_by(CycleRow.key)))
+    for c in cycles:
+        since = lambda stage: (c.stage_changed_at or {}).get(stage) or c.updated_at  # noqa: E731
+        units = list(db.scalars(select(UnitRow).where(UnitRow.cycle == c.key).order_by(UnitRow.unit)))
+        if user.role == "organizer":
+            if c.status == "setup":
+                tasks.append(_task("open_cycle", f"开启考核周期「{c.name}」/ open the cycle", c, c.created_at))
+            for n in db.scalars(select(NoticeRow).where(NoticeRow.cycle == c.key, NoticeRow.resolved.is_(False))):
+                tasks.append(_task(n.kind, n.text, c, n.at, n.stage))
+            for stage in ("self_review", "scoring", "debrief", "adjustments"):
+                if c.stages.get(stage) == OPEN:
+                    tasks.append(_task("close_stage", f"结束「{STAGE_NAMES[stage]}」阶段 / close the {stage} stage", c, since(stage), stage))
+            if c.status == "open":
+                for stage in ("scoring", "debrief"):
+                    if c.stages.get(stage) == PENDING:
+                        tasks.append(_task("open_stage", f"开启「{STAGE_NAMES[stage]}」阶段 / open the {stage} stage", c, c.updated_at, stage))
+                if c.stages.get("adjustments") == PENDING and all(c.stages.get(s) == CLOSED for s in ("self_review", "scoring", "debrief")):
+                    tasks.append(_task("open_stage", "开启「加分与降档」阶段 / open the adjustments stage", c, c.updated_at, "adjustments"))
+            for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
+                tasks.append(_task("close_session", f"结束 {s.cohort} 述职评议（已收 {s.ballots} 份）/ close the debrief session", c, s.opened_at, "debrief", cohort=s.cohort))
+            if c.stages.get("feedback") == OPEN:
+                for u in units:
+                    if u.feedback == "none":
+                        tasks.append(_task("issue_feedback", f"向 {u.name} 下发考核反馈 / issue feedback", c, since("feedback"), "feedback", unit=u.unit))
+        elif user.role == "unit":
+            for u in units:
+                if u.unit != user.unit:
+                    continue
+                if c.stages.get("self_review") == OPEN and u.self_review == PENDING:
+                    tasks.append(_task("submit_self_review", f"提交 {u.name} 的自查自评 / submit the self-review", c, since("self_review"), "self_review", unit=u.unit))
+                if u.feedback == "issued":
+                    tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
+        elif user.role == "evaluator":
+            if c.stages.get("scoring") == OPEN:
+                for u in units:
+                    ready = u.self_review != PENDING or c.stages.get("self_review") == CLOSED
+                    if not u.scored and ready:
+                        tasks.append(_task("submit_scoring", f"为 {u.name} 的评价要点评分 / score the unit", c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
+        elif user.role == "representative":
+            cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}
+            for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
+                if s.cohort not in cast:
+                    tasks.append(_task("cast_ballot", f"为 {s.cohort} 书记述职评分 / cast your ballot sheet", c, s.opened_at, "debrief", cohort=s.cohort))
+        elif user.role == "committee":
+            if c.stages.get("adjustments") == OPEN:
+                for a in db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == c.key, AdjustmentRow.status == PENDING)):
+                    if a.proposer == user.username or (user.unit and a.unit == user.unit):
+                        continue
+                    tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
+            if c.stages.get("allocation") == OPEN:
+                tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
+    return tasks
+
+
+@router.get("/tasks", summary="我的待办 / my inbox")
+async def my_tasks(user: CurrentUser, svc: Svc) -> list[dict]:
+    def load():
+        with svc.runner.sessions() as db:
+            return inbox(db, user)
+
+    return await run_in_threadpool(load)

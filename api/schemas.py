@@ -1,0 +1,106 @@
+"""Request and response models. Scores are JSON numbers or strings, read as exact decimals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ScoreMap = dict[str, Any]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Model):
+    username: str
+    password: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+    user: dict
+
+
+class UserIn(Model):
+    role: str = Field(description="organizer | evaluator | unit | representative | committee | auditor | admin")
+    password: str | None = Field(None, description="至少 8 位；更新时可省略 / ≥ 8 chars; optional on update")
+    unit: str | None = Field(None, description="单位联络人必填；党委委员可填所属单位（回避）/ unit users: required")
+    display_name: str | None = None
+
+
+class CycleIn(Model):
+    key: str = Field(examples=["2026-annual"])
+    year: int = Field(examples=[2026])
+    name: str = Field(examples=["2026年度党建工作考核"])
+    policy: dict[str, Any] | None = None
+    schemes: dict[str, Any] = Field(description='org_type → "default" 或指标树 / or a scheme tree')
+    categories: dict[str, Any] | None = Field(None, description="述职评议代表类别及权重 / ballot categories and weights")
+    deadlines: dict[str, str | None] | None = Field(None, description="stage → ISO 8601 time with zone")
+
+
+class UnitIn(Model):
+    key: str
+    name: str
+    org_type: str
+
+
+class UnitsIn(Model):
+    units: list[dict[str, Any]]
+
+
+class Reason(Model):
+    reason: str = ""
+
+
+class DeadlineIn(Model):
+    deadline: str | None = Field(description="ISO 8601 带时区，null 为取消 / with zone; null clears it")
+
+
+class SelfReviewIn(Model):
+    scores: ScoreMap
+    evidence: dict[str, str] = Field(default_factory=dict)
+
+
+class ScoringIn(Model):
+    scores: ScoreMap = Field(description="每个要点的分数，null 为不适用 / every point; null = not applicable")
+    na_reasons: dict[str, str] = Field(default_factory=dict)
+    comments: dict[str, str] = Field(default_factory=dict)
+
+
+class BallotIn(Model):
+    scores: ScoreMap = Field(description="unit → 0–100")
+    category: str | None = None
+
+
+class AdjustmentIn(Model):
+    unit: str
+    kind: str = Field(description="bonus | downgrade | veto")
+    reason: str
+    points: Any = None
+    levels: Any = None
+    evidence: str = ""
+
+
+class DecisionIn(Model):
+    decision: str = Field(description="approve | reject")
+    reason: str = ""
+
+
+class TieIn(Model):
+    cohort: str
+    units: list[str]
+    reason: str = ""
+
+
+class OverrideIn(Model):
+    unit: str
+    grade: str
+    reason: str
+
+
+class FeedbackIn(Model):
+    text: str

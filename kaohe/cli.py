@@ -1,0 +1,251 @@
+"""``kaohe``: the command line. Every command exits with the code it means (0 ok, 1 refused or
+failed, 2 usage) and shuts its Temporal clients and workers down first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from domain.errors import DomainError
+from kaohe import __version__
+from kaohe.settings import Settings
+
+log = logging.getLogger("kaohe")
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"kaohe: {message}", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------- servers
+
+
+async def _serve(settings: Settings, *, with_worker: bool, with_api: bool, embedded: bool | None, banner: bool) -> int:
+    from kaohe.runtime import StartupError, start_stack, wait_for_signal
+
+    try:
+        stack = await start_stack(settings, embedded_temporal=embedded, with_worker=with_worker, with_api=with_api)
+    except StartupError as err:
+        return fail(str(err))
+    try:
+        if banner:
+            print(f"Kaohe 考核 {__version__} 已启动 / is up", flush=True)
+            print(f"  数据目录 data dir : {settings.data_dir.resolve()}")
+            if stack.api_url:
+                print(f"  API              : {stack.api_url}/api/v1")
+                print(f"  接口文档 docs     : {stack.api_url}/docs")
+            if stack.devserver:
+                print(f"  Temporal         : {stack.devserver.address}  (UI http://127.0.0.1:{stack.devserver.ui_port})")
+            if stack.admin:
+                user, password = stack.admin
+                if password:
+                    print(f"  首个管理员 admin  : {user} / {password}  （已保存至 {settings.data_dir / 'admin-credentials.json'}）")
+                else:
+                    print(f"  管理员 admin      : {user}（密码见首次启动时的输出或 {settings.data_dir / 'admin-credentials.json'}）")
+            print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
+        await wait_for_signal()
+        print("正在停止 / stopping…", file=sys.stderr, flush=True)
+    finally:
+        await stack.stop()
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_serve(settings, with_worker=True, with_api=True, embedded=None, banner=True))
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_serve(settings, with_worker=True, with_api=False, embedded=settings.temporal_address is None, banner=True))
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.temporal_address is None:
+        return fail("kaohe api 需要 KAOHE_TEMPORAL_ADDRESS（嵌入式请用 kaohe up）/ set KAOHE_TEMPORAL_ADDRESS, or use `kaohe up`", 1)
+    return asyncio.run(_serve(settings, with_worker=False, with_api=True, embedded=False, banner=True))
+
+
+# ---------------------------------------------------------------- users
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from api.accounts import Accounts
+    from projections.runner import make_engine
+
+    password = args.password
+    generated = False
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        password, generated = secrets.token_urlsafe(12), True
+    accounts = Accounts(make_engine(settings.read_url()), timedelta(hours=settings.token_ttl_hours))
+    try:
+        user = accounts.add(args.username, args.role, password, args.unit, args.name)
+    except DomainError as err:
+        return fail(f"{err.message}" + (f"（{err.field}）" if err.field else ""))
+    print(f"已创建用户 created: {user.username}（{user.role}{'，' + user.unit if user.unit else ''}）")
+    if generated:
+        print(f"密码 password: {password}")
+    return 0
+
+
+# ---------------------------------------------------------------- simulate
+
+
+async def _api_is_up(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2) as http:
+            r = await http.get(url.rstrip("/") + "/api/v1/health")
+            return r.status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict[str, Any]) -> int:
+    from kaohe import simulate
+    from kaohe.runtime import StartupError, free_port, read_credentials, start_stack
+    from kaohe.scenario import dumps
+
+    progress = simulate.Progress(quiet=args.quiet)
+    url = args.api or f"http://{settings.api_host}:{settings.api_port}"
+    stack = None
+    if not await _api_is_up(url):
+        if args.api:
+            return fail(f"API {url} 无法访问 / the API is not reachable")
+        progress.step("未发现运行中的 API，启动嵌入式系统 / no API up: starting the embedded stack")
+        try:
+            stack = await start_stack(
+                settings, embedded_temporal=settings.temporal_address is None,
+                api_port=free_port(), temporal_port=free_port(), ui_port=free_port(),
+            )
+        except StartupError as err:
+            return fail(str(err))
+        url = stack.api_url
+    try:
+        admin = read_credentials(settings)
+        if admin is None:
+            return fail("需要管理员账号：设置 KAOHE_ADMIN_USER/KAOHE_ADMIN_PASSWORD / admin credentials needed")
+        try:
+            results = await simulate.run(url, admin, scenario, progress, feedback=not args.no_feedback)
+        except simulate.SimulationError as err:
+            return fail(str(err))
+        text = dumps(results)
+        if args.out:
+            Path(args.out).write_text(text, "utf-8")
+            progress.step(f"结果已写入 / results written to {args.out}")
+        sys.stdout.write(text)
+        return 0
+    finally:
+        if stack is not None:
+            await stack.stop()
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from kaohe.scenario import ScenarioError, load
+
+    try:
+        scenario = load(args.scenario)
+    except ScenarioError as err:
+        return fail(str(err))
+    return asyncio.run(_simulate(args, settings, scenario))
+
+
+# ---------------------------------------------------------------- audit and projections
+
+
+def cmd_audit_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.app import KaoheApp
+    from kaohe.scenario import dumps
+
+    app = KaoheApp(env=settings.event_store_env())
+    try:
+        results = app.results(args.cycle)
+    except DomainError as err:
+        return fail(err.message)
+    sys.stdout.write(dumps(results))
+    return 0
+
+
+def cmd_projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.app import KaoheApp
+    from projections.runner import ProjectionRunner, make_engine
+
+    app = KaoheApp(env=settings.event_store_env())
+    runner = ProjectionRunner(app, make_engine(settings.read_url()))
+    total = app.recorder.max_notification_id() or 0
+
+    def progress(done: int) -> None:
+        print(f"\r重建读模型 rebuilding: {done}/{total} events", end="", file=sys.stderr, flush=True)
+
+    n = runner.rebuild(progress)
+    print(f"\r重建完成 rebuilt: {n} events → position {runner.position()}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kaohe", description="党建工作考核系统 · Kaohe party-building assessment")
+    p.add_argument("--version", action="version", version=f"kaohe {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="启动嵌入式系统 / start the embedded stack").set_defaults(func=cmd_up)
+    sub.add_parser("worker", help="运行 Temporal worker / run the worker").set_defaults(func=cmd_worker)
+    sub.add_parser("api", help="运行 API（及读模型投影）/ run the API").set_defaults(func=cmd_api)
+
+    users = sub.add_parser("users", help="用户管理 / users").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="添加用户 / add a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["organizer", "evaluator", "unit", "representative", "committee", "auditor", "admin"])
+    add.add_argument("--unit", help="所属单位 / the unit (required for role unit)")
+    add.add_argument("--name", help="显示名称 / display name")
+    pw = add.add_mutually_exclusive_group()
+    pw.add_argument("--password", help="密码（省略则随机生成）/ password (random if omitted)")
+    pw.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码 / read the password from stdin")
+    add.set_defaults(func=cmd_users_add)
+
+    sim = sub.add_parser("simulate", help="按场景文件模拟整个周期 / play a scenario through the API")
+    sim.add_argument("scenario")
+    sim.add_argument("--out", help="结果文件 / results file")
+    sim.add_argument("--api", help="API 地址（默认本机，未运行则自动启动嵌入式系统）/ API URL")
+    sim.add_argument("--quiet", action="store_true", help="不显示进度 / no progress")
+    sim.add_argument("--no-feedback", action="store_true", help="不下发反馈 / skip feedback")
+    sim.set_defaults(func=cmd_simulate)
+
+    audit = sub.add_parser("audit", help="审计 / audit").add_subparsers(dest="audit_command", required=True)
+    replay = audit.add_parser("replay", help="仅凭事件日志重算结果 / results from the event log alone")
+    replay.add_argument("--cycle", required=True)
+    replay.set_defaults(func=cmd_audit_replay)
+
+    proj = sub.add_parser("projections", help="读模型 / read models").add_subparsers(dest="projections_command", required=True)
+    proj.add_parser("rebuild", help="从事件日志重建全部读模型 / rebuild every read model").set_defaults(func=cmd_projections_rebuild)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    from kaohe.runtime import hard_exit
+
+    try:
+        settings = Settings()
+        code = args.func(args, settings)
+    except KeyboardInterrupt:
+        code = 130
+    except ValueError as err:  # settings that cannot work
+        code = fail(str(err))
+    hard_exit(code)
+
+
+if __name__ == "__main__":
+    main()

