@@ -12,7 +12,7 @@ from domain.errors import DomainError
 
 log = logging.getLogger("kaohe.api")
 
-STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}
+STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "unavailable": 503}
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:

@@ -53,8 +53,14 @@ class NotFound(DomainError):
     kind = "not_found"
 
 
+class Unavailable(DomainError):
+    """The system cannot take the command right now; retrying with the same key is safe (HTTP 503)."""
+
+    kind = "unavailable"
+
+
 ERROR_KINDS: dict[str, type[DomainError]] = {
-    cls.kind: cls for cls in (InvalidInput, Conflict, Forbidden, NotFound)
+    cls.kind: cls for cls in (InvalidInput, Conflict, Forbidden, NotFound, Unavailable)
 }
 
 

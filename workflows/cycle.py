@@ -197,7 +197,7 @@ class CycleWorkflow(KaoheWorkflow):
                 workflow.start_child_workflow(
                     UnitWorkflow.run,
                     child,
-                    id=unit_workflow_id(self.s.cycle, unit),
+                    id=unit_workflow_id(workflow.info().workflow_id, unit),
                     parent_close_policy=ParentClosePolicy.ABANDON,
                 )
             )
@@ -212,7 +212,7 @@ class CycleWorkflow(KaoheWorkflow):
                 workflow.start_child_workflow(
                     DebriefWorkflow.run,
                     SessionState(self.s.cycle, cohort, members, dict(self.s.categories)),
-                    id=session_workflow_id(self.s.cycle, cohort),
+                    id=session_workflow_id(workflow.info().workflow_id, cohort),
                     parent_close_policy=ParentClosePolicy.ABANDON,
                 )
             )
@@ -234,14 +234,14 @@ class CycleWorkflow(KaoheWorkflow):
             message = Stages(dict(self.s.stages))
             await asyncio.gather(
                 *(
-                    workflow.get_external_workflow_handle(unit_workflow_id(self.s.cycle, u)).signal(UnitWorkflow.stages, message)
+                    workflow.get_external_workflow_handle(unit_workflow_id(workflow.info().workflow_id, u)).signal(UnitWorkflow.stages, message)
                     for u in sorted(self.s.units)
                 )
             )
         if "debrief" in changed and self.s.stages.get("debrief") == CLOSED:
             await asyncio.gather(
                 *(
-                    workflow.get_external_workflow_handle(session_workflow_id(self.s.cycle, c)).signal(DebriefWorkflow.finish)
+                    workflow.get_external_workflow_handle(session_workflow_id(workflow.info().workflow_id, c)).signal(DebriefWorkflow.finish)
                     for c in self.s.open_sessions
                 )
             )

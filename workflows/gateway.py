@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import Conflict, DomainError, NotFound, rebuild_error
+from domain.errors import Conflict, DomainError, NotFound, Unavailable, rebuild_error
 from domain.model import Cycle
 from domain.rules import Actor
 from workflows import cycle as cw
@@ -59,6 +59,11 @@ class Gateway:
             return await handle.execute_update(update, arg, id=command_id, result_type=dict)
         except WorkflowUpdateFailedError as err:
             raise _translate(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise Unavailable(
+                "busy",
+                "系统繁忙，请稍后用相同的 Idempotency-Key 重试 / the workflow did not answer in time; retry with the same Idempotency-Key",
+            ) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise await self._why_not_running(handle) from None
@@ -78,20 +83,20 @@ class Gateway:
         await self.client.start_workflow(
             cw.CycleWorkflow.run,
             initial_state(c, point_max),
-            id=cycle_workflow_id(c.key),
+            id=cycle_workflow_id(self.task_queue, c.key),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        return await self._update(cycle_workflow_id(c.key), cw.CycleWorkflow.open, cw.OpenCycle(actor), command_id)
+        return await self._update(cycle_workflow_id(self.task_queue, c.key), cw.CycleWorkflow.open, cw.OpenCycle(actor), command_id)
 
     async def cycle_update(self, cycle: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(cw.CycleWorkflow, name)
-        return await self._update(cycle_workflow_id(cycle), update, arg, command_id)
+        return await self._update(cycle_workflow_id(self.task_queue, cycle), update, arg, command_id)
 
     async def unit_update(self, cycle: str, unit: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(uw.UnitWorkflow, name)
-        return await self._update(unit_workflow_id(cycle, unit), update, arg, command_id)
+        return await self._update(unit_workflow_id(cycle_workflow_id(self.task_queue, cycle), unit), update, arg, command_id)
 
     async def session_update(self, cycle: str, cohort: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(dw.DebriefWorkflow, name)
-        return await self._update(session_workflow_id(cycle, cohort), update, arg, command_id)
+        return await self._update(session_workflow_id(cycle_workflow_id(self.task_queue, cycle), cohort), update, arg, command_id)

@@ -11,26 +11,24 @@ with __import__("temporalio").workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.rules import Actor
 
-CYCLE_ID = "kaohe/{cycle}"
-UNIT_ID = "kaohe/{cycle}/unit/{unit}"
-SESSION_ID = "kaohe/{cycle}/debrief/{cohort}"
-
 #: Past this many events a workflow continues as new, carrying its state.
 HISTORY_LIMIT = 2000
 #: How many completed update ids a run carries into the next (idempotency across continue-as-new).
 CARRIED_UPDATE_IDS = 5000
 
 
-def cycle_workflow_id(cycle: str) -> str:
-    return CYCLE_ID.format(cycle=cycle)
+def cycle_workflow_id(prefix: str, cycle: str) -> str:
+    """``{prefix}/{cycle}``: the prefix (the task queue) keeps installations sharing one
+    Temporal namespace apart."""
+    return f"{prefix}/{cycle}"
 
 
-def unit_workflow_id(cycle: str, unit: str) -> str:
-    return UNIT_ID.format(cycle=cycle, unit=unit)
+def unit_workflow_id(cycle_workflow: str, unit: str) -> str:
+    return f"{cycle_workflow}/unit/{unit}"
 
 
-def session_workflow_id(cycle: str, cohort: str) -> str:
-    return SESSION_ID.format(cycle=cycle, cohort=cohort)
+def session_workflow_id(cycle_workflow: str, cohort: str) -> str:
+    return f"{cycle_workflow}/debrief/{cohort}"
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""Building blocks for API tests: a tiny scheme and a small cycle driven to a chosen stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Client
+
+TINY_SCHEME = {
+    "key": "tiny",
+    "name": "测试指标",
+    "total": 10,
+    "indicators": [
+        {
+            "code": "1",
+            "name": "一级",
+            "max": 10,
+            "children": [
+                {"code": "1.1", "name": "二级", "max": 10, "points": [
+                    {"code": "1.1.1", "name": "要点一", "max": 6},
+                    {"code": "1.1.2", "name": "要点二", "max": 4},
+                ]}
+            ],
+        }
+    ],
+}
+
+STAGES_IN_ORDER = ["setup", "self_review", "scoring", "debrief", "adjustments", "allocation", "published"]
+
+
+async def cast(client: Client) -> None:
+    """The people of a small cycle: one per role, units U1 and U2, representatives R1..R3."""
+    await client.user("org", "organizer")
+    await client.user("eva", "evaluator")
+    await client.user("com", "committee")
+    await client.user("com-u1", "committee", unit="U1")
+    await client.user("aud", "auditor")
+    await client.user("u1", "unit", unit="U1")
+    await client.user("u2", "unit", unit="U2")
+    for r in ("R1", "R2", "R3"):
+        await client.user(r, "representative")
+
+
+async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[str, dict[str, Any]] | None = None) -> str:
+    """Create cycle ``key`` with units U1, U2 (grassroots_branch, tiny scheme) and drive it
+    until the given stage is open (or ``published``)."""
+    org = client.as_("org")
+    r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "测试周期", "schemes": {"grassroots_branch": TINY_SCHEME}})
+    assert r.status_code == 201, r.text
+    r = await org.post(f"/cycles/{key}/units", json={"units": [
+        {"key": "U1", "name": "第一支部", "org_type": "grassroots_branch"},
+        {"key": "U2", "name": "第二支部", "org_type": "grassroots_branch"},
+    ]})
+    assert r.status_code == 201, r.text
+    if until == "setup":
+        return key
+    assert (await org.post(f"/cycles/{key}/open")).status_code == 200
+    if until == "self_review":
+        return key
+    for unit, user in (("U1", "u1"), ("U2", "u2")):
+        r = await client.as_(user).post(f"/cycles/{key}/units/{unit}/self-review", json={"scores": {"1.1.1": "5", "1.1.2": "3"}})
+        assert r.status_code == 200, r.text
+    assert (await org.post(f"/cycles/{key}/stages/scoring/open")).status_code == 200
+    assert (await org.post(f"/cycles/{key}/stages/self_review/close")).status_code == 200
+    if until == "scoring":
+        return key
+    scores = scores or {"U1": {"1.1.1": "6", "1.1.2": "3.5"}, "U2": {"1.1.1": "5", "1.1.2": "3"}}
+    for unit, s in scores.items():
+        r = await client.as_("eva").post(f"/cycles/{key}/units/{unit}/scoring", json={"scores": s})
+        assert r.status_code == 200, r.text
+    assert (await org.post(f"/cycles/{key}/stages/scoring/close")).status_code == 200
+    assert (await org.post(f"/cycles/{key}/stages/debrief/open")).status_code == 200
+    if until == "debrief":
+        return key
+    for rep, (a, b) in {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81")}.items():
+        r = await client.as_(rep).post(f"/cycles/{key}/debrief/grassroots_branch/ballots", json={"scores": {"U1": a, "U2": b}})
+        assert r.status_code == 200, r.text
+    assert (await org.post(f"/cycles/{key}/stages/debrief/close")).status_code == 200
+    assert (await org.post(f"/cycles/{key}/stages/adjustments/open")).status_code == 200
+    if until == "adjustments":
+        return key
+    assert (await org.post(f"/cycles/{key}/stages/adjustments/close")).status_code == 200
+    if until == "allocation":
+        return key
+    r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"})
+    assert r.status_code == 200, r.text
+    return key
