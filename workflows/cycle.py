@@ -23,9 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules import CLOSED, OPEN, PENDING, Actor
     from workflows.base import KaoheWorkflow, check
     from workflows.debrief import DebriefWorkflow
+    from workflows import messages
     from workflows.messages import (
-        CARRIED_UPDATE_IDS,
-        HISTORY_LIMIT,
         AdjustmentInfo,
         Command,
         CycleState,
@@ -134,7 +133,7 @@ class CycleWorkflow(KaoheWorkflow):
         while self.s.status != "closed":
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                self.s.done_updates = self.done_updates[-CARRIED_UPDATE_IDS:]
+                self.s.done_updates = self.done_updates[-messages.CARRIED_UPDATE_IDS:]
                 workflow.continue_as_new(self.s)
             stage, moment = self._next_deadline()
             timeout = None if moment is None else max((moment - workflow.now()).total_seconds(), 0.0)
@@ -151,7 +150,7 @@ class CycleWorkflow(KaoheWorkflow):
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
-        return info.get_current_history_length() > HISTORY_LIMIT or info.is_continue_as_new_suggested()
+        return info.get_current_history_length() > messages.HISTORY_LIMIT or info.is_continue_as_new_suggested()
 
     def _next_deadline(self) -> tuple[str | None, datetime | None]:
         best: tuple[str | None, datetime | None] = (None, None)
