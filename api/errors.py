@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
+from eventsourcing.persistence import IntegrityError
 
 log = logging.getLogger("kaohe.api")
 
@@ -26,6 +27,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
         return JSONResponse(err.to_dict(), status_code=STATUS.get(err.kind, 400))
+
+    @app.exception_handler(IntegrityError)
+    async def concurrent_change(_: Request, err: IntegrityError) -> JSONResponse:
+        return JSONResponse(
+            error_body("concurrent_change", "记录刚被他人修改，请重试 / changed by someone else just now; retry"),
+            status_code=409,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:

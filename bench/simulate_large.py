@@ -44,7 +44,7 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     import sqlite3
 
-    events = sqlite3.connect(work / "data" / "events.sqlite").execute("select count(*) from kaohe_events").fetchone()[0]
+    events = sqlite3.connect(work / "data" / "events.sqlite").execute("select count(*) from stored_events").fetchone()[0]
     print(f"units: {args.units}")
     print(f"simulate wall time: {elapsed:.1f} s")
     print(f"events stored: {events}")

@@ -62,7 +62,65 @@ def parse_deadline(value: Any, field: str, now: datetime | None = None) -> str |
     return moment.isoformat()
 
 
-class KaoheApp(Application[UUID]):
+class AllocationReader:
+    """Grades from aggregates: shared by the live application and the audit replay, which
+    provide ``cycle``, ``unit``, ``session`` and ``adjustment`` lookups."""
+
+    def facts(self, c: Cycle) -> list[UnitFacts]:
+        cohort_sessions = {}
+        for cohort in c.cohort_units():
+            try:
+                cohort_sessions[cohort] = self.session(c.key, cohort)
+            except NotFound:
+                cohort_sessions[cohort] = None
+        adjustments = [self.adjustment(a) for a in c.adjustments]
+        maxima = {org: parse_scheme(tree).point_max for org, tree in c.schemes.items()}
+        out = []
+        for key, info in c.units.items():
+            cohort = info["org_type"]
+            ua = self.unit(c.key, key)
+            ballots: dict[str, list[Decimal]] = {}
+            session = cohort_sessions.get(cohort)
+            if session is not None:
+                for sheet in session.ballots.values():
+                    if key in sheet["scores"]:
+                        ballots.setdefault(sheet["category"], []).append(Decimal(sheet["scores"][key]))
+            approved = [a for a in adjustments if a.unit == key and a.status == "approved"]
+            out.append(
+                UnitFacts(
+                    unit=key,
+                    cohort=cohort,
+                    point_scores={k: None if v is None else Decimal(v) for k, v in (ua.scores or {}).items()},
+                    point_max=maxima[cohort],
+                    ballots=ballots,
+                    bonus_points=[Decimal(a.points) for a in approved if a.kind == "bonus"],
+                    downgrade_levels=sum(a.levels for a in approved if a.kind == "downgrade"),
+                    vetoed=any(a.kind == "veto" for a in approved),
+                    scored=ua.scores is not None,
+                )
+            )
+        return out
+
+    def allocation(
+        self,
+        cycle: str,
+        ties: Mapping[str, Sequence[str]] | None = None,
+        overrides: Mapping[str, Override] | None = None,
+    ) -> CycleAllocation:
+        """The grades as the rules give them from the cycle's events (plus any proposed change)."""
+        c = self.cycle(cycle)
+        all_ties = {**c.ties, **(ties or {})}
+        all_overrides = {u: Override(o["grade"], o["reason"]) for u, o in c.overrides.items()}
+        all_overrides.update(overrides or {})
+        return grading.allocate(
+            self.facts(c), parse_categories(c.categories), parse_policy(c.policy), all_ties, all_overrides
+        )
+
+    def results(self, cycle: str) -> dict:
+        return grading.results_document(cycle, self.allocation(cycle))
+
+
+class KaoheApp(AllocationReader, Application[UUID]):
     name = "Kaohe"
 
     # ------------------------------------------------------------------ loading
@@ -439,59 +497,6 @@ class KaoheApp(Application[UUID]):
         return self._save(a)
 
     # ------------------------------------------------------------------ allocation
-
-    def facts(self, c: Cycle) -> list[UnitFacts]:
-        cohort_sessions = {}
-        for cohort in c.cohort_units():
-            try:
-                cohort_sessions[cohort] = self.session(c.key, cohort)
-            except NotFound:
-                cohort_sessions[cohort] = None
-        adjustments = [self.adjustment(a) for a in c.adjustments]
-        maxima = {org: parse_scheme(tree).point_max for org, tree in c.schemes.items()}
-        out = []
-        for key, info in c.units.items():
-            cohort = info["org_type"]
-            ua = self.unit(c.key, key)
-            ballots: dict[str, list[Decimal]] = {}
-            session = cohort_sessions.get(cohort)
-            if session is not None:
-                for sheet in session.ballots.values():
-                    if key in sheet["scores"]:
-                        ballots.setdefault(sheet["category"], []).append(Decimal(sheet["scores"][key]))
-            approved = [a for a in adjustments if a.unit == key and a.status == "approved"]
-            out.append(
-                UnitFacts(
-                    unit=key,
-                    cohort=cohort,
-                    point_scores={k: None if v is None else Decimal(v) for k, v in (ua.scores or {}).items()},
-                    point_max=maxima[cohort],
-                    ballots=ballots,
-                    bonus_points=[Decimal(a.points) for a in approved if a.kind == "bonus"],
-                    downgrade_levels=sum(a.levels for a in approved if a.kind == "downgrade"),
-                    vetoed=any(a.kind == "veto" for a in approved),
-                    scored=ua.scores is not None,
-                )
-            )
-        return out
-
-    def allocation(
-        self,
-        cycle: str,
-        ties: Mapping[str, Sequence[str]] | None = None,
-        overrides: Mapping[str, Override] | None = None,
-    ) -> CycleAllocation:
-        """The grades as the rules give them from the cycle's events (plus any proposed change)."""
-        c = self.cycle(cycle)
-        all_ties = {**c.ties, **(ties or {})}
-        all_overrides = {u: Override(o["grade"], o["reason"]) for u, o in c.overrides.items()}
-        all_overrides.update(overrides or {})
-        return grading.allocate(
-            self.facts(c), parse_categories(c.categories), parse_policy(c.policy), all_ties, all_overrides
-        )
-
-    def results(self, cycle: str) -> dict:
-        return grading.results_document(cycle, self.allocation(cycle))
 
     def resolve_tie(self, cycle: str, cohort: Any, units: Any, reason: Any, actor: Actor, command_id: str) -> Outcome:
         c = self.cycle(cycle)
