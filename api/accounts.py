@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, String, delete, se
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.rules import ROLES, Actor
+from domain.rules import ROLES, Actor, check_key, check_text
 
 # OWASP's Argon2id baseline (19 MiB, t=2, p=1): strong, and fast enough to sign in hundreds of users.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -81,15 +81,19 @@ class Accounts:
         AccountBase.metadata.create_all(engine)
 
     @staticmethod
-    def validate(username: object, role: object, unit: object, password: object, *, need_password: bool = True) -> None:
+    def validate(
+        username: object, role: object, unit: object, password: object, *, need_password: bool = True, display_name: object = None
+    ) -> None:
         if not isinstance(username, str) or not (1 <= len(username) <= 64) or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise InvalidInput("invalid_username", "用户名须为 1–64 位字母、数字、-、_、. / invalid username", "username")
         if role not in ROLES:
             raise InvalidInput("unknown_role", f"角色须为 {', '.join(ROLES)} 之一 / unknown role", "role")
         if role == "unit" and not unit:
             raise InvalidInput("unit_required", "单位联络人必须隶属于一个单位 / a unit user needs a unit", "unit")
-        if unit is not None and (not isinstance(unit, str) or not unit.strip()):
-            raise InvalidInput("invalid_unit", "单位编号无效 / invalid unit key", "unit")
+        if unit is not None:
+            check_key(unit, "unit", "invalid_unit", "单位编号")
+        if display_name is not None:
+            check_text(display_name, "display_name", 100, "显示名称")
         if need_password and (not isinstance(password, str) or len(password) < MIN_PASSWORD):
             raise InvalidInput("weak_password", f"密码至少 {MIN_PASSWORD} 位 / password needs at least {MIN_PASSWORD} characters", "password")
 
@@ -97,7 +101,7 @@ class Accounts:
         """Create a user, or update role/unit/password of an existing one. Returns (user, created)."""
         with self.sessions.begin() as db:
             row = db.get(UserRow, username)
-            self.validate(username, role, unit, password, need_password=row is None or password is not None)
+            self.validate(username, role, unit, password, need_password=row is None or password is not None, display_name=display_name)
             created = row is None
             if row is None:
                 row = UserRow(username=username, created_at=_now(), active=True, password_hash="")

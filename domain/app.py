@@ -8,7 +8,6 @@ retry freely. Each method returns the log position of what it stored (for read-y
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 from uuid import UUID
@@ -44,22 +43,6 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"position": self.position, **self.data}
-
-
-def parse_deadline(value: Any, field: str, now: datetime | None = None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput("invalid_deadline", f"{field} 须为 ISO 8601 时间 / must be an ISO 8601 time", field)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("invalid_deadline", f"{field} 不是有效时间：{value} / not an ISO 8601 time", field) from None
-    if moment.tzinfo is None:
-        raise InvalidInput("invalid_deadline", f"{field} 须带时区，如 +08:00 / needs a time zone", field)
-    if moment <= (now or datetime.now(timezone.utc)):
-        raise InvalidInput("deadline_in_past", f"{field} 截止时间已过：{value} / the deadline is in the past", field)
-    return moment.isoformat()
 
 
 class AllocationReader:
@@ -180,12 +163,10 @@ class KaoheApp(AllocationReader, Application[UUID]):
         command_id: str,
     ) -> Outcome:
         rules.require_role(actor, "organizer")
-        if not isinstance(key, str) or not key.strip() or len(key) > 64 or "/" in key:
-            raise InvalidInput("invalid_key", "周期编号须为 1–64 个字符且不含 / / cycle key: 1–64 chars, no '/'", "key")
+        rules.check_key(key, "key", "invalid_key", "周期编号")
         if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
             raise InvalidInput("invalid_year", "年度须为 2000–2100 的整数 / year must be an integer 2000..2100", "year")
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput("name_required", "周期名称不能为空 / name is required", "name")
+        name = rules.check_text(name, "name", label="周期名称")
         parsed_policy = parse_policy(policy)
         parsed_categories = parse_categories(categories)
         if not isinstance(schemes, Mapping) or not schemes:
@@ -201,7 +182,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         for stage, value in deadlines.items():
             if stage not in rules.STAGES:
                 raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", f"deadlines.{stage}")
-            parsed = parse_deadline(value, f"deadlines.{stage}")
+            parsed = rules.parse_deadline(value, f"deadlines.{stage}")
             if parsed:
                 parsed_deadlines[stage] = parsed
         if self.has_cycle(key):
@@ -249,10 +230,8 @@ class KaoheApp(AllocationReader, Application[UUID]):
             if not isinstance(u, Mapping):
                 raise InvalidInput("invalid_unit", f"{where} 须为对象 / must be an object", where)
             key, name, org_type = u.get("key"), u.get("name"), u.get("org_type")
-            if not isinstance(key, str) or not key.strip() or "/" in key or len(key) > 64:
-                raise InvalidInput("invalid_unit_key", "单位编号须为 1–64 个字符且不含 / / invalid unit key", f"{where}.key")
-            if not isinstance(name, str) or not name.strip():
-                raise InvalidInput("name_required", "单位名称不能为空 / unit name is required", f"{where}.name")
+            rules.check_key(key, f"{where}.key", "invalid_unit_key", "单位编号")
+            name = rules.check_text(name, f"{where}.name", label="单位名称")
             validate_org_type(org_type, f"{where}.org_type")
             if org_type not in c.schemes:
                 raise InvalidInput(
@@ -354,7 +333,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
             raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", "stage")
         if c.stages.get(stage) == CLOSED:
             raise Conflict("stage_closed", f"{rules.stage_label(stage)}已结束 / the stage is closed", "stage")
-        parsed = parse_deadline(deadline, "deadline")
+        parsed = rules.parse_deadline(deadline, "deadline")
         c.set_deadline(
             stage=stage, deadline=parsed, previous=c.deadlines.get(stage), actor=actor.user, role=actor.role, command_id=command_id
         )

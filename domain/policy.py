@@ -121,6 +121,8 @@ def parse_categories(data: Any, field: str = "categories") -> dict[str, Decimal]
         raise _invalid(field, f"{field} 必须是对象 / must be an object", "invalid_categories")
     result: dict[str, Decimal] = {}
     for name, weight in data.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 64 or "/" in name:
+            raise _invalid(f"{field}.{name}", "类别名称须为 1–64 个字符 / category names: 1..64 characters", "invalid_categories")
         w = to_decimal(weight, f"{field}.{name}")
         if w <= 0:
             raise _invalid(f"{field}.{name}", "类别权重必须为正 / category weight must be positive", "invalid_categories")

@@ -8,6 +8,7 @@ accepted into a workflow's history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -71,6 +72,44 @@ def require_stage_open(stages: Mapping[str, str], stage: str) -> None:
             f"{stage_label(stage)}阶段{state}，不接受此操作 / the {stage} stage is {status}, not open",
             "stage",
         )
+
+
+# ----------------------------------------------------------------- keys, names, times
+
+KEY_MAX = 64
+NAME_MAX = 200
+
+
+def check_key(value: Any, field: str, code: str = "invalid_key", label: str = "编号") -> str:
+    """Keys (cycle, unit, category) are 1–64 characters without '/' (they appear in URLs and ids)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > KEY_MAX or "/" in value or value != value.strip():
+        raise InvalidInput(code, f"{label}须为 1–{KEY_MAX} 个字符，不含 / 和首尾空格 / {field}: 1..{KEY_MAX} chars, no '/'", field)
+    return value
+
+
+def check_text(value: Any, field: str, limit: int = NAME_MAX, label: str = "名称") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("name_required", f"{label}不能为空 / {field} is required", field)
+    if len(value.strip()) > limit:
+        raise InvalidInput("too_long", f"{label}最多 {limit} 个字符 / {field}: at most {limit} characters", field)
+    return value.strip()
+
+
+def parse_deadline(value: Any, field: str, now: datetime | None = None) -> str | None:
+    """A stage deadline: an ISO 8601 time with a zone, in the future; ``None`` clears it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_deadline", f"{field} 须为 ISO 8601 时间 / must be an ISO 8601 time", field)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("invalid_deadline", f"{field} 不是有效时间：{value} / not an ISO 8601 time", field) from None
+    if moment.tzinfo is None:
+        raise InvalidInput("invalid_deadline", f"{field} 须带时区，如 +08:00 / needs a time zone", field)
+    if moment <= (now or datetime.now(timezone.utc)):
+        raise InvalidInput("deadline_in_past", f"{field} 截止时间已过：{value} / the deadline is in the past", field)
+    return moment.isoformat()
 
 
 # ----------------------------------------------------------------- stage transitions
@@ -244,8 +283,10 @@ def parse_adjustment(kind: Any, points: Any, levels: Any, reason: Any) -> tuple[
         raise InvalidInput("reason_required", "加分、降档、否决都必须说明理由 / a reason is required", "reason")
     if kind == "bonus":
         p = to_decimal(points, "points")
-        if p <= 0:
-            raise InvalidInput("invalid_points", "加分必须为正数 / bonus points must be positive", "points")
+        if p <= 0 or p > 100 or p.as_tuple().exponent < -2:
+            raise InvalidInput(
+                "invalid_points", "加分须为 0–100 之间、最多两位小数的正数 / bonus points: positive, ≤ 100, at most 2 decimals", "points"
+            )
         return kind, p, None
     if kind == "downgrade":
         if isinstance(levels, str) and levels.strip().isdigit():

@@ -323,20 +323,7 @@ class CycleWorkflow(KaoheWorkflow):
         check(rules.require_role, cmd.actor, "organizer")
         if cmd.stage not in rules.STAGES:
             check(_raise, InvalidInput("unknown_stage", f"未知阶段 {cmd.stage} / unknown stage", "stage"))
-        if cmd.deadline is not None:
-            try:
-                moment = datetime.fromisoformat(cmd.deadline)
-            except ValueError:
-                moment = None
-            if moment is None or moment.tzinfo is None or moment <= workflow.now():
-                check(
-                    _raise,
-                    InvalidInput(
-                        "invalid_deadline",
-                        f"截止时间须为未来的带时区 ISO 8601 时间：{cmd.deadline} / must be a future ISO 8601 time with zone",
-                        "deadline",
-                    ),
-                )
+        check(rules.parse_deadline, cmd.deadline, "deadline", workflow.now())
 
     # ------------------------------------------------------------------ adjustments
 

@@ -43,7 +43,7 @@ async def me(user: CurrentUser) -> dict:
 
 @router.get("/users", summary="用户列表 / list users")
 async def list_users(user: CurrentUser, svc: Svc, role: str | None = None) -> list[dict]:
-    require(user, "admin", "organizer")
+    require(user, "admin", "organizer", "auditor")
     return [u.to_dict() for u in await run_in_threadpool(svc.accounts.list, role)]
 
 
