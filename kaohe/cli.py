@@ -163,16 +163,141 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 # ---------------------------------------------------------------- audit and projections
 
 
-def cmd_audit_replay(args: argparse.Namespace, settings: Settings) -> int:
+def _auditor(settings: Settings):
     from domain.app import KaoheApp
+    from kaohe.audit import Auditor
+
+    return Auditor(KaoheApp(env=settings.event_store_env()))
+
+
+def _moment(text: str | None):
+    if text is None:
+        return None
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError("invalid_time", f"--as-of 不是 ISO 8601 时间：{text} / not an ISO 8601 time", "as_of") from None
+    if moment.tzinfo is None:
+        raise DomainError("invalid_time", "--as-of 须带时区，如 2026-12-01T18:00:00+08:00 / needs a time zone", "as_of")
+    return moment
+
+
+def _audit(fn):
+    """Run an audit command; a refusal is one readable line and exit 1."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return fn(args, settings)
+        except DomainError as err:
+            return fail(err.message)
+
+    return run
+
+
+@_audit
+def cmd_audit_replay(args: argparse.Namespace, settings: Settings) -> int:
     from kaohe.scenario import dumps
 
-    app = KaoheApp(env=settings.event_store_env())
-    try:
-        results = app.results(args.cycle)
-    except DomainError as err:
-        return fail(err.message)
-    sys.stdout.write(dumps(results))
+    auditor = _auditor(settings)
+    if args.as_of is None and args.position is None:
+        sys.stdout.write(dumps(auditor.app.results(args.cycle)))
+        return 0
+    replayed = auditor.replay(args.cycle, args.position, _moment(args.as_of))
+    print(f"# 位置 position {replayed['state']['position']}，状态 status {replayed['state']['status']}", file=sys.stderr)
+    for problem in replayed["problems"]:
+        print(f"# {problem}", file=sys.stderr)
+    sys.stdout.write(dumps(replayed["results"]))
+    return 0
+
+
+@_audit
+def cmd_audit_digest(args: argparse.Namespace, settings: Settings) -> int:
+    auditor = _auditor(settings)
+    key = settings.audit_signing_key if args.sign else None
+    if args.sign and not key:
+        return fail("签名需要 KAOHE_AUDIT_SIGNING_KEY（kaohe audit keygen 生成）/ set KAOHE_AUDIT_SIGNING_KEY to sign")
+    text = json.dumps(auditor.digest(key), indent=1) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+@_audit
+def cmd_audit_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from kaohe.audit import generate_key
+
+    private, public = generate_key()
+    print(f"KAOHE_AUDIT_SIGNING_KEY={private}")
+    print(f"KAOHE_AUDIT_PUBLIC_KEY={public}")
+    return 0
+
+
+@_audit
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from kaohe.audit import check_digest, verify_bundle
+
+    public = args.public_key or settings.audit_public_key
+    if args.bundle:
+        out = verify_bundle(Path(args.bundle), public)
+        chain = out["chain"]
+        if not chain["ok"]:
+            return fail("审计包校验失败 / bundle verification FAILED: " + chain["finding"]["message"])
+        if not out["results_match"]:
+            return fail("审计包中的结果与重放结果不一致 / the bundle's results differ from its replay")
+        print(f"审计包校验通过：{chain['checked']} 个事件，链与摘要一致，重放结果与包中结果一致 / the bundle verifies and reproduces its results")
+        return 0
+    digest = None
+    if args.digest:
+        try:
+            digest = check_digest(json.loads(Path(args.digest).read_text("utf-8")), public)
+        except (OSError, ValueError):
+            return fail(f"无法读取摘要文件 {args.digest} / cannot read the digest")
+    auditor = _auditor(settings)
+    head = auditor.head()
+    total = digest["position"] if digest else (head[0] if head else 0)
+    tty = sys.stderr.isatty()
+
+    def progress(checked: int, position: int) -> None:
+        if tty:
+            print(f"\r校验中 verifying: 位置 {position}/{total}（{checked} 个事件）", end="", file=sys.stderr, flush=True)
+
+    report = auditor.verify(digest, progress)
+    if tty:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    if not report.ok:
+        return fail(report.line())
+    print(report.line(), file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+@_audit
+def cmd_audit_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from kaohe.audit import to_csv, to_jsonl, to_text
+
+    entries = _auditor(settings).timeline(args.cycle, unit=args.unit, actor=args.actor, stage=args.stage, event=args.type)
+    text = {"text": to_text, "jsonl": to_jsonl, "csv": to_csv}[args.format](entries)
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@_audit
+def cmd_audit_explain(args: argparse.Namespace, settings: Settings) -> int:
+    print(json.dumps(_auditor(settings).explain(args.cycle, args.unit, args.position), ensure_ascii=False, indent=1))
+    return 0
+
+
+@_audit
+def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
+    manifest = _auditor(settings).export(args.cycle, Path(args.out), settings.audit_signing_key)
+    print(f"审计包已写入 {args.out}：周期 {manifest['cycle']}，至位置 {manifest['position']} / bundle written")
     return 0
 
 
@@ -223,9 +348,42 @@ def parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_simulate)
 
     audit = sub.add_parser("audit", help="审计 / audit").add_subparsers(dest="audit_command", required=True)
-    replay = audit.add_parser("replay", help="仅凭事件日志重算结果 / results from the event log alone")
+    replay = audit.add_parser("replay", help="仅凭事件日志重算结果（可指定时刻）/ results from the event log alone")
     replay.add_argument("--cycle", required=True)
+    when = replay.add_mutually_exclusive_group()
+    when.add_argument("--as-of", help="ISO 8601 时间（带时区）/ a moment, with zone")
+    when.add_argument("--position", type=int, help="日志位置 / a log position")
     replay.set_defaults(func=cmd_audit_replay)
+    digest = audit.add_parser("digest", help="日志头部摘要 / the log head's digest")
+    digest.add_argument("--sign", action="store_true", help="用 KAOHE_AUDIT_SIGNING_KEY 签名 / sign it")
+    digest.add_argument("--out", help="写入文件 / also write to a file")
+    digest.set_defaults(func=cmd_audit_digest)
+    audit.add_parser("keygen", help="生成 Ed25519 签名密钥 / make a signing key pair").set_defaults(func=cmd_audit_keygen)
+    verify = audit.add_parser("verify", help="校验哈希链 / verify the hash chain")
+    src = verify.add_mutually_exclusive_group()
+    src.add_argument("--digest", help="与此前保存的摘要核对 / check against a saved digest")
+    src.add_argument("--bundle", help="离线校验审计包 / verify an audit bundle (no database)")
+    verify.add_argument("--public-key", help="摘要必须由此公钥签名 / the digest must be signed by this key")
+    verify.add_argument("--json", action="store_true", help="输出 JSON 报告 / print a JSON report")
+    verify.set_defaults(func=cmd_audit_verify)
+    tl = audit.add_parser("timeline", help="事件时间线 / the timeline")
+    tl.add_argument("--cycle", required=True)
+    tl.add_argument("--unit")
+    tl.add_argument("--actor")
+    tl.add_argument("--stage")
+    tl.add_argument("--type", help="事件类型，如 GradeOverridden / event type")
+    tl.add_argument("--format", choices=["text", "jsonl", "csv"], default="text")
+    tl.add_argument("--out")
+    tl.set_defaults(func=cmd_audit_timeline)
+    ex = audit.add_parser("explain", help="解释某单位的等次 / explain a unit's grade")
+    ex.add_argument("--cycle", required=True)
+    ex.add_argument("--unit", required=True)
+    ex.add_argument("--position", type=int)
+    ex.set_defaults(func=cmd_audit_explain)
+    exp = audit.add_parser("export", help="导出自包含的审计包 / export a self-contained bundle")
+    exp.add_argument("--cycle", required=True)
+    exp.add_argument("--out", required=True)
+    exp.set_defaults(func=cmd_audit_export)
 
     proj = sub.add_parser("projections", help="读模型 / read models").add_subparsers(dest="projections_command", required=True)
     proj.add_parser("rebuild", help="从事件日志重建全部读模型 / rebuild every read model").set_defaults(func=cmd_projections_rebuild)

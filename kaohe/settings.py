@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 12
     projection_poll_seconds: float = 0.2
     worker_threads: int = 8
+    audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
+    audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
 
     @property
     def production(self) -> bool:
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
                 "CREATE_TABLE": "y",
+                "APPLICATION_RECORDER_TOPIC": "kaohe.eventstore:ChainedPostgresApplicationRecorder",
             }
         if self.database_url:
             raise ValueError("KAOHE_DATABASE_URL must be a postgresql:// URL (unset means SQLite in KAOHE_DATA_DIR)")
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
             "SQLITE_DBNAME": str(self.ensure_data_dir().resolve() / "events.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
             "CREATE_TABLE": "y",
+            "APPLICATION_RECORDER_TOPIC": "kaohe.eventstore:ChainedSQLiteApplicationRecorder",
         }
 
     def read_url(self) -> str:

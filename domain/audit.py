@@ -1,0 +1,379 @@
+"""Audit from events alone: the cycle as it stood at a position or a moment, each event in
+words a person reads, and a grade explained step by step — each step citing the events it
+rests on. Grades are computed by the same code that graded them (``AllocationReader``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+from uuid import UUID
+
+from domain import grading
+from domain.app import AllocationReader
+from domain.decimals import fmt2
+from domain.errors import InvalidInput, NotFound
+from domain.model import cycle_id, session_id, unit_id
+from domain.policy import GRADE_NAMES, parse_categories, parse_policy
+from domain.rules import ROLE_NAMES, STAGE_NAMES
+from domain.scheme import parse_scheme
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A domain event at its position in the log."""
+
+    position: int
+    event: Any
+
+    @property
+    def name(self) -> str:
+        return type(self.event).__qualname__.split(".")[-1]
+
+
+def read_log(app: Any, stop: int | None = None, batch: int = 2000) -> Iterator[Logged]:
+    """Every event of the log in order, up to and including position ``stop``."""
+    start = 1
+    while True:
+        notes = app.recorder.select_notifications(start=start, limit=batch, stop=stop)
+        if not notes:
+            return
+        for n in notes:
+            yield Logged(n.id, app.mapper.to_domain_event(n))
+        start = notes[-1].id + 1
+
+
+def position_at(app: Any, moment: datetime) -> int:
+    """The last position whose event happened at or before ``moment``."""
+    if moment.tzinfo is None:
+        raise InvalidInput("invalid_time", "时间须带时区 / the time needs a zone", "as_of")
+    last = 0
+    for item in read_log(app):
+        if item.event.timestamp > moment:
+            break
+        last = item.position
+    return last
+
+
+class Replay(AllocationReader):
+    """The aggregates as they stood after the given events, rebuilt by replaying them."""
+
+    def __init__(self, log: Iterable[Logged]) -> None:
+        self.aggregates: dict[UUID, Any] = {}
+        self.history: dict[UUID, list[Logged]] = {}
+        self.position = 0
+        for item in log:
+            e = item.event
+            self.aggregates[e.originator_id] = e.mutate(self.aggregates.get(e.originator_id))
+            self.history.setdefault(e.originator_id, []).append(item)
+            self.position = item.position
+
+    def _get(self, key: UUID, code: str, message: str, fld: str) -> Any:
+        try:
+            return self.aggregates[key]
+        except KeyError:
+            raise NotFound(code, message, fld) from None
+
+    def cycle(self, key: str) -> Any:
+        return self._get(cycle_id(key), "cycle_not_found", f"考核周期 {key} 在此位置尚不存在 / no such cycle at this position", "cycle")
+
+    def unit(self, cycle: str, unit: str) -> Any:
+        return self._get(unit_id(cycle, unit), "unit_not_found", f"单位 {unit} 不在周期中 / no such unit", "unit")
+
+    def session(self, cycle: str, cohort: str) -> Any:
+        return self._get(session_id(cycle, cohort), "session_not_found", f"{cohort} 的述职评议未开启 / no session", "cohort")
+
+    def adjustment(self, adjustment: str) -> Any:
+        return self._get(UUID(adjustment), "adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment")
+
+    def cycle_state(self, key: str) -> dict[str, Any]:
+        c = self.cycle(key)
+        return {
+            "cycle": key,
+            "position": self.position,
+            "status": c.status,
+            "stages": dict(c.stages),
+            "ties": dict(c.ties),
+            "overrides": dict(c.overrides),
+            "results_published": c.results is not None,
+        }
+
+    def events_of(self, aggregate: UUID) -> list[Logged]:
+        return self.history.get(aggregate, [])
+
+
+def replay(app: Any, position: int | None = None) -> Replay:
+    return Replay(read_log(app, stop=position))
+
+
+# ------------------------------------------------------------------ the timeline
+
+
+WHAT = {
+    "CycleCreated": "创建考核周期",
+    "UnitRegistered": "登记被考核单位",
+    "CycleOpened": "开启考核周期",
+    "StageOpened": "开启阶段",
+    "StageClosed": "结束阶段",
+    "DeadlineSet": "设置截止时间",
+    "StageDeadlineMissed": "阶段逾期",
+    "AdjustmentFiled": "登记调整事项",
+    "TieResolved": "裁定并列",
+    "GradeOverridden": "调整等次",
+    "AllocationRejected": "退回等次方案",
+    "AllocationApproved": "批准等次方案",
+    "ResultsPublished": "公布考核结果",
+    "CycleClosed": "结束考核周期",
+    "UnitAssessmentStarted": "建立单位考核档案",
+    "SelfReviewDraftSaved": "保存自评草稿",
+    "SelfReviewSubmitted": "提交自查自评",
+    "SelfReviewNotSubmitted": "未提交自评（记录）",
+    "ScoringSubmitted": "提交指标评分",
+    "FeedbackIssued": "下发考核反馈",
+    "FeedbackAcknowledged": "确认考核反馈",
+    "DebriefSessionOpened": "开启述职评议",
+    "BallotCast": "提交评议表",
+    "DebriefSessionClosed": "结束述职评议",
+    "AdjustmentProposed": "提出调整事项",
+    "AdjustmentApproved": "批准调整事项",
+    "AdjustmentRejected": "驳回调整事项",
+}
+
+STAGE_OF = {
+    "SelfReviewDraftSaved": "self_review", "SelfReviewSubmitted": "self_review", "SelfReviewNotSubmitted": "self_review",
+    "ScoringSubmitted": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
+    "DebriefSessionClosed": "debrief", "AdjustmentProposed": "adjustments", "AdjustmentApproved": "adjustments",
+    "AdjustmentRejected": "adjustments", "AdjustmentFiled": "adjustments", "TieResolved": "allocation",
+    "GradeOverridden": "allocation", "AllocationRejected": "allocation", "AllocationApproved": "allocation",
+    "ResultsPublished": "feedback", "FeedbackIssued": "feedback", "FeedbackAcknowledged": "feedback",
+    "CycleCreated": "setup", "UnitRegistered": "setup", "UnitAssessmentStarted": "setup", "CycleOpened": "self_review",
+}
+
+
+@dataclass
+class Entry:
+    position: int
+    at: str
+    event: str
+    what: str
+    actor: str
+    role: str
+    cycle: str | None
+    unit: str | None
+    stage: str | None
+    reason: str
+    old: Any = None
+    new: Any = None
+    command_id: str = ""
+    hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> Iterator[Entry]:
+    """Every event in words a person reads, with the cycle and unit it concerns."""
+    cycles: dict[UUID, str] = {}
+    units: dict[UUID, tuple[str, str]] = {}
+    sessions: dict[UUID, str] = {}
+    adjustments: dict[UUID, tuple[str, str]] = {}
+    for item in items:
+        e, name = item.event, item.name
+        cycle = unit = None
+        stage = STAGE_OF.get(name)
+        old = new = None
+        detail = ""
+        if name == "CycleCreated":
+            cycles[e.originator_id] = e.key
+        cycle = cycles.get(e.originator_id)
+        if name == "UnitAssessmentStarted":
+            units[e.originator_id] = (e.cycle, e.unit)
+        if name == "DebriefSessionOpened":
+            sessions[e.originator_id] = e.cycle
+        if name == "AdjustmentProposed":
+            adjustments[e.originator_id] = (e.cycle, e.unit)
+        if e.originator_id in units:
+            cycle, unit = units[e.originator_id]
+        elif e.originator_id in sessions:
+            cycle = sessions[e.originator_id]
+        elif e.originator_id in adjustments:
+            cycle, unit = adjustments[e.originator_id]
+        if name in ("StageOpened", "StageClosed", "StageDeadlineMissed", "DeadlineSet"):
+            stage = e.stage
+            detail = f"「{STAGE_NAMES.get(e.stage, e.stage)}」"
+        if name == "DeadlineSet":
+            old, new = e.previous, e.deadline
+        if name == "UnitRegistered":
+            unit = e.unit
+            detail = f" {e.unit} {e.name}"
+        if name == "GradeOverridden":
+            unit = e.unit
+            old, new = e.previous, e.grade
+            detail = f" {e.unit}：{GRADE_NAMES.get(e.previous or '', e.previous)} → {GRADE_NAMES.get(e.grade, e.grade)}"
+        if name == "TieResolved":
+            new = list(e.units)
+            detail = f" {e.cohort}：{'、'.join(e.units)}"
+        if name == "AdjustmentProposed":
+            new = {"kind": e.kind, "points": e.points, "levels": e.levels}
+            detail = f" {e.unit} {({'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'})[e.kind]}" + (
+                f" {e.points} 分" if e.points else f" {e.levels} 档" if e.levels else ""
+            )
+        if name in ("AdjustmentApproved", "AdjustmentRejected"):
+            old, new = "pending", "approved" if name == "AdjustmentApproved" else "rejected"
+        if name == "BallotCast":
+            detail = f"（{e.representative}，{e.category}）"
+            unit = None
+        if name == "ScoringSubmitted":
+            new = dict(e.scores)
+        if name == "SelfReviewSubmitted":
+            new = dict(e.scores)
+        reason = getattr(e, "reason", "") or ""
+        yield Entry(
+            position=item.position,
+            at=e.timestamp.isoformat(),
+            event=name,
+            what=WHAT.get(name, name) + detail,
+            actor=e.actor,
+            role=e.role,
+            cycle=cycle,
+            unit=unit,
+            stage=stage,
+            reason=reason,
+            old=old,
+            new=new,
+            command_id=getattr(e, "command_id", ""),
+            hash=(links or {}).get(item.position),
+        )
+
+
+def describe(entry: Entry) -> str:
+    who = f"{entry.actor}（{ROLE_NAMES.get(entry.role, entry.role)}）"
+    why = f"，理由：{entry.reason}" if entry.reason else ""
+    return f"{entry.at} {who} {entry.what}{why}"
+
+
+# ------------------------------------------------------------------ explaining a grade
+
+
+def _cite(item: Logged, links: dict[int, str] | None) -> dict[str, Any]:
+    return {
+        "position": item.position,
+        "event": item.name,
+        "actor": item.event.actor,
+        "role": item.event.role,
+        "at": item.event.timestamp.isoformat(),
+        "hash": (links or {}).get(item.position),
+    }
+
+
+def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = None) -> dict[str, Any]:
+    """The derivation of a unit's grade from its events (SPEC §4–5), step by step."""
+    c = r.cycle(cycle)
+    ua = r.unit(cycle, unit)
+    policy = parse_policy(c.policy)
+    categories = parse_categories(c.categories)
+    allocation = r.allocation(cycle)
+    g = allocation.unit(unit)
+    s = g.score
+    cohort = allocation.cohorts[ua.cohort]
+    cycle_events = r.events_of(cycle_id(cycle))
+    created = [i for i in cycle_events if i.name == "CycleCreated"]
+    scheme = parse_scheme(c.schemes[ua.cohort])
+
+    # W
+    scoring = [i for i in r.events_of(unit_id(cycle, unit)) if i.name == "ScoringSubmitted"]
+    points = []
+    for p in scheme.points:
+        value = (ua.scores or {}).get(p.code)
+        points.append({"code": p.code, "name": p.name, "max": str(p.max), "score": value, "applicable": value is not None,
+                       "na_reason": ua.na_reasons.get(p.code) if value is None else None})
+    applicable = [p for p in points if p["applicable"]]
+    total = sum((Decimal(p["score"]) for p in applicable), Decimal(0))
+    maximum = sum((Decimal(p["max"]) for p in applicable), Decimal(0))
+
+    # D
+    session_events = r.events_of(session_id(cycle, ua.cohort))
+    ballots = []
+    for item in session_events:
+        if item.name == "BallotCast" and unit in item.event.scores:
+            ballots.append({"representative": item.event.representative, "category": item.event.category,
+                            "score": item.event.scores[unit], "cited": _cite(item, links)})
+    cats = []
+    for m in s.categories:
+        mine = [b for b in ballots if b["category"] == m.category]
+        low_marked = high_marked = False
+        for b in sorted(mine, key=lambda b: Decimal(b["score"])):
+            b["trimmed"] = None
+        if m.dropped_low is not None:
+            for b in sorted(mine, key=lambda b: Decimal(b["score"])):
+                if not low_marked and Decimal(b["score"]) == m.dropped_low:
+                    b["trimmed"], low_marked = "lowest", True
+                    break
+            for b in sorted(mine, key=lambda b: Decimal(b["score"]), reverse=True):
+                if not high_marked and b["trimmed"] is None and Decimal(b["score"]) == m.dropped_high:
+                    b["trimmed"], high_marked = "highest", True
+                    break
+        cats.append({"category": m.category, "weight": str(categories[m.category]), "ballots": mine,
+                     "trimmed": m.dropped_low is not None, "mean": str(m.mean)})
+
+    # B, downgrades, veto
+    adjustments = []
+    for adj_id in c.adjustments:
+        a = r.adjustment(adj_id)
+        if a.unit != unit:
+            continue
+        adjustments.append({
+            "id": adj_id, "kind": a.kind, "points": a.points, "levels": a.levels, "reason": a.reason,
+            "status": a.status, "proposer": a.proposer, "decided_by": a.decided_by,
+            "cited": [_cite(i, links) for i in r.events_of(UUID(adj_id))],
+        })
+    override = [i for i in cycle_events if i.name == "GradeOverridden" and i.event.unit == unit]
+    published = [i for i in cycle_events if i.name == "ResultsPublished"]
+    ranked = [u.unit for u in cohort.units if u.rank is not None]
+    return {
+        "cycle": cycle,
+        "unit": unit,
+        "cohort": ua.cohort,
+        "position": r.position,
+        "policy": {"cited": [_cite(i, links) for i in created], **c.policy, "categories": c.categories},
+        "work_score": {
+            "formula": "W = round2(100 × Σ s_p / Σ max_p)，不适用要点不计入 / N/A points left out",
+            "sum": str(total), "max": str(maximum), "value": fmt2(s.work_score) if s.work_score is not None else None,
+            "points": points, "cited": [_cite(i, links) for i in scoring],
+        },
+        "debrief_score": {
+            "formula": f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
+            "categories": cats, "value": fmt2(s.debrief_score) if s.debrief_score is not None else None,
+        },
+        "composite": {
+            "formula": f"C = round2({policy.work_weight} × W + {policy.debrief_weight} × D)",
+            "value": fmt2(s.composite) if s.composite is not None else None,
+        },
+        "bonus": {
+            "formula": f"B = min(Σ 已批准加分, {policy.bonus_cap})",
+            "approved": [a for a in adjustments if a["kind"] == "bonus" and a["status"] == "approved"],
+            "value": fmt2(s.bonus),
+        },
+        "final_score": {"formula": "F = C + B", "value": fmt2(s.final_score) if s.final_score is not None else None},
+        "rank": {
+            "value": g.rank, "order": ranked, "n": cohort.n,
+            "rule": "按 (F, D, W) 降序，三者全同则并列 / by (F, D, W) descending; equal keys share a rank",
+        },
+        "quota": {
+            "q": cohort.quota, "share": str(policy.excellent_share), "place": g.quota_place,
+            "eligible": s.final_score is not None and s.final_score >= policy.thresholds.excellent and not s.penalised,
+            "threshold": str(policy.thresholds.excellent),
+            "tie": None if cohort.tie is None else {"candidates": list(cohort.tie.candidates), "places": cohort.tie.places,
+                                                    "chosen": list(cohort.tie.chosen or [])},
+        },
+        "base_grade": g.base_grade,
+        "downgrades": [a for a in adjustments if a["kind"] in ("downgrade", "veto")],
+        "downgrade_levels": s.downgrade_levels,
+        "vetoed": s.vetoed,
+        "override": None if not override else {"grade": override[-1].event.grade, "reason": override[-1].event.reason,
+                                               "cited": [_cite(i, links) for i in override]},
+        "grade": g.grade,
+        "published": [_cite(i, links) for i in published],
+        "result": grading.unit_result(g),
+    }
