@@ -25,6 +25,7 @@ class Services:
     runner: ProjectionRunner
     accounts: Accounts
     production: bool = False
+    signing_key: str | None = None
 
     async def settle(self, result: dict[str, Any] | Any) -> None:
         """Wait until the read models include what a command wrote (read-your-writes)."""

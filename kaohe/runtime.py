@@ -212,7 +212,10 @@ async def start_stack(
             stack.runner.start(settings.projection_poll_seconds)
             stack.accounts = Accounts(engine, timedelta(hours=settings.token_ttl_hours))
             stack.admin = bootstrap_admin(settings, stack.accounts)
-            services = Services(app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production)
+            services = Services(
+                app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production,
+                settings.audit_signing_key,
+            )
             port = api_port or settings.api_port
             config = uvicorn.Config(
                 create_app(services), host=settings.api_host, port=port, log_level="warning", lifespan="off"

@@ -1,0 +1,103 @@
+"""Audit: the digest, integrity verification, replay at a moment, timeline, explained grades,
+bundle export. Reads only: auditors, the organizer and the committee may call them."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, PlainTextResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CurrentUser, Svc, require
+from domain.errors import InvalidInput
+from kaohe.audit import Auditor, to_csv, to_jsonl
+
+router = APIRouter(prefix="/audit", tags=["audit 审计"])
+READERS = ("auditor", "organizer", "committee")
+
+
+def _auditor(svc) -> Auditor:
+    return Auditor(svc.app)
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("invalid_time", f"as_of 不是 ISO 8601 时间：{text} / not an ISO 8601 time", "as_of") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("invalid_time", "as_of 须带时区 / needs a time zone", "as_of")
+    return moment
+
+
+@router.get("/digest", summary="日志头部摘要 / the log head's digest")
+async def digest(user: CurrentUser, svc: Svc) -> dict:
+    require(user, *READERS)
+    return await run_in_threadpool(lambda: _auditor(svc).digest(svc.signing_key))
+
+
+@router.get("/verify", summary="校验哈希链 / verify the hash chain")
+async def verify(user: CurrentUser, svc: Svc) -> dict:
+    require(user, *READERS)
+    return (await run_in_threadpool(lambda: _auditor(svc).verify())).to_dict()
+
+
+@router.get("/cycles/{key}/replay", summary="某一时刻的周期状态与结果 / the cycle as it stood then")
+async def replay(
+    key: str,
+    user: CurrentUser,
+    svc: Svc,
+    position: int | None = Query(None, ge=0, description="日志位置 / a log position"),
+    as_of: str | None = Query(None, description="ISO 8601，带时区 / with zone"),
+) -> dict:
+    require(user, *READERS)
+    moment = _as_of(as_of)
+    return await run_in_threadpool(lambda: _auditor(svc).replay(key, position, moment))
+
+
+@router.get("/cycles/{key}/timeline", summary="事件时间线 / the timeline")
+async def timeline(
+    key: str,
+    user: CurrentUser,
+    svc: Svc,
+    unit: str | None = None,
+    actor: str | None = None,
+    stage: str | None = None,
+    type: str | None = Query(None, description="事件类型 / event type, e.g. GradeOverridden"),
+    format: str = Query("json", pattern="^(json|jsonl|csv)$"),
+) -> Response:
+    require(user, *READERS)
+    entries = await run_in_threadpool(lambda: _auditor(svc).timeline(key, unit=unit, actor=actor, stage=stage, event=type))
+    if format == "jsonl":
+        return PlainTextResponse(to_jsonl(entries), media_type="application/x-ndjson")
+    if format == "csv":
+        return PlainTextResponse(
+            to_csv(entries), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="timeline-{key}.csv"'},
+        )
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse([e.to_dict() for e in entries])
+
+
+@router.get("/cycles/{key}/units/{unit}/explain", summary="解释等次 / explain a unit's grade")
+async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: int | None = Query(None, ge=0)) -> dict:
+    require(user, *READERS)
+    return await run_in_threadpool(lambda: _auditor(svc).explain(key, unit, position))
+
+
+@router.get("/cycles/{key}/export", summary="导出审计包 / download an audit bundle")
+async def export(key: str, user: CurrentUser, svc: Svc) -> FileResponse:
+    require(user, *READERS)
+    tmp = Path(tempfile.mkdtemp(prefix="kaohe-bundle-")) / f"audit-{key}.zip"
+    await run_in_threadpool(lambda: _auditor(svc).export(key, tmp, svc.signing_key))
+    return FileResponse(
+        tmp, media_type="application/zip", filename=tmp.name,
+        background=BackgroundTask(lambda: (tmp.unlink(missing_ok=True), tmp.parent.rmdir())),
+    )
