@@ -155,11 +155,21 @@ class Stack:
     admin: tuple[str, str | None] | None = None
 
     async def stop(self) -> None:
+        """Stop in dependency order: no new requests, then the requests in flight finish while the
+        worker still runs, then the worker (its activities get a grace period), then the rest."""
         if self.server is not None:
             self.server.should_exit = True
+            api = next((t for t in self.tasks if t.get_name() == "api"), None)
+            if api is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(api), timeout=30)
+                except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                    api.cancel()
         if self.worker is not None:
             await self.worker.shutdown()
         for task in self.tasks:
+            if task.done():
+                continue
             try:
                 await asyncio.wait_for(task, timeout=20)
             except (asyncio.TimeoutError, asyncio.CancelledError, Exception):

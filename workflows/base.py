@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules import Actor
     from workflows.messages import Command, to_application_error
 
-ACTIVITY_TIMEOUT = timedelta(seconds=60)
+ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a write takes milliseconds; a dead worker's task is retried sooner
 RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
                     maximum_interval=timedelta(seconds=10), maximum_attempts=20)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -39,5 +40,6 @@ def build_worker(client: Client, app: KaoheApp, task_queue: str, threads: int = 
         activities=[activities.execute],
         activity_executor=executor,
         workflow_runner=workflow_runner(),
+        graceful_shutdown_timeout=timedelta(seconds=10),  # let running activities finish their write
     )
     return worker, executor
