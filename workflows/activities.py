@@ -58,4 +58,5 @@ class KaoheActivities:
             c = self.app.cycle(cycle)
             result["stages"] = dict(c.stages)
             result["status"] = c.status
+            result["deadlines"] = dict(c.deadlines)
         return result

@@ -225,6 +225,8 @@ class CycleWorkflow(KaoheWorkflow):
             self.s.stages = dict(result["stages"])
         if "status" in result:
             self.s.status = result["status"]
+        if "deadlines" in result:
+            self.s.deadlines = dict(result["deadlines"])  # the log's deadlines, also for a retried command
         if "problems" in result:
             self.s.problems = list(result["problems"])
         self.wakeup = True
@@ -309,6 +311,8 @@ class CycleWorkflow(KaoheWorkflow):
             result = await self.run_use_case(
                 "set_deadline", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, deadline=cmd.deadline
             )
+            # Results recorded before activities reported the log's deadlines lack "deadlines":
+            # keep the command's value for those (replays of running cycles stay deterministic).
             if cmd.deadline is None:
                 self.s.deadlines.pop(cmd.stage, None)
             else:
@@ -341,7 +345,8 @@ class CycleWorkflow(KaoheWorkflow):
                 reason=cmd.reason,
                 evidence=cmd.evidence,
             )
-            self.s.adjustments[result["adjustment"]] = AdjustmentInfo(cmd.unit, cmd.actor.user)
+            # setdefault: a command retried after continue-as-new must not reset a decided item
+            self.s.adjustments.setdefault(result["adjustment"], AdjustmentInfo(cmd.unit, cmd.actor.user))
             await self._apply(result)
             return result
 
