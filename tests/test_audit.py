@@ -260,3 +260,37 @@ async def test_explain_reproduces_every_published_result_of_the_example(client, 
                 data = ("\n".join(lines) + "\n").encode()
             dst.writestr(item, data)
     assert verify_bundle(forged)["chain"]["ok"] is False
+
+
+def test_the_audit_commands_exit_with_what_they_found(tmp_path, settings):
+    """`kaohe audit verify|digest|export` as a person runs them: exit 0 on a sound log, 1 with
+    one line naming the position on a tampered one; a bundle verifies with no database."""
+    import os
+    import subprocess
+    import sys
+
+    if settings.uses_postgres:
+        pytest.skip("the CLI path is the same on both stores; the tamper tests above cover PostgreSQL")
+    build_log(settings)
+    kaohe = str(Path(sys.executable).parent / "kaohe")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAOHE_")}
+    env["KAOHE_DATA_DIR"] = str(settings.data_dir)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([kaohe, *args], env=env, capture_output=True, text=True, timeout=60)
+
+    ok = run("audit", "verify")
+    assert ok.returncode == 0 and "13" in ok.stdout, ok.stderr
+    digest = tmp_path / "digest.json"
+    assert run("audit", "digest", "--out", str(digest)).returncode == 0
+    assert json.loads(digest.read_text())["position"] == 13
+    bundle = tmp_path / "t.zip"
+    assert run("audit", "export", "--cycle", "t", "--out", str(bundle)).returncode == 0
+    Store(settings).run("DELETE FROM EVENTS WHERE POS = 13")
+    Store(settings).run("DELETE FROM event_chain WHERE position = 13")
+    assert run("audit", "verify").returncode == 0  # a cut at the head needs the digest to be seen …
+    bad = run("audit", "verify", "--digest", str(digest))  # … and the digest sees it
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("kaohe:") and "13" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    offline = run("audit", "verify", "--bundle", str(bundle))  # the bundle was taken before the cut
+    assert offline.returncode == 0, offline.stderr
