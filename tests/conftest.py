@@ -21,8 +21,11 @@ from kaohe.runtime import Stack, free_port, start_stack
 from kaohe.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples"
+#: The worked example of the product contract (shared/examples), kept in the repository so a
+#: clone tests on its own; tests/test_examples.py checks the copy against shared/ when it is beside.
+CONTRACT = EXAMPLES / "contract"
+SHARED = ROOT.parent / "shared"
 PG_URL = os.environ.get("KAOHE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

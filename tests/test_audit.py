@@ -17,7 +17,7 @@ from domain.rules import Actor
 from kaohe.audit import Auditor, check_digest, generate_key, verify_bundle
 from kaohe.scenario import load
 from kaohe.settings import Settings
-from tests.conftest import SHARED, log_position
+from tests.conftest import CONTRACT, log_position
 from tests.helpers import TINY_SCHEME, cast, small_cycle
 
 ORG = Actor("org", "organizer")
@@ -214,12 +214,12 @@ async def cast_second_committee(client):
 @pytest.mark.temporal
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
 async def test_explain_reproduces_every_published_result_of_the_example(client, stack, tmp_path):
-    if not (SHARED / "examples" / "example-2026.json").exists():
+    if not (CONTRACT / "example-2026.json").exists():
         pytest.skip("shared/examples is not beside the repository")
     from kaohe import simulate
 
-    scenario = load(SHARED / "examples" / "example-2026.json")
-    expected = json.loads((SHARED / "examples" / "example-2026.results.json").read_text("utf-8"))
+    scenario = load(CONTRACT / "example-2026.json")
+    expected = json.loads((CONTRACT / "example-2026.results.json").read_text("utf-8"))
     results = await simulate.run(stack.api_url, ("admin", "admin-pass-123"), scenario, simulate.Progress(quiet=True), feedback=False)
     assert results == expected
     await client.user("aud", "auditor")

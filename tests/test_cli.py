@@ -26,12 +26,12 @@ from kaohe.runtime import free_port
 from kaohe.settings import Settings
 from projections.models import DistributionRow, ResultRow
 from projections.runner import make_engine
-from tests.conftest import EXAMPLES, SHARED
+from tests.conftest import CONTRACT, EXAMPLES
 
 pytestmark = pytest.mark.temporal
 
 KAOHE = Path(sys.executable).parent / "kaohe"
-SHARED_EXAMPLE = SHARED / "examples" / "example-2026.json"
+SHARED_EXAMPLE = CONTRACT / "example-2026.json"
 REPO_EXAMPLE = EXAMPLES / "scenario-2026.json"
 
 

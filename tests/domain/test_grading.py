@@ -763,8 +763,8 @@ def test_results_document_shape():
 
 
 def _shared_examples():
-    # the repo is …/main and the shared folder …/shared beside it
-    return Path(__file__).resolve().parents[3] / "shared" / "examples"
+    # the product contract's worked example, as the repository keeps it (examples/contract)
+    return Path(__file__).resolve().parents[2] / "examples" / "contract"
 
 
 def _facts_from_scenario(sc: dict):
