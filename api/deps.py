@@ -26,6 +26,7 @@ class Services:
     accounts: Accounts
     production: bool = False
     signing_key: str | None = None
+    attachments: Any = None  # kaohe.attachments.AttachmentStore
 
     async def settle(self, result: dict[str, Any] | Any) -> None:
         """Wait until the read models include what a command wrote (read-your-writes)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from domain.model import (
     Adjustment,
     Cycle,
     DebriefSession,
+    RectificationItem,
     UnitAssessment,
     cycle_id,
     session_id,
@@ -526,7 +528,28 @@ class KaoheApp(AllocationReader, Application[UUID]):
         text = reason.strip() if isinstance(reason, str) else ""
         c.approve_allocation(reason=text, actor=actor.user, role=actor.role, command_id=command_id)
         c.publish(results=results, actor=actor.user, role=actor.role, command_id=command_id)
-        return self._save(c, results=results)
+        drafts = self._draft_feedback(c, results, actor, command_id)
+        return self._save(c, *drafts, results=results)
+
+    def _draft_feedback(self, c: Cycle, results: dict, actor: Actor, command_id: str) -> list[UnitAssessment]:
+        """SPEC §3 stage 7: a feedback draft per unit from its lowest-scoring points and the
+        evaluators' comments, for the organizer to edit and issue."""
+        from domain.report import feedback_draft
+
+        adjustments = [self.adjustment(a) for a in c.adjustments]
+        out = []
+        for key, info in c.units.items():
+            ua = self.unit(c.key, key)
+            draft = feedback_draft(
+                c.key, key, info["name"], results["units"][key], parse_scheme(c.schemes[info["org_type"]]),
+                ua.scores or {}, ua.comments or {},
+                [{"unit": a.unit, "kind": a.kind, "points": a.points, "levels": a.levels, "reason": a.reason, "status": a.status}
+                 for a in adjustments if a.unit == key],
+                cycle_name=c.name, rectification_days=rules.RECTIFICATION_DAYS,
+            )
+            ua.draft_feedback(draft=draft, actor=actor.user, role=actor.role, command_id=command_id)
+            out.append(ua)
+        return out
 
     def reject_allocation(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Outcome:
         c = self.cycle(cycle)
@@ -542,12 +565,145 @@ class KaoheApp(AllocationReader, Application[UUID]):
     # ------------------------------------------------------------------ feedback
 
     def issue_feedback(self, cycle: str, unit: str, text: Any, actor: Actor, command_id: str) -> Outcome:
+        """Issue the unit's feedback (the draft's text unless edited) and open a rectification
+        item for each problem the draft names, due in ``RECTIFICATION_DAYS``."""
+        ua = self.unit(cycle, unit)
+        if ua.seen(command_id):
+            return Outcome(None, {"items": self._items_of(cycle, command_id)})
+        c = self.cycle(cycle)
+        draft = getattr(ua, "feedback_draft", None) or {}
+        if not (isinstance(text, str) and text.strip()):
+            text = draft.get("text", "")
+        rules.check_issue_feedback(c.stages, actor, ua.feedback_status, text)
+        ua.issue_feedback(text=text.strip(), actor=actor.user, role=actor.role, command_id=command_id)
+        deadline = (datetime.now(timezone.utc) + timedelta(days=rules.RECTIFICATION_DAYS)).isoformat()
+        items = []
+        for i, problem in enumerate(draft.get("problems", [])):
+            description = f"{problem.get('code')} {problem.get('name', '')}：得分 {problem.get('score')}/{problem.get('max')}"
+            if problem.get("comment"):
+                description += f"；评价意见：{problem['comment']}"
+            item = RectificationItem(
+                cycle=cycle, unit=unit, point=problem.get("code"), description=description[:2000], deadline=deadline,
+                source="feedback", index=i, actor=actor.user, role=actor.role, command_id=command_id,
+            )
+            items.append(item)
+        # The cycle aggregate is left alone here: units' feedback is issued concurrently.
+        out = self._save(ua, *items)
+        out.data["items"] = [{"id": str(i.id), "unit": unit, "deadline": i.deadline} for i in items]
+        return out
+
+    def _items_of(self, cycle: str, command_id: str) -> list[dict[str, Any]]:
+        from domain.model import rectification_id
+
+        out = []
+        for i in range(100):
+            key = rectification_id(cycle, command_id, i)
+            if key not in self.repository:
+                break
+            item = self.repository.get(key)
+            out.append({"id": str(key), "unit": item.unit, "deadline": item.deadline})
+        return out
+
+    # ------------------------------------------------------------------ rectification
+
+    def rectification(self, item: str) -> RectificationItem:
+        try:
+            return self.repository.get(UUID(item))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound("item_not_found", f"整改事项 {item} 不存在 / no such rectification item", "item") from None
+
+    def create_rectification(
+        self, cycle: str, unit: Any, point: Any, description: Any, deadline: Any, actor: Actor, command_id: str
+    ) -> Outcome:
+        from domain.model import rectification_id
+
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            key = rectification_id(cycle, command_id, 0)
+            return Outcome(None, {"items": [{"id": str(key), "unit": unit, "deadline": self.rectification(str(key)).deadline}]})
+        text = rules.check_create_rectification(c.status, actor, description)
+        if unit not in c.units:
+            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+        if point is not None:
+            scheme = parse_scheme(c.schemes[c.units[unit]["org_type"]])
+            if point not in scheme.point_max:
+                raise InvalidInput("unknown_point", f"未知的评价要点 {point} / unknown evaluation point", "point")
+        if deadline is None:
+            due = (datetime.now(timezone.utc) + timedelta(days=rules.RECTIFICATION_DAYS)).isoformat()
+        else:
+            due = rules.parse_deadline(deadline, "deadline")
+        item = RectificationItem(
+            cycle=cycle, unit=unit, point=point, description=text, deadline=due, source="manual", index=0,
+            actor=actor.user, role=actor.role, command_id=command_id,
+        )
+        c.file_rectification(item=str(item.id), unit=unit, actor=actor.user, role=actor.role, command_id=command_id)
+        out = self._save_new(item, lambda: self.rectification(str(item.id)), c)
+        out.data["items"] = [{"id": str(item.id), "unit": unit, "deadline": due}]
+        return out
+
+    def report_rectification(self, item: str, text: Any, attachments: Any, actor: Actor, command_id: str, final: bool = False) -> Outcome:
+        it = self.rectification(item)
+        if it.seen(command_id):
+            return Outcome(None, {"status": it.status})
+        body = rules.check_report(actor, it.unit, it.status, text)
+        files = rules.parse_attachments(attachments)
+        if final:
+            it.submit(text=body, attachments=files, actor=actor.user, role=actor.role, command_id=command_id)
+        else:
+            it.report_progress(text=body, attachments=files, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(it, status=it.status)
+
+    def submit_rectification(self, item: str, text: Any, attachments: Any, actor: Actor, command_id: str) -> Outcome:
+        return self.report_rectification(item, text, attachments, actor, command_id, final=True)
+
+    def verify_rectification(self, item: str, decision: Any, reason: Any, actor: Actor, command_id: str) -> Outcome:
+        it = self.rectification(item)
+        if it.seen(command_id):
+            return Outcome(None, {"status": it.status})
+        rules.check_verify(actor, it.status)
+        decision = rules.check_decision(decision, reason)
+        why = reason.strip() if isinstance(reason, str) else ""
+        if decision == "approve":
+            it.close(reason=why, actor=actor.user, role=actor.role, command_id=command_id)
+        else:
+            it.send_back(reason=why, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(it, status=it.status)
+
+    def remind_rectification(self, item: str, days_left: int, command_id: str) -> Outcome:
+        it = self.rectification(item)
+        if it.seen(command_id) or it.status == "closed":
+            return Outcome(None, {"status": it.status})
+        it.remind(days_left=days_left, actor=SYSTEM.user, role=SYSTEM.role, command_id=command_id)
+        return self._save(it, status=it.status)
+
+    def rectification_overdue(self, item: str, command_id: str) -> Outcome:
+        it = self.rectification(item)
+        if it.seen(command_id) or it.status == "closed":
+            return Outcome(None, {"status": it.status})
+        it.mark_overdue(deadline=it.deadline, actor=SYSTEM.user, role=SYSTEM.role, command_id=command_id)
+        return self._save(it, status=it.status)
+
+    def carry_over(self, cycle: str, items: Any, actor: Actor, command_id: str) -> Outcome:
+        """Items still open for this cycle's units are carried into it (listed in their self-review)."""
+        c = self.cycle(cycle)
+        touched = []
+        for key in items or []:
+            it = self.rectification(key)
+            if it.seen(command_id) or it.status == "closed" or it.cycle == cycle or it.unit not in c.units:
+                continue
+            it.carry_over(to_cycle=cycle, actor=actor.user, role=actor.role, command_id=command_id)
+            touched.append(it)
+        return self._save(*touched, carried=[str(t.id) for t in touched]) if touched else Outcome(None, {"carried": []})
+
+    def edit_feedback_draft(self, cycle: str, unit: str, text: Any, actor: Actor, command_id: str) -> Outcome:
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
             return Outcome()
         c = self.cycle(cycle)
         rules.check_issue_feedback(c.stages, actor, ua.feedback_status, text)
-        ua.issue_feedback(text=text.strip(), actor=actor.user, role=actor.role, command_id=command_id)
+        draft = dict(getattr(ua, "feedback_draft", None) or {})
+        draft["text"] = rules.check_text(text, "text", 20000, "反馈内容")
+        ua.draft_feedback(draft=draft, actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(ua)
 
     def acknowledge_feedback(self, cycle: str, unit: str, actor: Actor, command_id: str) -> Outcome:

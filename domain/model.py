@@ -81,6 +81,7 @@ class Cycle(KaoheAggregate):
         self.overrides: dict[str, dict[str, str]] = {}
         self.missed: list[str] = []
         self.results: dict | None = None
+        self.rectifications: list[str] = []
         self.command_ids = {command_id: True}
 
     @event("UnitRegistered")
@@ -122,6 +123,13 @@ class Cycle(KaoheAggregate):
     @event("AdjustmentFiled")
     def file_adjustment(self, adjustment: str, unit: str, actor: str, role: str, command_id: str) -> None:
         self.adjustments.append(adjustment)
+        self._mark(command_id)
+
+    @event("RectificationFiled")
+    def file_rectification(self, item: str, unit: str, actor: str, role: str, command_id: str) -> None:
+        if not hasattr(self, "rectifications"):
+            self.rectifications = []
+        self.rectifications.append(item)
         self._mark(command_id)
 
     @event("TieResolved")
@@ -191,6 +199,7 @@ class UnitAssessment(KaoheAggregate):
         self.comments: dict[str, str] = {}
         self.feedback_status = "none"
         self.feedback_text = ""
+        self.feedback_draft: dict | None = None
         self.command_ids = {command_id: True}
 
     @event("SelfReviewDraftSaved")
@@ -217,6 +226,11 @@ class UnitAssessment(KaoheAggregate):
         self.scores = scores
         self.na_reasons = na_reasons
         self.comments = comments
+        self._mark(command_id)
+
+    @event("FeedbackDrafted")
+    def draft_feedback(self, draft: dict, actor: str, role: str, command_id: str) -> None:
+        self.feedback_draft = draft
         self._mark(command_id)
 
     @event("FeedbackIssued")
@@ -307,4 +321,79 @@ class Adjustment(KaoheAggregate):
         self.status = "rejected"
         self.decided_by = actor
         self.decision_reason = reason
+        self._mark(command_id)
+
+
+def rectification_id(cycle: str, command_id: str, index: int = 0) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"rectification/{cycle}/{command_id}/{index}")
+
+
+class RectificationItem(KaoheAggregate):
+    """A problem to fix (整改事项): owner unit, linked evaluation point, deadline, evidence,
+    tracked open → in progress → submitted → verified and closed (销号), or sent back."""
+
+    @staticmethod
+    def create_id(cycle: str, command_id: str, index: int = 0, **_: Any) -> uuid.UUID:
+        return rectification_id(cycle, command_id, index)
+
+    @event("RectificationItemCreated")
+    def __init__(
+        self,
+        cycle: str,
+        unit: str,
+        point: str | None,
+        description: str,
+        deadline: str,
+        source: str,
+        index: int,
+        actor: str,
+        role: str,
+        command_id: str,
+    ) -> None:
+        self.cycle = cycle
+        self.unit = unit
+        self.point = point
+        self.description = description
+        self.deadline = deadline
+        self.source = source
+        self.status = "open"
+        self.overdue = False
+        self.reports: list[dict[str, Any]] = []
+        self.carried_to: list[str] = []
+        self.command_ids = {command_id: True}
+
+    @event("RectificationProgressReported")
+    def report_progress(self, text: str, attachments: list, actor: str, role: str, command_id: str) -> None:
+        self.status = "in_progress"
+        self.reports.append({"kind": "progress", "text": text, "attachments": attachments, "by": actor})
+        self._mark(command_id)
+
+    @event("RectificationSubmitted")
+    def submit(self, text: str, attachments: list, actor: str, role: str, command_id: str) -> None:
+        self.status = "submitted"
+        self.reports.append({"kind": "completion", "text": text, "attachments": attachments, "by": actor})
+        self._mark(command_id)
+
+    @event("RectificationSentBack")
+    def send_back(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.status = "in_progress"
+        self._mark(command_id)
+
+    @event("RectificationClosed")
+    def close(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.status = "closed"
+        self._mark(command_id)
+
+    @event("RectificationReminded")
+    def remind(self, days_left: int, actor: str, role: str, command_id: str) -> None:
+        self._mark(command_id)
+
+    @event("RectificationOverdue")
+    def mark_overdue(self, deadline: str, actor: str, role: str, command_id: str) -> None:
+        self.overdue = True
+        self._mark(command_id)
+
+    @event("RectificationCarriedOver")
+    def carry_over(self, to_cycle: str, actor: str, role: str, command_id: str) -> None:
+        self.carried_to.append(to_cycle)
         self._mark(command_id)

@@ -354,3 +354,62 @@ def check_acknowledge(actor: Actor, unit: str, status: str) -> None:
         raise Conflict("feedback_not_issued", "反馈尚未下发，无法确认 / the feedback has not been issued", "unit")
     if status == "acknowledged":
         raise Conflict("already_acknowledged", "反馈已确认 / already acknowledged", "unit")
+
+
+# ----------------------------------------------------------------- rectification (SPEC §3 stage 8)
+
+RECTIFICATION_DAYS = 90
+REMIND_DAYS_BEFORE = (7, 1)
+ITEM_STATUSES = ("open", "in_progress", "submitted", "closed")
+
+
+def check_create_rectification(status: str, actor: Actor, description: Any) -> str:
+    require_role(actor, "organizer")
+    if status not in ("published", "closed"):
+        raise Conflict(
+            "results_not_published", "考核结果公布后才能建立整改事项 / items follow the published results", "cycle"
+        )
+    return check_text(description, "description", 2000, "整改事项描述")
+
+
+def parse_attachments(value: Any, field: str = "attachments") -> list[dict[str, Any]]:
+    """Evidence files, by their content hash (the file itself lives in the attachment store)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 20:
+        raise InvalidInput("invalid_attachments", "附件须为列表，最多 20 个 / at most 20 attachments", field)
+    out = []
+    for i, a in enumerate(value):
+        where = f"{field}[{i}]"
+        if not isinstance(a, dict):
+            raise InvalidInput("invalid_attachments", "附件须为对象 / must be an object", where)
+        h = a.get("sha256")
+        if not isinstance(h, str) or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+            raise InvalidInput("invalid_attachment_hash", "附件须以 SHA-256 标识 / give the attachment's sha256", f"{where}.sha256")
+        name = a.get("name") or h[:12]
+        size = a.get("size")
+        if not isinstance(size, int) or size < 0:
+            raise InvalidInput("invalid_attachments", "附件大小无效 / invalid size", f"{where}.size")
+        out.append({"sha256": h, "name": str(name)[:200], "size": size, "type": str(a.get("type") or "")[:100]})
+    return out
+
+
+def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
+    require_role(actor, "unit")
+    if actor.unit != unit:
+        raise Forbidden("not_your_unit", "只能报告本单位的整改事项 / you may act only on your own unit's items")
+    if status not in ("open", "in_progress"):
+        raise Conflict(
+            "item_not_open", f"整改事项当前状态为 {status}，不能再报告 / the item is {status}", "item"
+        )
+    return check_text(text, "text", 4000, "整改情况")
+
+
+def check_verify(actor: Actor, status: str) -> None:
+    require_role(actor, "organizer")
+    if status != "submitted":
+        raise Conflict(
+            "item_not_submitted",
+            f"整改事项尚未提交完成情况（当前 {status}），不能核验销号或退回 / the item was not submitted ({status})",
+            "item",
+        )

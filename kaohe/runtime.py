@@ -27,6 +27,7 @@ from api.accounts import Accounts
 from api.app import create_app
 from api.deps import Services
 from domain.app import KaoheApp
+from kaohe.attachments import AttachmentStore
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
@@ -225,6 +226,7 @@ async def start_stack(
             services = Services(
                 app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production,
                 settings.audit_signing_key,
+                AttachmentStore(settings.data_dir / "attachments", settings.attachment_max_bytes),
             )
             port = api_port or settings.api_port
             config = uvicorn.Config(

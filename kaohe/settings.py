@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 12
     projection_poll_seconds: float = 0.2
     worker_threads: int = 8
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest evidence file accepted")
     audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
     audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
 

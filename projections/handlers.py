@@ -14,6 +14,7 @@ from projections.models import (
     CycleRow,
     DistributionRow,
     NoticeRow,
+    RectificationRow,
     ResultRow,
     SessionRow,
     UnitRow,
@@ -321,3 +322,78 @@ def adjustment_approved(db: Session, e: Any, pos: int) -> None:
 @on("Adjustment.AdjustmentRejected")
 def adjustment_rejected(db: Session, e: Any, pos: int) -> None:
     _decided(db, e, "rejected")
+
+
+# ------------------------------------------------------------------ feedback drafts and rectification
+
+
+@on("UnitAssessment.FeedbackDrafted")
+def feedback_drafted(db: Session, e: Any, pos: int) -> None:
+    _unit_by_id(db, e).feedback_draft = e.draft
+
+
+@on("Cycle.RectificationFiled")
+def rectification_filed(db: Session, e: Any, pos: int) -> None:
+    pass  # RectificationItemCreated carries the row
+
+
+@on("RectificationItem.RectificationItemCreated")
+def rectification_created(db: Session, e: Any, pos: int) -> None:
+    db.add(RectificationRow(
+        id=str(e.originator_id), cycle=e.cycle, unit=e.unit, point=e.point, description=e.description,
+        deadline=e.deadline, source=e.source, status="open", overdue=False, reminders=0, reports=[],
+        carried_to=[], created_at=e.timestamp, updated_at=e.timestamp,
+    ))
+
+
+def _item(db: Session, e: Any) -> RectificationRow:
+    row = db.get(RectificationRow, str(e.originator_id))
+    assert row is not None, f"item {e.originator_id} not projected"
+    row.updated_at = e.timestamp
+    return row
+
+
+def _report(db: Session, e: Any, kind: str, status: str) -> None:
+    row = _item(db, e)
+    row.status = status
+    row.reports = [*row.reports, {"kind": kind, "text": e.text, "attachments": e.attachments, "by": e.actor, "at": e.timestamp.isoformat()}]
+
+
+@on("RectificationItem.RectificationProgressReported")
+def rectification_progress(db: Session, e: Any, pos: int) -> None:
+    _report(db, e, "progress", "in_progress")
+
+
+@on("RectificationItem.RectificationSubmitted")
+def rectification_submitted(db: Session, e: Any, pos: int) -> None:
+    _report(db, e, "completion", "submitted")
+
+
+@on("RectificationItem.RectificationSentBack")
+def rectification_sent_back(db: Session, e: Any, pos: int) -> None:
+    row = _item(db, e)
+    row.status = "in_progress"
+    row.last_reason = e.reason
+
+
+@on("RectificationItem.RectificationClosed")
+def rectification_closed(db: Session, e: Any, pos: int) -> None:
+    row = _item(db, e)
+    row.status = "closed"
+    row.last_reason = e.reason
+
+
+@on("RectificationItem.RectificationReminded")
+def rectification_reminded(db: Session, e: Any, pos: int) -> None:
+    _item(db, e).reminders += 1
+
+
+@on("RectificationItem.RectificationOverdue")
+def rectification_overdue(db: Session, e: Any, pos: int) -> None:
+    _item(db, e).overdue = True
+
+
+@on("RectificationItem.RectificationCarriedOver")
+def rectification_carried(db: Session, e: Any, pos: int) -> None:
+    row = _item(db, e)
+    row.carried_to = [*row.carried_to, e.to_cycle]

@@ -59,6 +59,7 @@ class UnitRow(ReadModel):
     comments: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     feedback: Mapped[str] = mapped_column(String(20), default="none")
     feedback_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    feedback_draft: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
@@ -128,3 +129,26 @@ class NoticeRow(ReadModel):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RectificationRow(ReadModel):
+    __tablename__ = "proj_rectifications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(64), index=True)
+    point: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    reports: Mapped[list] = mapped_column(JSON, default=list)
+    last_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    carried_to: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+#: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
+SCHEMA_VERSION = 2

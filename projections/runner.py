@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.app import KaoheApp
 from projections.handlers import HANDLERS
-from projections.models import ReadModel, Tracking
+from projections.models import SCHEMA_VERSION, ReadModel, Tracking
 
 log = logging.getLogger("kaohe.projections")
 NAME = "read_models"
@@ -45,10 +45,25 @@ class ProjectionRunner:
         self.batch = batch
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         ReadModel.metadata.create_all(engine)
+        self._upgrade()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
         self.error: BaseException | None = None
+
+    def _upgrade(self) -> None:
+        """Read models whose shape changed are rebuilt from the log (they hold nothing else)."""
+        with self.sessions.begin() as db:
+            row = db.get(Tracking, "schema_version")
+            if row is not None and row.position == SCHEMA_VERSION:
+                return
+            fresh = db.get(Tracking, NAME) is None
+        if not fresh:
+            log.warning("read models changed shape (v%s): rebuilding them from the event log", SCHEMA_VERSION)
+            ReadModel.metadata.drop_all(self.engine)
+            ReadModel.metadata.create_all(self.engine)
+        with self.sessions.begin() as db:
+            db.merge(Tracking(name="schema_version", position=SCHEMA_VERSION))
 
     def position(self) -> int:
         with self.sessions() as db:
@@ -89,6 +104,8 @@ class ProjectionRunner:
         """Drop every read model, recreate it and replay the whole log."""
         ReadModel.metadata.drop_all(self.engine)
         ReadModel.metadata.create_all(self.engine)
+        with self.sessions.begin() as db:
+            db.merge(Tracking(name="schema_version", position=SCHEMA_VERSION))
         return self.catch_up(progress)
 
     # -- background

@@ -56,6 +56,13 @@ WRITES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/v1/cycles/{cycle}/debrief/{cohort}/close"): ({"organizer"}, None),
     ("POST", "/api/v1/cycles/{cycle}/adjustments"): ({"organizer"}, {"unit": "U1", "kind": "bonus", "points": "1", "reason": "越权"}),
     ("POST", "/api/v1/cycles/{cycle}/adjustments/{adjustment}/decision"): ({"committee"}, {"decision": "approve", "reason": ""}),
+    ("POST", "/api/v1/cycles/{cycle}/rectifications"): ({"organizer"}, {"unit": "U1", "description": "越权"}),
+    # Item routes: the unit scope is checked against the item's owner (tests/test_rectification.py).
+    ("POST", "/api/v1/cycles/{cycle}/rectifications/{item}/progress"): ({"unit"}, {"text": "越权"}),
+    ("POST", "/api/v1/cycles/{cycle}/rectifications/{item}/submit"): ({"unit"}, {"text": "越权"}),
+    ("POST", "/api/v1/cycles/{cycle}/rectifications/{item}/verify"): ({"organizer"}, {"decision": "approve"}),
+    ("POST", "/api/v1/attachments"): ({"unit", "organizer"}, None),
+    ("PUT", "/api/v1/cycles/{cycle}/units/{unit}/feedback/draft"): ({"organizer"}, {"text": "越权"}),
 }
 
 #: One user per role, from ``tests.helpers.cast`` (plus the bootstrap admin).
@@ -183,7 +190,8 @@ def write_routes(stack: Stack) -> list[tuple[str, str]]:
 
 def fill(path: str, **params: str) -> str:
     """A route's path with real values, relative to the client's /api/v1 base."""
-    values = {"stage": "scoring", "cohort": COHORT, "unit": "U1", "username": "intruder", **params}
+    values = {"stage": "scoring", "cohort": COHORT, "unit": "U1", "username": "intruder",
+              "item": "00000000-0000-0000-0000-000000000000", "sha256": "0" * 64, **params}
     values.setdefault("cycle", values.get("key", ""))
     values.setdefault("key", values["cycle"])
     return path.format(**values).removeprefix("/api/v1")
@@ -257,6 +265,8 @@ async def test_every_write_route_checks_the_role(client, stack, adjustments_cycl
     for (method, path), (allowed, body) in sorted(WRITES.items()):
         if role in allowed and role != "unit":
             continue
+        if role == "unit" and role in allowed and "{unit}" not in path:
+            continue  # not unit-scoped by its path (items: by their owner; uploads: the user's own)
         r = await send(client, method, fill(path, **params), client.tokens[user], body)
         assert_error(r, 403, "forbidden")
         refused.append(path)
@@ -325,6 +335,9 @@ async def test_an_auditor_reads_every_cycle_endpoint(client, stack, published_cy
         if method != "GET" or "{" not in path:
             continue
         r = await send(client, "GET", fill(path, cycle=published_cycle), client.tokens["aud"])
+        if "{sha256}" in path:  # no such file: the auditor passes the role check and finds nothing
+            assert r.status_code == 404 and r.json()["code"] == "attachment_not_found", r.text
+            continue
         assert r.status_code == 200, f"GET {path}: {r.status_code} {r.text}"
 
 

@@ -31,9 +31,15 @@ ALLOWED = {
     "issue_feedback",
     "acknowledge_feedback",
     "close_cycle",
+    "create_rectification",
+    "report_rectification",
+    "submit_rectification",
+    "verify_rectification",
+    "remind_rectification",
+    "rectification_overdue",
 }
 
-NO_ACTOR = {"record_deadline_missed"}
+NO_ACTOR = {"record_deadline_missed", "remind_rectification", "rectification_overdue"}
 
 
 class KaoheActivities:

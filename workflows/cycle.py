@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         session_workflow_id,
         unit_workflow_id,
     )
-    from workflows.unit import UnitWorkflow
+    from workflows.unit import UnitWorkflow, start_items
 
 
 @dataclass
@@ -95,6 +95,15 @@ class OverrideGrade:
 class Decision:
     actor: Actor
     reason: str = ""
+
+
+@dataclass
+class CreateRectification:
+    actor: Actor
+    unit: str
+    description: str
+    point: str | None = None
+    deadline: str | None = None
 
 
 def _require_status(status: str, wanted: str) -> None:
@@ -450,6 +459,29 @@ class CycleWorkflow(KaoheWorkflow):
         check(rules.require_stage_open, self.s.stages, "allocation")
         if not cmd.reason.strip():
             check(_raise, InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason"))
+
+    # ------------------------------------------------------------------ rectification
+
+    @workflow.update
+    async def create_rectification(self, cmd: CreateRectification) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case(
+                "create_rectification", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, point=cmd.point,
+                description=cmd.description, deadline=cmd.deadline,
+            )
+            await self._apply(result)
+            await start_items(self.s.cycle, result.get("items", []), workflow.info().workflow_id)
+            return result
+
+    @create_rectification.validator
+    def _validate_create_rectification(self, cmd: CreateRectification) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_create_rectification, self.s.status, cmd.actor, cmd.description)
+        if cmd.unit not in self.s.units:
+            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
+        if cmd.deadline is not None:
+            check(rules.parse_deadline, cmd.deadline, "deadline", workflow.now())
 
     # ------------------------------------------------------------------ end
 

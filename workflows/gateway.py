@@ -15,6 +15,7 @@ from domain.model import Cycle
 from domain.rules import Actor
 from workflows import cycle as cw
 from workflows import debrief as dw
+from workflows import rectification as rw
 from workflows import unit as uw
 from workflows.messages import (
     CycleState,
@@ -100,3 +101,8 @@ class Gateway:
     async def session_update(self, cycle: str, cohort: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(dw.DebriefWorkflow, name)
         return await self._update(session_workflow_id(cycle_workflow_id(self.task_queue, cycle), cohort), update, arg, command_id)
+
+    async def item_update(self, cycle: str, item: str, name: str, arg: Any, command_id: str) -> dict:
+        update = getattr(rw.RectificationWorkflow, name)
+        workflow_id = rw.rectification_workflow_id(cycle_workflow_id(self.task_queue, cycle), item)
+        return await self._update(workflow_id, update, arg, command_id)

@@ -15,6 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules import CLOSED, PENDING, Actor
     from workflows.base import KaoheWorkflow, check
     from workflows.messages import Stages, UnitState
+    from workflows.rectification import ItemState, RectificationWorkflow, rectification_workflow_id
+    from temporalio.workflow import ParentClosePolicy
 
 
 @dataclass
@@ -118,13 +120,15 @@ class UnitWorkflow(KaoheWorkflow):
         async with self.lock:
             result = await self.run_use_case("issue_feedback", cmd.actor, cycle=self.s.cycle, unit=self.s.unit, text=cmd.text)
             self.s.feedback = "issued"
+            await start_items(self.s.cycle, result.get("items", []))  # cycle workflow id from ours
             return result
 
     @issue_feedback.validator
     def _validate_issue(self, cmd: IssueFeedback) -> None:
         if self.is_retry():
             return
-        check(rules.check_issue_feedback, self.s.stages, cmd.actor, self.s.feedback, cmd.text)
+        # An empty text issues the draft written when the results were published.
+        check(rules.check_issue_feedback, self.s.stages, cmd.actor, self.s.feedback, cmd.text or "（草稿）")
 
     @workflow.update
     async def acknowledge_feedback(self, cmd: AcknowledgeFeedback) -> dict[str, Any]:
@@ -138,3 +142,15 @@ class UnitWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.check_acknowledge, cmd.actor, self.s.unit, self.s.feedback)
+
+
+async def start_items(cycle: str, items: list[dict[str, Any]], cycle_workflow: str | None = None) -> None:
+    """Start a rectification workflow per new item (they outlive the unit's and cycle's workflows)."""
+    cycle_workflow = cycle_workflow or workflow.info().workflow_id.rsplit("/unit/", 1)[0]
+    for item in items:
+        await workflow.start_child_workflow(
+            RectificationWorkflow.run,
+            ItemState(cycle=cycle, item=item["id"], unit=item["unit"], deadline=item["deadline"]),
+            id=rectification_workflow_id(cycle_workflow, item["id"]),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )

@@ -14,9 +14,10 @@ from domain.app import KaoheApp
 from workflows.activities import KaoheActivities
 from workflows.cycle import CycleWorkflow
 from workflows.debrief import DebriefWorkflow
+from workflows.rectification import RectificationWorkflow
 from workflows.unit import UnitWorkflow
 
-WORKFLOWS = [CycleWorkflow, UnitWorkflow, DebriefWorkflow]
+WORKFLOWS = [CycleWorkflow, UnitWorkflow, DebriefWorkflow, RectificationWorkflow]
 
 
 async def connect(address: str, namespace: str = "default") -> Client:

@@ -15,7 +15,7 @@ from domain.errors import NotFound
 from domain.grading import unit_result
 from domain.rules import STAGES
 from domain.scheme import parse_scheme
-from projections.models import AdjustmentRow, CycleRow, DistributionRow, NoticeRow, ResultRow, SessionRow, UnitRow
+from projections.models import AdjustmentRow, CycleRow, DistributionRow, NoticeRow, RectificationRow, ResultRow, SessionRow, UnitRow
 from workflows import cycle as cw
 
 router = APIRouter(tags=["cycles 考核周期"])
@@ -110,8 +110,22 @@ async def open_cycle(key: str, user: CurrentUser, svc: Svc, idem: IdempotencyKey
         return c, {org: {k: str(v) for k, v in parse_scheme(t).point_max.items()} for org, t in c.schemes.items()}
 
     c, point_max = await run_in_threadpool(prepare)
-    result = await svc.gateway.open_cycle(c, point_max, user.actor, command_id(user, idem))
+    cid = command_id(user, idem)
+    result = await svc.gateway.open_cycle(c, point_max, user.actor, cid)
+
+    def carry():
+        # Items still open for these units from earlier cycles are carried into this one.
+        with svc.runner.sessions() as db:
+            rows = db.scalars(select(RectificationRow.id).where(
+                RectificationRow.unit.in_(list(c.units)), RectificationRow.status != "closed", RectificationRow.cycle != key
+            ))
+            open_items = list(rows)
+        return svc.app.carry_over(key, open_items, user.actor, cid + "/carry-over")
+
+    carried = await run_in_threadpool(carry)
+    result["carried_over"] = carried.data.get("carried", [])
     await svc.settle(result)
+    await svc.settle(carried.to_dict())
     return result
 
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.accounts import User
 from api.deps import CurrentUser, Svc
 from domain.rules import CLOSED, OPEN, PENDING, STAGE_NAMES
-from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, SessionRow, UnitRow
+from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, RectificationRow, SessionRow, UnitRow
 
 router = APIRouter(tags=["tasks 待办"])
 
@@ -89,7 +89,33 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
                     tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
             if c.stages.get("allocation") == OPEN:
                 tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
+    tasks.extend(rectification_tasks(db, user, {c.key: c for c in db.scalars(select(CycleRow))}))
     return tasks
+
+
+def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str, Any]]:
+    """Items to report on (unit), to verify (organizer), and overdue ones (both)."""
+    out: list[dict[str, Any]] = []
+    q = select(RectificationRow).where(RectificationRow.status != "closed").order_by(RectificationRow.deadline)
+    if user.role == "unit":
+        q = q.where(RectificationRow.unit == user.unit)
+    elif user.role != "organizer":
+        return out
+    now = datetime.now(timezone.utc)
+    for r in db.scalars(q):
+        c = cycles.get(r.cycle)
+        late = r.overdue or datetime.fromisoformat(r.deadline) < now
+        base = {
+            "cycle": r.cycle, "cycle_name": c.name if c else r.cycle, "stage": "rectification", "since": r.updated_at.isoformat(),
+            "deadline": r.deadline, "overdue": late, "unit": r.unit, "item": r.id,
+        }
+        if user.role == "unit" and r.status in ("open", "in_progress"):
+            out.append({"kind": "report_rectification", "title": f"报告整改进展：{r.description[:40]} / report on the item", **base})
+        elif user.role == "organizer" and r.status == "submitted":
+            out.append({"kind": "verify_rectification", "title": f"核验 {r.unit} 的整改完成情况 / verify the item", **base})
+        elif user.role == "organizer" and late:
+            out.append({"kind": "rectification_overdue", "title": f"{r.unit} 的整改事项已逾期 / the item is overdue", **base})
+    return out
 
 
 @router.get("/tasks", summary="我的待办 / my inbox")

@@ -1,0 +1,146 @@
+"""One rectification item (整改事项) to closure: progress reports, completion with evidence,
+verification or send-back; reminders before the deadline and the overdue escalation after it,
+all durable timers. A small workflow of its own per item."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import rules
+    from domain.rules import Actor
+    from workflows.base import KaoheWorkflow, check
+    from workflows.messages import Command
+
+
+@dataclass
+class ItemState:
+    cycle: str
+    item: str
+    unit: str
+    deadline: str
+    status: str = "open"
+    reminded: list[int] = field(default_factory=list)
+    overdue: bool = False
+    done_updates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportItem:
+    actor: Actor
+    text: str
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class VerifyItem:
+    actor: Actor
+    decision: str
+    reason: str = ""
+
+
+def rectification_workflow_id(cycle_workflow: str, item: str) -> str:
+    return f"{cycle_workflow}/rectification/{item}"
+
+
+@workflow.defn(name="RectificationItem")
+class RectificationWorkflow(KaoheWorkflow):
+    @workflow.init
+    def __init__(self, state: ItemState) -> None:
+        self.s = state
+        self.done_updates = state.done_updates
+        self.lock = asyncio.Lock()
+        self.changed = False
+
+    @workflow.run
+    async def run(self, state: ItemState) -> dict[str, Any]:
+        while self.s.status != "closed":
+            kind, days, moment = self._next_timer()
+            timeout = None if moment is None else max((moment - workflow.now()).total_seconds(), 0.0)
+            self.changed = False
+            try:
+                await workflow.wait_condition(lambda: self.changed or self.s.status == "closed", timeout=timeout)
+            except asyncio.TimeoutError:
+                await self._fire(kind, days)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return {"item": self.s.item, "status": self.s.status, "overdue": self.s.overdue}
+
+    def _next_timer(self) -> tuple[str | None, int, datetime | None]:
+        deadline = datetime.fromisoformat(self.s.deadline)
+        for days in rules.REMIND_DAYS_BEFORE:
+            at = deadline - timedelta(days=days)
+            if days not in self.s.reminded and at > workflow.now():
+                return "remind", days, at
+        if not self.s.overdue and self.s.status != "submitted":
+            return "overdue", 0, deadline
+        return None, 0, None
+
+    async def _fire(self, kind: str | None, days: int) -> None:
+        if kind is None:
+            return
+        async with self.lock:
+            if self.s.status in ("closed", "submitted"):
+                if kind == "remind":
+                    self.s.reminded.append(days)
+                return
+            base = f"{workflow.info().workflow_id}/{kind}/{days}"
+            if kind == "remind":
+                await self.run_command(Command("remind_rectification", {"item": self.s.item, "days_left": days}, Actor("system", "system"), base))
+                self.s.reminded.append(days)
+            else:
+                await self.run_command(Command("rectification_overdue", {"item": self.s.item}, Actor("system", "system"), base))
+                self.s.overdue = True
+
+    @workflow.query
+    def state(self) -> ItemState:
+        return self.s
+
+    @workflow.update
+    async def report_progress(self, cmd: ReportItem) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("report_rectification", cmd.actor, item=self.s.item, text=cmd.text, attachments=cmd.attachments)
+            self.s.status = result.get("status", "in_progress")
+            self.changed = True
+            return result
+
+    @report_progress.validator
+    def _validate_report(self, cmd: ReportItem) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
+        check(rules.parse_attachments, cmd.attachments)
+
+    @workflow.update
+    async def submit(self, cmd: ReportItem) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("submit_rectification", cmd.actor, item=self.s.item, text=cmd.text, attachments=cmd.attachments)
+            self.s.status = result.get("status", "submitted")
+            self.changed = True
+            return result
+
+    @submit.validator
+    def _validate_submit(self, cmd: ReportItem) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
+        check(rules.parse_attachments, cmd.attachments)
+
+    @workflow.update
+    async def verify(self, cmd: VerifyItem) -> dict[str, Any]:
+        async with self.lock:
+            result = await self.run_use_case("verify_rectification", cmd.actor, item=self.s.item, decision=cmd.decision, reason=cmd.reason)
+            self.s.status = result.get("status", self.s.status)
+            self.changed = True
+            return result
+
+    @verify.validator
+    def _validate_verify(self, cmd: VerifyItem) -> None:
+        if self.is_retry():
+            return
+        check(rules.check_verify, cmd.actor, self.s.status)
+        check(rules.check_decision, cmd.decision, cmd.reason)
