@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors
 from api.deps import Services
-from api.routers import adjustments, audit, auth, cycles, debrief, rectification, tasks, units
+from api.routers import adjustments, audit, auth, cycles, debrief, rectification, reports, tasks, units
 
 DESCRIPTION = """党建工作考核系统 · Party-building work assessment.
 
@@ -26,7 +26,7 @@ def create_app(services: Services) -> FastAPI:
     async def health() -> dict:
         return {"status": "ok", "projection_position": services.runner.position()}
 
-    for module in (auth, cycles, units, debrief, adjustments, rectification, tasks, audit):
+    for module in (auth, cycles, units, debrief, adjustments, rectification, reports, tasks, audit):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

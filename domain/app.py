@@ -714,6 +714,45 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua.acknowledge_feedback(actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(ua)
 
+    # ------------------------------------------------------------------ the special report and the use of results
+
+    def _published_cycle(self, cycle: str, actor: Actor, command_id: str) -> tuple[Cycle, bool]:
+        c = self.cycle(cycle)
+        if c.seen(command_id):
+            return c, True
+        rules.require_role(actor, "organizer")
+        if c.results is None:
+            raise Conflict("results_not_published", "考核结果公布后才能操作 / results are not published yet", "cycle")
+        return c, False
+
+    def set_report_suggestions(self, cycle: str, text: Any, actor: Actor, command_id: str) -> Outcome:
+        c, done = self._published_cycle(cycle, actor, command_id)
+        if done:
+            return Outcome()
+        body = rules.check_text(text, "text", 20000, "意见建议")
+        c.set_suggestions(text=body, previous=getattr(c, "suggestions", "") or "", actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c)
+
+    def set_results_use(self, cycle: str, policy: Any, actor: Actor, command_id: str) -> Outcome:
+        from domain.use_of_results import parse_results_use_policy
+
+        c, done = self._published_cycle(cycle, actor, command_id)
+        if done:
+            return Outcome()
+        parsed = parse_results_use_policy(policy).to_dict()
+        c.set_results_use(policy=parsed, previous=getattr(c, "results_use", None), actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c, policy=parsed)
+
+    def import_business_grades(self, cycle: str, data: Any, file_sha256: str, actor: Actor, command_id: str) -> Outcome:
+        from domain.use_of_results import parse_business_grades
+
+        c, done = self._published_cycle(cycle, actor, command_id)
+        if done:
+            return Outcome()
+        grades = parse_business_grades(data, set(c.units))
+        c.import_business_grades(grades=grades, file_sha256=file_sha256, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(c, imported=len(grades))
+
     def close_cycle(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Outcome:
         c = self.cycle(cycle)
         if c.seen(command_id):

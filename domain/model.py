@@ -164,6 +164,21 @@ class Cycle(KaoheAggregate):
         self.stages["feedback"] = OPEN
         self._mark(command_id)
 
+    @event("ReportSuggestionsSet")
+    def set_suggestions(self, text: str, previous: str, actor: str, role: str, command_id: str) -> None:
+        self.suggestions = text
+        self._mark(command_id)
+
+    @event("ResultsUsePolicySet")
+    def set_results_use(self, policy: dict, previous: dict | None, actor: str, role: str, command_id: str) -> None:
+        self.results_use = policy
+        self._mark(command_id)
+
+    @event("BusinessGradesImported")
+    def import_business_grades(self, grades: dict, file_sha256: str, actor: str, role: str, command_id: str) -> None:
+        self.business_grades = dict(grades)
+        self._mark(command_id)
+
     @event("CycleClosed")
     def close(self, reason: str, actor: str, role: str, command_id: str) -> None:
         self.status = "closed"

@@ -301,6 +301,20 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@_audit
+def cmd_download(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.app import KaoheApp
+    from kaohe import reports
+
+    if args.what == "feedback" and not args.unit:
+        return fail("下载反馈需要 --unit / feedback needs --unit", 2)
+    data, _, name = reports.build(KaoheApp(env=settings.event_store_env()), args.what, args.cycle, args.unit)
+    out = Path(args.out or name)
+    out.write_bytes(data)
+    print(f"已写入 written: {out}（{len(data)} 字节 bytes）")
+    return 0
+
+
 def cmd_projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from domain.app import KaoheApp
     from projections.runner import ProjectionRunner, make_engine
@@ -384,6 +398,13 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--cycle", required=True)
     exp.add_argument("--out", required=True)
     exp.set_defaults(func=cmd_audit_export)
+
+    dl = sub.add_parser("download", help="下载文档 / documents: feedback, report, spreadsheets")
+    dl.add_argument("what", choices=["feedback", "report-docx", "report-pdf", "results", "rectifications", "hr"])
+    dl.add_argument("--cycle", required=True)
+    dl.add_argument("--unit", help="反馈所属单位 / the unit (feedback)")
+    dl.add_argument("--out", help="文件名（默认按内容命名）/ file name")
+    dl.set_defaults(func=cmd_download)
 
     proj = sub.add_parser("projections", help="读模型 / read models").add_subparsers(dest="projections_command", required=True)
     proj.add_parser("rebuild", help="从事件日志重建全部读模型 / rebuild every read model").set_defaults(func=cmd_projections_rebuild)

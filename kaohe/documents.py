@@ -645,3 +645,32 @@ def rectification_xlsx(items: Sequence[Mapping[str, Any]]) -> bytes:
     wb.properties.title = "整改事项清单"
     wb.properties.creator = "Kaohe"
     return _xlsx_bytes(wb)
+
+
+def hr_xlsx(export: Mapping[str, Any], cross: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    """The HR export (use of results) as a spreadsheet; with a cross-check sheet if given."""
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "结果运用"
+    rows = [
+        [u["unit"], u["name"] or "", _cohort(u["cohort"]), u.get("grade_name") or _grade(u["grade"]), _num(u["final_score"]),
+         _num(u["pay_coefficient"]), "是" if u["recognition_eligible"] else "否", u.get("recognition_note") or ""]
+        for u in export["units"]
+    ]
+    _sheet(ws, ["单位编码", "单位名称", "党组织类型", "考核等次", "最终得分", "薪酬系数", "可否评优", "说明"], rows,
+           formats={4: "0.00", 5: "0.00##"}, wrap=[7])
+    if cross:
+        cs = wb.create_sheet("双向印证")
+        crows = [[c["unit"], c.get("name") or "", _grade(c.get("party_grade")), c.get("business_level") or "",
+                  c.get("difference") if c.get("difference") is not None else "", "是" if c.get("flagged") else "", c.get("note") or ""]
+                 for c in cross]
+        _sheet(cs, ["单位编码", "单位名称", "党建考核等次", "业绩考核等级", "等级差", "需关注", "说明"], crows, wrap=[6])
+        flag = PatternFill("solid", fgColor="FCE4D6")
+        for r, c in enumerate(cross, 2):
+            if c.get("flagged"):
+                for cell in cs[r]:
+                    cell.fill = flag
+    return _xlsx_bytes(wb)

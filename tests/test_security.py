@@ -63,6 +63,10 @@ WRITES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/v1/cycles/{cycle}/rectifications/{item}/verify"): ({"organizer"}, {"decision": "approve"}),
     ("POST", "/api/v1/attachments"): ({"unit", "organizer"}, None),
     ("PUT", "/api/v1/cycles/{cycle}/units/{unit}/feedback/draft"): ({"organizer"}, {"text": "越权"}),
+    ("PUT", "/api/v1/cycles/{cycle}/report/suggestions"): ({"organizer"}, {"text": "越权"}),
+    ("PUT", "/api/v1/cycles/{cycle}/results-use"): ({"organizer"}, {"recognition_min_grade": "good"}),
+    ("POST", "/api/v1/cycles/{cycle}/business-grades"): ({"organizer"}, {"rows": [{"unit": "U1", "grade": "A"}]}),
+    ("POST", "/api/v1/cycles/{cycle}/business-grades/file"): ({"organizer"}, None),
 }
 
 #: One user per role, from ``tests.helpers.cast`` (plus the bootstrap admin).
@@ -191,7 +195,7 @@ def write_routes(stack: Stack) -> list[tuple[str, str]]:
 def fill(path: str, **params: str) -> str:
     """A route's path with real values, relative to the client's /api/v1 base."""
     values = {"stage": "scoring", "cohort": COHORT, "unit": "U1", "username": "intruder",
-              "item": "00000000-0000-0000-0000-000000000000", "sha256": "0" * 64, **params}
+              "item": "00000000-0000-0000-0000-000000000000", "sha256": "0" * 64, "fmt": "pdf", **params}
     values.setdefault("cycle", values.get("key", ""))
     values.setdefault("key", values["cycle"])
     return path.format(**values).removeprefix("/api/v1")
