@@ -123,13 +123,16 @@ async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict
         if args.api:
             return fail(f"API {url} 无法访问 / the API is not reachable")
         progress.step("未发现运行中的 API，启动嵌入式系统 / no API up: starting the embedded stack")
-        try:
-            stack = await start_stack(
-                settings, embedded_temporal=settings.temporal_address is None,
-                api_port=free_port(), temporal_port=free_port(), ui_port=free_port(),
-            )
-        except StartupError as err:
-            return fail(str(err))
+        for attempt in range(3):  # a free port can be taken by someone else before we bind it
+            try:
+                stack = await start_stack(
+                    settings, embedded_temporal=settings.temporal_address is None,
+                    api_port=free_port(), temporal_port=free_port(), ui_port=free_port(),
+                )
+                break
+            except StartupError as err:
+                if attempt == 2:
+                    return fail(str(err))
         url = stack.api_url
     try:
         admin = read_credentials(settings)
