@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api import errors
+from api import errors, web
 from api.deps import Services
 from api.routers import adjustments, audit, auth, cycles, debrief, rectification, reports, tasks, units
 
@@ -29,4 +29,5 @@ def create_app(services: Services) -> FastAPI:
     for module in (auth, cycles, units, debrief, adjustments, rectification, reports, tasks, audit):
         v1.include_router(module.router)
     app.include_router(v1)
+    web.install(app)  # the pages (/, /login, /tasks, /cycles/…) and /static, outside /api/v1
     return app
