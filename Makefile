@@ -26,8 +26,8 @@ test: install browser
 # install never fails the build: the browser tests then skip and say why.
 browser:
 	-@if [ "$$(id -u)" = 0 ]; then \
-		command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium); \
-		fc-list :lang=zh 2>/dev/null | grep -q . || apt-get install -y -qq fonts-wqy-microhei; \
+		command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium); \
+		fc-list :lang=zh 2>/dev/null | grep -q . || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; \
 	else \
 		command -v chromium >/dev/null || echo "chromium not installed and not root: browser tests will skip (apt-get install chromium)"; \
 	fi; true

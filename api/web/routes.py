@@ -311,9 +311,13 @@ TASK_PAGES: dict[str, str] = {
 
 
 def task_href(task: dict[str, Any]) -> str:
+    """The page that does a task. Patterns may use {cycle}, {unit}, {cohort}, {item}, {adjustment}."""
     pattern = TASK_PAGES.get(task["kind"])
-    if pattern and task.get("unit"):
-        return pattern.format(cycle=quote(task["cycle"]), unit=quote(task["unit"]))
+    if pattern:
+        values = {k: quote(str(task.get(k) or "")) for k in ("cycle", "unit", "cohort", "item", "adjustment")}
+        needed = [k for k in values if "{" + k + "}" in pattern]
+        if all(values[k] for k in needed):
+            return pattern.format(**values)
     return f"/cycles/{quote(task['cycle'])}"
 
 
@@ -376,6 +380,19 @@ async def unit_page(request: Request, key: str, unit: str, user: PageUser) -> Re
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages and ``/static`` on the app (outside ``/api/v1``)."""
+    """Mount the pages and ``/static`` on the app (outside ``/api/v1``).
+
+    Each module of ``api.web.pages`` is a group of role pages: its ``router`` (an APIRouter with
+    ``route_class=PageRoute``) is included, and its ``TASK_PAGES`` (task kind → page pattern)
+    points the inbox at its pages."""
+    import importlib
+    import pkgutil
+
+    from api.web import pages
+
     app.include_router(router)
+    for info in sorted(pkgutil.iter_modules(pages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"api.web.pages.{info.name}")
+        TASK_PAGES.update(getattr(module, "TASK_PAGES", {}))
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -1,0 +1,1 @@
+"""Role pages, one module per group; ``api.web.routes.install`` includes every module here."""
