@@ -94,9 +94,11 @@ async def test_unit_user_signs_in_sees_the_inbox_and_signs_out(client, stack, br
         token = cookies["kaohe_token"]["value"]
         await screenshot(page, "inbox.png", tmp_path)
 
-        # The task opens its page: the unit's status.
+        # The task opens its page: the self-review form (api/web/pages/people.py); the unit's status page.
         await page.click("[data-testid=inbox] tbody tr .task-title a")
-        await page.wait_for_url(re.compile(rf"/cycles/{key}/units/U1$"))
+        await page.wait_for_url(re.compile(rf"/self-review/{key}/U1$"))
+        assert await page.locator("[data-testid=self-review]").count() == 1
+        await page.goto(f"/cycles/{key}/units/U1")
         assert "未提交" in await page.inner_text("[data-testid=unit-status]")
 
         # Sign out: back at the sign-in page, the pages ask to sign in again, the token is revoked.
