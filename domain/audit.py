@@ -44,6 +44,19 @@ def read_log(app: Any, stop: int | None = None, batch: int = 2000) -> Iterator[L
         start = notes[-1].id + 1
 
 
+def parse_moment(text: str | None, field: str = "as_of") -> datetime | None:
+    """An audit moment: ISO 8601 with a time zone."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("invalid_time", f"{field} 不是 ISO 8601 时间：{text} / not an ISO 8601 time", field) from None
+    if moment.tzinfo is None:
+        raise InvalidInput("invalid_time", f"{field} 须带时区，如 2026-12-01T18:00:00+08:00 / needs a time zone", field)
+    return moment
+
+
 def position_at(app: Any, moment: datetime) -> int:
     """The last position whose event happened at or before ``moment``."""
     if moment.tzinfo is None:

@@ -173,20 +173,6 @@ def _auditor(settings: Settings):
     return Auditor(KaoheApp(env=settings.event_store_env()))
 
 
-def _moment(text: str | None):
-    if text is None:
-        return None
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise DomainError("invalid_time", f"--as-of 不是 ISO 8601 时间：{text} / not an ISO 8601 time", "as_of") from None
-    if moment.tzinfo is None:
-        raise DomainError("invalid_time", "--as-of 须带时区，如 2026-12-01T18:00:00+08:00 / needs a time zone", "as_of")
-    return moment
-
-
 def _audit(fn):
     """Run an audit command; a refusal is one readable line and exit 1."""
 
@@ -207,7 +193,9 @@ def cmd_audit_replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.as_of is None and args.position is None:
         sys.stdout.write(dumps(auditor.app.results(args.cycle)))
         return 0
-    replayed = auditor.replay(args.cycle, args.position, _moment(args.as_of))
+    from domain.audit import parse_moment
+
+    replayed = auditor.replay(args.cycle, args.position, parse_moment(args.as_of, "--as-of"))
     print(f"# 位置 position {replayed['state']['position']}，状态 status {replayed['state']['status']}", file=sys.stderr)
     for problem in replayed["problems"]:
         print(f"# {problem}", file=sys.stderr)

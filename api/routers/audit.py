@@ -4,7 +4,6 @@ bundle export. Reads only: auditors, the organizer and the committee may call th
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Query
@@ -13,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, Svc, require
-from domain.errors import InvalidInput
+from domain.audit import parse_moment
 from kaohe.audit import Auditor, to_csv, to_jsonl
 
 router = APIRouter(prefix="/audit", tags=["audit 审计"])
@@ -22,18 +21,6 @@ READERS = ("auditor", "organizer", "committee")
 
 def _auditor(svc) -> Auditor:
     return Auditor(svc.app)
-
-
-def _as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("invalid_time", f"as_of 不是 ISO 8601 时间：{text} / not an ISO 8601 time", "as_of") from None
-    if moment.tzinfo is None:
-        raise InvalidInput("invalid_time", "as_of 须带时区 / needs a time zone", "as_of")
-    return moment
 
 
 @router.get("/digest", summary="日志头部摘要 / the log head's digest")
@@ -57,7 +44,7 @@ async def replay(
     as_of: str | None = Query(None, description="ISO 8601，带时区 / with zone"),
 ) -> dict:
     require(user, *READERS)
-    moment = _as_of(as_of)
+    moment = parse_moment(as_of)
     return await run_in_threadpool(lambda: _auditor(svc).replay(key, position, moment))
 
 
