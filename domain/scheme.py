@@ -206,3 +206,40 @@ def validate_org_type(org_type: Any, field: str) -> str:
             field,
         )
     return org_type
+
+
+SCHEME_COLUMNS = ("一级编码", "一级指标", "一级分值", "二级编码", "二级指标", "二级分值", "要点编码", "评价要点", "要点分值")
+
+
+def tree_from_rows(rows: Any, key: str, name: str, field: str = "scheme") -> dict[str, Any]:
+    """A scheme tree from spreadsheet rows (one per evaluation point, the columns of
+    ``SCHEME_COLUMNS``; a level's code, name and max may be left blank after its first row).
+    The tree is then validated by :func:`parse_scheme` like any other."""
+    level1: dict[str, dict[str, Any]] = {}
+    last1 = last2 = None
+    count = 0
+    for i, row in enumerate(rows):
+        cells = [("" if c is None else str(c).strip()) for c in list(row)[:9]]
+        cells += [""] * (9 - len(cells))
+        if not any(cells):
+            continue
+        where = f"{field}[{i}]"
+        c1, n1, m1, c2, n2, m2, c3, n3, m3 = cells
+        if c1:
+            last1 = level1.setdefault(c1, {"code": c1, "name": n1 or c1, "max": m1, "children": []})
+        if last1 is None:
+            raise InvalidInput("invalid_scheme", f"第 {i + 1} 行缺少一级编码 / row {i + 1}: level-1 code missing", where)
+        if c2:
+            found = next((x for x in last1["children"] if x["code"] == c2), None)
+            last2 = found or {"code": c2, "name": n2 or c2, "max": m2, "points": []}
+            if found is None:
+                last1["children"].append(last2)
+        if last2 is None:
+            raise InvalidInput("invalid_scheme", f"第 {i + 1} 行缺少二级编码 / row {i + 1}: level-2 code missing", where)
+        if not c3:
+            raise InvalidInput("invalid_scheme", f"第 {i + 1} 行缺少要点编码 / row {i + 1}: point code missing", where)
+        last2["points"].append({"code": c3, "name": n3 or c3, "max": m3})
+        count += 1
+    if not count:
+        raise InvalidInput("invalid_scheme", "表格中没有评价要点 / the sheet has no evaluation point", field)
+    return {"key": key, "name": name, "indicators": list(level1.values())}

@@ -231,3 +231,36 @@ async def test_organizer_edits_and_issues_feedback_and_verifies_an_item(client, 
     assert fb["status"] == "issued" and fb["text"] == "请进一步规范三会一课记录。"
     items = {i["id"]: i for i in (await org.get(f"/cycles/{key}/rectifications")).json()}
     assert items[item]["status"] == "closed"
+
+
+async def test_a_scheme_uploaded_as_excel_creates_the_cycle(client, stack, browser, tmp_path):  # noqa: F811
+    """A scheme per org type may come from an .xlsx (one row per evaluation point)."""
+    from domain.scheme import SCHEME_COLUMNS
+
+    await organizer(client)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(SCHEME_COLUMNS))
+    ws.append(["1", "政治建设", 6, "1.1", "理论武装", 6, "1.1.1", "第一议题", 3])
+    ws.append([None, None, None, None, None, None, "1.1.2", "中心组学习", 3])
+    ws.append(["2", "组织建设", 4, "2.1", "支部建设", 4, "2.1.1", "三会一课", 4])
+    path = tmp_path / "机关指标.xlsx"
+    wb.save(path)
+    context, page = await new_page(browser, stack)
+    try:
+        await sign_in(page, "org", PASSWORD)
+        await page.wait_for_url(re.compile(r"/tasks$"))
+        await page.goto("/org/cycles/new")
+        await page.fill("#key", "xl")
+        await page.fill("#year", "2026")
+        await page.fill("#name", "表格指标周期")
+        await page.select_option("[id='scheme.grassroots_branch']", "")
+        await page.select_option("[id='scheme.organ_committee']", "file")
+        await page.set_input_files("input[name='scheme_file.organ_committee']", str(path))
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_url(re.compile(r"/org/cycles/xl/units\?created=1$"))
+    finally:
+        await context.close()
+    scheme = stack.app.cycle("xl").schemes["organ_committee"]
+    # 6 + 4 = 10 points in three evaluation points, as the sheet says.
+    assert [p["code"] for ind in scheme["indicators"] for c in ind["children"] for p in c["points"]] == ["1.1.1", "1.1.2", "2.1.1"]

@@ -487,3 +487,25 @@ def test_categories_not_an_object():
     with pytest.raises(InvalidInput) as e:
         parse_categories(["leaders"])
     assert e.value.field == "categories"
+
+
+def test_a_scheme_read_from_spreadsheet_rows():
+    from domain.scheme import parse_scheme, tree_from_rows
+
+    # Two level-1 indicators of 6 and 4 points: 1 → 1.1 (3 + 3), 2 → 2.1 (4); blanks repeat the level above.
+    rows = [
+        ["1", "政治建设", "6", "1.1", "理论武装", "6", "1.1.1", "第一议题", "3"],
+        [None, None, None, None, None, None, "1.1.2", "中心组学习", "3"],
+        ["2", "组织建设", "4", "2.1", "支部建设", "4", "2.1.1", "三会一课", "4"],
+    ]
+    scheme = parse_scheme(tree_from_rows(rows, "x", "表格指标"))
+    assert [p.code for p in scheme.points] == ["1.1.1", "1.1.2", "2.1.1"]
+    assert scheme.total == Decimal("10")
+    # A level-2 max that its points do not fill is refused by the usual validation.
+    rows[0][5] = "5"
+    with pytest.raises(InvalidInput) as err:
+        parse_scheme(tree_from_rows(rows, "x", "表格指标"))
+    assert err.value.code == "maxima_mismatch"
+    with pytest.raises(InvalidInput) as err:
+        tree_from_rows([[None, None, None, None, None, None, "1.1.1", "x", "3"]], "x", "y")
+    assert "一级编码" in err.value.message

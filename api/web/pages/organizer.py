@@ -199,8 +199,18 @@ async def create_cycle(request: Request, user: PageUser) -> Response:
             upload = form.get(f"scheme_file.{org}")
             if isinstance(upload, UploadFile) and upload.filename:
                 data = await upload.read(MAX_UPLOAD + 1)
-                values[f"scheme_json.{org}"] = data[:MAX_UPLOAD].decode("utf-8", "replace")
                 values[f"scheme_name.{org}"] = upload.filename
+                if upload.filename.lower().endswith(".xlsx"):
+                    # An Excel scheme: one row per evaluation point (domain.scheme.SCHEME_COLUMNS).
+                    try:
+                        tree = await run_in_threadpool(_scheme_from_xlsx, data[:MAX_UPLOAD], upload.filename)
+                    except DomainError as e:
+                        values[f"scheme_name.{org}"] = ""
+                        errors[f"schemes.{org}"] = e.message
+                        continue
+                    values[f"scheme_json.{org}"] = json.dumps(tree, ensure_ascii=False)
+                else:
+                    values[f"scheme_json.{org}"] = data[:MAX_UPLOAD].decode("utf-8", "replace")
             raw = values[f"scheme_json.{org}"]
             if not raw.strip():
                 errors[f"schemes.{org}"] = i18n.t(request.state.lang, "org_scheme_file_missing")
@@ -545,3 +555,20 @@ async def feedback_save(request: Request, key: str, unit: str, user: PageUser) -
     except (DomainError, HTTPException) as e:
         return await feedback_page(request, user, key, unit, body_text, place(err_of(e), ["text"]), status_of(e))
     return RedirectResponse(f"/org/cycles/{quote(key)}/units/{quote(unit)}/feedback?done=1", status_code=303)
+
+
+def _scheme_from_xlsx(data: bytes, filename: str) -> dict[str, Any]:
+    """The first sheet of an uploaded .xlsx as a scheme tree (header row first)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from domain.scheme import tree_from_rows
+
+    try:
+        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception:
+        raise InvalidInput("invalid_scheme", "无法读取 Excel 文件 / cannot read the .xlsx file", "schemes") from None
+    rows = list(ws.iter_rows(values_only=True))[1:]
+    name = filename.rsplit(".", 1)[0]
+    return tree_from_rows(rows, name[:64] or "excel", name or "Excel 指标体系", "schemes")
