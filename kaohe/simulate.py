@@ -10,7 +10,6 @@ from typing import Any, Callable
 
 import httpx
 
-from domain.grading import results_document  # noqa: F401  (documented: results shape)
 from kaohe.scenario import jsonable
 
 CONCURRENCY = 8

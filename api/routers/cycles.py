@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CurrentUser, IdempotencyKey, Svc, command_id, forbidden, require, require_unit_scope
 from api.errors import error_body
 from api.schemas import CycleIn, DeadlineIn, OverrideIn, Reason, TieIn, UnitsIn
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.grading import unit_result
 from domain.rules import STAGES
 from domain.scheme import parse_scheme
@@ -19,7 +19,6 @@ from projections.models import AdjustmentRow, CycleRow, DistributionRow, NoticeR
 from workflows import cycle as cw
 
 router = APIRouter(tags=["cycles 考核周期"])
-READERS = ("organizer", "committee", "auditor", "admin", "evaluator")
 
 
 def _cycle_row(svc, key: str) -> CycleRow:
@@ -236,8 +235,6 @@ async def results(key: str, user: CurrentUser, svc: Svc) -> dict:
     def load():
         row = _cycle_row(svc, key)
         if row.status not in ("published", "closed"):
-            from domain.errors import Conflict
-
             raise Conflict("results_not_published", "考核结果尚未公布 / results are not published yet", "cycle")
         with svc.runner.sessions() as db:
             q = select(ResultRow).where(ResultRow.cycle == key)

@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.accounts import User
 from api.deps import CurrentUser, Svc
-from domain.rules import CLOSED, OPEN, PENDING, STAGE_NAMES
+from domain import rules
+from domain.errors import DomainError
+from domain.rules import OPEN, PENDING, STAGE_NAMES
 from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, RectificationRow, SessionRow, UnitRow
 
 router = APIRouter(tags=["tasks 待办"])
@@ -36,6 +38,15 @@ def _task(kind: str, title: str, cycle: CycleRow, since: Any, stage: str | None 
     }
 
 
+def allowed(rule, *args: Any) -> bool:
+    """Whether the domain's rule lets the step happen now (the inbox states no rule of its own)."""
+    try:
+        rule(*args)
+    except DomainError:
+        return False
+    return True
+
+
 def inbox(db, user: User) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = []
     cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != "closed").order_by(CycleRow.key)))
@@ -51,11 +62,9 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
                 if c.stages.get(stage) == OPEN:
                     tasks.append(_task("close_stage", f"结束「{STAGE_NAMES[stage]}」阶段 / close the {stage} stage", c, since(stage), stage))
             if c.status == "open":
-                for stage in ("scoring", "debrief"):
-                    if c.stages.get(stage) == PENDING:
+                for stage in ("scoring", "debrief", "adjustments"):
+                    if allowed(rules.check_open_stage, c.stages, stage):
                         tasks.append(_task("open_stage", f"开启「{STAGE_NAMES[stage]}」阶段 / open the {stage} stage", c, c.updated_at, stage))
-                if c.stages.get("adjustments") == PENDING and all(c.stages.get(s) == CLOSED for s in ("self_review", "scoring", "debrief")):
-                    tasks.append(_task("open_stage", "开启「加分与降档」阶段 / open the adjustments stage", c, c.updated_at, "adjustments"))
             for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
                 tasks.append(_task("close_session", f"结束 {s.cohort} 述职评议（已收 {s.ballots} 份）/ close the debrief session", c, s.opened_at, "debrief", cohort=s.cohort))
             if c.stages.get("feedback") == OPEN:
@@ -66,15 +75,14 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
             for u in units:
                 if u.unit != user.unit:
                     continue
-                if c.stages.get("self_review") == OPEN and u.self_review == PENDING:
+                if allowed(rules.check_self_review, c.stages, user.actor, u.unit, u.self_review):
                     tasks.append(_task("submit_self_review", f"提交 {u.name} 的自查自评 / submit the self-review", c, since("self_review"), "self_review", unit=u.unit))
                 if u.feedback == "issued":
                     tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
         elif user.role == "evaluator":
             if c.stages.get("scoring") == OPEN:
                 for u in units:
-                    ready = u.self_review != PENDING or c.stages.get("self_review") == CLOSED
-                    if not u.scored and ready:
+                    if allowed(rules.check_scoring, c.stages, user.actor, u.unit, u.self_review, u.scored):
                         tasks.append(_task("submit_scoring", f"为 {u.name} 的评价要点评分 / score the unit", c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
         elif user.role == "representative":
             cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}
@@ -84,8 +92,8 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
         elif user.role == "committee":
             if c.stages.get("adjustments") == OPEN:
                 for a in db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == c.key, AdjustmentRow.status == PENDING)):
-                    if a.proposer == user.username or (user.unit and a.unit == user.unit):
-                        continue
+                    if not allowed(rules.check_decide, c.stages, user.actor, a.unit, a.proposer, a.status):
+                        continue  # the proposer, or a member attached to the unit, abstains
                     tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
             if c.stages.get("allocation") == OPEN:
                 tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
