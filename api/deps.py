@@ -32,7 +32,7 @@ class Services:
         """Wait until the read models include what a command wrote (read-your-writes)."""
         position = result.get("position") if isinstance(result, dict) else getattr(result, "position", None)
         if position:
-            await run_in_threadpool(self.runner.wait_for, position, 10.0)
+            await self.runner.until(position, 10.0)  # woken the moment it is applied; holds no thread
 
 
 def services(request: Request) -> Services:

@@ -1,11 +1,18 @@
 """Kaohe's event store: ``eventsourcing``'s SQLite and PostgreSQL application recorders, with
 each event's link in the hash chain (``domain.ledger``) written in the same transaction as the
 event. Writers are serialized by the store (SQLite's write lock; PostgreSQL's EXCLUSIVE table
-lock taken by ``eventsourcing`` before inserting), so two writers cannot fork the chain."""
+lock taken by ``eventsourcing`` before inserting), so two writers cannot fork the chain.
+
+Both recorders tell their listeners (``add_listener``) the positions of each insert once it has
+committed, so the projection runner in the same process applies new events at once. Across
+processes on PostgreSQL, ``eventsourcing``'s recorder already sends ``NOTIFY <events table>``
+inside each insert transaction (delivered only on commit); the runner ``LISTEN``s to it
+(``recorder.channel_name``). SQLite has no such channel: there other processes poll."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+import logging
+from typing import Any, Callable, Iterator, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -16,6 +23,23 @@ from psycopg.sql import SQL, Identifier
 from domain.ledger import GENESIS, link
 
 CHAIN_TABLE = "event_chain"
+log = logging.getLogger("kaohe.eventstore")
+
+
+class _Listeners:
+    """Callbacks told the positions of every committed insert (in the writer's thread)."""
+
+    _listeners: list[Callable[[Sequence[int]], None]]
+
+    def add_listener(self, fn: Callable[[Sequence[int]], None]) -> None:
+        self.__dict__.setdefault("_listeners", []).append(fn)
+
+    def _tell(self, positions: Sequence[int] | None) -> None:
+        for fn in self.__dict__.get("_listeners", ()):
+            try:
+                fn(positions or ())
+            except Exception:  # a listener never fails a write that is already committed
+                log.exception("event store listener failed")
 
 
 def _hex(originator_id: Any) -> str:
@@ -31,7 +55,13 @@ def _links(prev: str, stored_events: Sequence[StoredEvent], positions: Sequence[
     return rows
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteApplicationRecorder(_Listeners, SQLiteApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        positions = super().insert_events(stored_events, **kwargs)  # committed when it returns
+        if stored_events:
+            self._tell(positions)
+        return positions
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -83,7 +113,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return (row[0], row[1]) if row else None
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+class ChainedPostgresApplicationRecorder(_Listeners, PostgresApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        positions = super().insert_events(stored_events, **kwargs)  # committed when it returns
+        if stored_events:
+            self._tell(positions)
+        return positions
+
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain = Identifier(CHAIN_TABLE)
