@@ -1,9 +1,24 @@
-"""Local users with Argon2-hashed passwords and opaque bearer tokens (stored hashed)."""
+"""Local users with Argon2-hashed passwords and opaque bearer tokens (stored hashed).
+
+Two things keep this cheap under load:
+
+- **Bounded hashing.** An Argon2id hash takes 19 MiB and tens of milliseconds of a core; at most
+  ``hash_concurrency`` (``KAOHE_PASSWORD_HASH_CONCURRENCY``, default 2) run at once. The async
+  doors (``login_async``, ``put_async``) queue on the event loop *before* taking a worker thread,
+  so 40 people signing in at once hold 2 threads, not all 40 of the pool every read needs.
+- **Token cache.** A token once checked is remembered for ``token_cache_seconds`` (default 10 s,
+  never past its expiry), so a request costs a dictionary lookup, not a database round trip and
+  a thread hop. Signing out, a new password, a role change or deactivation in this process
+  forget the user's tokens at once; another API process sees them within that many seconds.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -75,10 +90,75 @@ def _aware(moment: datetime) -> datetime:
 
 
 class Accounts:
-    def __init__(self, engine: Engine, token_ttl: timedelta = timedelta(hours=12)) -> None:
+    def __init__(
+        self, engine: Engine, token_ttl: timedelta = timedelta(hours=12), *, hash_concurrency: int = 2, token_cache_seconds: float = 10.0
+    ) -> None:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.ttl = token_ttl
         AccountBase.metadata.create_all(engine)
+        self.hash_concurrency = max(1, hash_concurrency)
+        self._hashing = threading.BoundedSemaphore(self.hash_concurrency)  # every caller, sync or not
+        self._slots: asyncio.Semaphore | None = None  # the async doors wait here, holding no thread
+        self.token_cache_seconds = token_cache_seconds
+        self._tokens: dict[str, tuple[User, datetime, float]] = {}  # digest → (user, expires, cached until)
+        self._tokens_lock = threading.Lock()
+
+    # -- Argon2, bounded
+    def _hash(self, password: str) -> str:
+        with self._hashing:
+            return _hasher.hash(password)
+
+    def _verify(self, password_hash: str, password: str) -> None:
+        with self._hashing:
+            _hasher.verify(password_hash, password)
+
+    def _async_slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.hash_concurrency)
+        return self._slots
+
+    async def login_async(self, username: str, password: str) -> tuple[str, datetime, "User"] | None:
+        from starlette.concurrency import run_in_threadpool
+
+        async with self._async_slots():
+            return await run_in_threadpool(self.login, username, password)
+
+    async def put_async(self, username: str, role: str, password: str | None, unit: str | None = None, display_name: str | None = None) -> tuple["User", bool]:
+        from starlette.concurrency import run_in_threadpool
+
+        if password is None:
+            return await run_in_threadpool(self.put, username, role, password, unit, display_name)
+        async with self._async_slots():
+            return await run_in_threadpool(self.put, username, role, password, unit, display_name)
+
+    # -- the token cache
+    def cached(self, token: str) -> User | None:
+        """The token's user if it was checked in the last ``token_cache_seconds`` (no I/O)."""
+        hit = self._tokens.get(_digest(token))
+        if hit is None:
+            return None
+        user, expires, until = hit
+        if time.monotonic() > until or expires < _now():
+            with self._tokens_lock:
+                self._tokens.pop(_digest(token), None)
+            return None
+        return user
+
+    def _remember(self, digest: str, user: User, expires: datetime) -> None:
+        if self.token_cache_seconds <= 0:
+            return
+        with self._tokens_lock:
+            if len(self._tokens) > 50_000:
+                self._tokens.clear()
+            self._tokens[digest] = (user, expires, time.monotonic() + self.token_cache_seconds)
+
+    def _forget(self, username: str | None = None, digest: str | None = None) -> None:
+        with self._tokens_lock:
+            if digest is not None:
+                self._tokens.pop(digest, None)
+            if username is not None:
+                for d in [d for d, (u, _, _) in self._tokens.items() if u.username == username]:
+                    del self._tokens[d]
 
     @staticmethod
     def validate(
@@ -110,10 +190,12 @@ class Accounts:
             row.unit = unit
             row.display_name = display_name or row.display_name if not created else (display_name or username)
             if password is not None:
-                row.password_hash = _hasher.hash(password)
+                row.password_hash = self._hash(password)
                 db.execute(delete(TokenRow).where(TokenRow.username == username))
             db.flush()
-            return _user(row), created
+            saved = _user(row)
+        self._forget(username=username)  # role, unit or password changed: check its tokens again
+        return saved, created
 
     def add(self, username: str, role: str, password: str, unit: str | None = None, display_name: str | None = None) -> User:
         with self.sessions() as db:
@@ -144,10 +226,10 @@ class Accounts:
         with self.sessions.begin() as db:
             row = db.get(UserRow, username)
             if row is None or not row.active:
-                _hasher.hash("timing-equaliser")
+                self._hash("timing-equaliser")
                 return None
             try:
-                _hasher.verify(row.password_hash, password)
+                self._verify(row.password_hash, password)
             except (VerificationError, InvalidHashError):
                 return None
             token = secrets.token_urlsafe(32)
@@ -156,13 +238,22 @@ class Accounts:
             return token, expires, _user(row)
 
     def authenticate(self, token: str) -> User | None:
+        cached = self.cached(token)
+        if cached is not None:
+            return cached
+        digest = _digest(token)
         with self.sessions() as db:
-            row = db.get(TokenRow, _digest(token))
+            row = db.get(TokenRow, digest)
             if row is None or _aware(row.expires_at) < _now():
                 return None
             user = db.get(UserRow, row.username)
-            return _user(user) if user is not None and user.active else None
+            if user is None or not user.active:
+                return None
+            found = _user(user)
+        self._remember(digest, found, _aware(row.expires_at))
+        return found
 
     def logout(self, token: str) -> None:
         with self.sessions.begin() as db:
             db.execute(delete(TokenRow).where(TokenRow.token_hash == _digest(token)))
+        self._forget(digest=_digest(token))

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.accounts import Accounts, User
 from api.errors import error_body
+from api.readcache import ReadCache
 from domain.app import KaoheApp
 from domain.rules import ROLE_NAMES
 from projections.runner import ProjectionRunner
@@ -27,6 +28,10 @@ class Services:
     production: bool = False
     signing_key: str | None = None
     attachments: Any = None  # kaohe.attachments.AttachmentStore
+    read_cache_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        self.reads = ReadCache(self.runner, self.read_cache_seconds)
 
     async def settle(self, result: dict[str, Any] | Any) -> None:
         """Wait until the read models include what a command wrote (read-your-writes)."""
@@ -52,7 +57,8 @@ async def current_user(
 ) -> User:
     if creds is None or not creds.credentials:
         raise unauthorized()
-    user = await run_in_threadpool(svc.accounts.authenticate, creds.credentials)
+    # A token checked a moment ago costs a dictionary lookup, not a thread hop and a query.
+    user = svc.accounts.cached(creds.credentials) or await run_in_threadpool(svc.accounts.authenticate, creds.credentials)
     if user is None:
         raise unauthorized("令牌无效或已过期，请重新登录 / the token is invalid or expired")
     return user

@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -155,26 +156,61 @@ async def scoring_round(api: Api, key: str, units: int) -> list[float]:
     return list(await asyncio.gather(*tasks))
 
 
+class Connection:
+    """A bare HTTP/1.1 keep-alive connection for GETs: the load generator must cost far less CPU
+    than the server it measures (httpx costs about as much per request as the server does, and
+    both share these 2 cores)."""
+
+    def __init__(self, base: str) -> None:
+        u = urlparse(base)
+        self.host, self.port = u.hostname, u.port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, token: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for h in head.split(b"\r\n"):
+            if h[:15].lower() == b"content-length:":
+                length = int(h[15:])
+        await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def reads(api: Api, key: str, readers: int, seconds: float) -> tuple[dict[str, list[float]], int, float]:
-    routes = [f"/cycles/{key}", "/tasks", f"/cycles/{key}/units", f"/cycles/{key}/debrief"]
+    routes = [f"/api/v1/cycles/{key}", "/api/v1/tasks", f"/api/v1/cycles/{key}/units", f"/api/v1/cycles/{key}/debrief"]
     who = [n for n in api.tokens if n.startswith("b-") and not n.startswith("b-unit")]
-    samples: dict[str, list[float]] = {r.replace(key, "{key}"): [] for r in routes}
+    samples: dict[str, list[float]] = {r.replace(key, "{key}").removeprefix("/api/v1"): [] for r in routes}
     errors = 0
     deadline = time.perf_counter() + seconds
 
     async def reader(n: int) -> None:
         nonlocal errors
-        user = who[n % len(who)]
+        token = api.tokens[who[n % len(who)]]
+        conn = Connection(api.base)
         i = n
-        while time.perf_counter() < deadline:
-            route = routes[i % len(routes)]
-            i += 1
-            t = time.perf_counter()
-            r = await api.http.get(api.base + route, headers={"Authorization": f"Bearer {api.tokens[user]}"})
-            ms = (time.perf_counter() - t) * 1000
-            if r.status_code != 200:
-                errors += 1
-            samples[route.replace(key, "{key}")].append(ms)
+        try:
+            while time.perf_counter() < deadline:
+                route = routes[i % len(routes)]
+                i += 1
+                t = time.perf_counter()
+                status = await conn.get(route, token)
+                ms = (time.perf_counter() - t) * 1000
+                if status != 200:
+                    errors += 1
+                samples[route.replace(key, "{key}").removeprefix("/api/v1")].append(ms)
+        finally:
+            await conn.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(reader(n) for n in range(readers)))
@@ -202,6 +238,9 @@ async def measure(base: str, admin: tuple[str, str], args: argparse.Namespace) -
             scoring.extend(one)
             await asyncio.sleep(1.0)
         print(line(f"(a) {args.units} evaluators scoring at once", scoring, GOAL_SCORING_P99), flush=True)
+        alone, _, took = await reads(api, keys[0], 1, min(3.0, args.seconds))
+        solo = [v for vs in alone.values() for v in vs]
+        print(line("  one reader alone", solo) + f"; {len(solo) / took:.0f} reads/s", flush=True)
         samples, errors, elapsed = await reads(api, keys[0], args.readers, args.seconds)
         every = [v for vs in samples.values() for v in vs]
         for route, vs in samples.items():

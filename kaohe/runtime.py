@@ -221,12 +221,16 @@ async def start_stack(
             engine = make_engine(settings.read_url())
             stack.runner = ProjectionRunner(app, engine)
             stack.runner.start(settings.projection_poll_seconds)
-            stack.accounts = Accounts(engine, timedelta(hours=settings.token_ttl_hours))
+            stack.accounts = Accounts(
+                engine, timedelta(hours=settings.token_ttl_hours),
+                hash_concurrency=settings.password_hash_concurrency, token_cache_seconds=settings.token_cache_seconds,
+            )
             stack.admin = bootstrap_admin(settings, stack.accounts)
             services = Services(
                 app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production,
                 settings.audit_signing_key,
                 AttachmentStore(settings.data_dir / "attachments", settings.attachment_max_bytes),
+                settings.read_cache_seconds,
             )
             port = api_port or settings.api_port
             config = uvicorn.Config(

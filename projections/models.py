@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -22,6 +22,7 @@ class Tracking(ReadModel):
 
 class CycleRow(ReadModel):
     __tablename__ = "proj_cycles"
+    __table_args__ = (Index("ix_proj_cycles_status", "status"),)  # the inbox: cycles not closed
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -78,6 +79,8 @@ class BallotRow(ReadModel):
     """Who cast a sheet in which session (not the scores: ballots are read by the rules only)."""
 
     __tablename__ = "proj_ballots"
+    # "have I cast in this cycle" (inbox, debrief page): by cycle and representative.
+    __table_args__ = (Index("ix_proj_ballots_cycle_rep", "cycle", "representative"),)
     cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
     cohort: Mapped[str] = mapped_column(String(40), primary_key=True)
     representative: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -87,8 +90,9 @@ class BallotRow(ReadModel):
 
 class AdjustmentRow(ReadModel):
     __tablename__ = "proj_adjustments"
+    __table_args__ = (Index("ix_proj_adjustments_cycle_status", "cycle", "status"),)  # counts; pending ones
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    cycle: Mapped[str] = mapped_column(String(64))
     unit: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))
     points: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -122,8 +126,9 @@ class NoticeRow(ReadModel):
     """Things the organizer must see: missed deadlines, rejected allocations."""
 
     __tablename__ = "proj_notices"
+    __table_args__ = (Index("ix_proj_notices_cycle_resolved", "cycle", "resolved"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # log position
-    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    cycle: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str | None] = mapped_column(String(40), nullable=True)
     text: Mapped[str] = mapped_column(Text)
@@ -133,6 +138,7 @@ class NoticeRow(ReadModel):
 
 class RectificationRow(ReadModel):
     __tablename__ = "proj_rectifications"
+    __table_args__ = (Index("ix_proj_rectifications_status_deadline", "status", "deadline"),)  # open items, by deadline
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cycle: Mapped[str] = mapped_column(String(64), index=True)
     unit: Mapped[str] = mapped_column(String(64), index=True)
@@ -151,4 +157,5 @@ class RectificationRow(ReadModel):
 
 
 #: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
-SCHEMA_VERSION = 2
+#: 3: indexes for the inbox and the progress counts.
+SCHEMA_VERSION = 3

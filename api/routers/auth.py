@@ -13,7 +13,7 @@ router = APIRouter(tags=["auth 登录与用户"])
 
 
 async def _login(svc, username: str, password: str) -> TokenOut:
-    found = await run_in_threadpool(svc.accounts.login, username, password)
+    found = await svc.accounts.login_async(username, password)  # bounded Argon2
     if found is None:
         raise unauthorized("用户名或密码错误 / wrong username or password")
     token, expires, user = found
@@ -50,6 +50,6 @@ async def list_users(user: CurrentUser, svc: Svc, role: str | None = None) -> li
 @router.put("/users/{username}", summary="创建或更新用户 / create or update a user")
 async def put_user(username: str, body: UserIn, user: CurrentUser, svc: Svc, response: Response) -> dict:
     require(user, "admin")
-    saved, created = await run_in_threadpool(svc.accounts.put, username, body.role, body.password, body.unit, body.display_name)
+    saved, created = await svc.accounts.put_async(username, body.role, body.password, body.unit, body.display_name)
     response.status_code = 201 if created else 200
     return saved.to_dict()

@@ -66,30 +66,44 @@ async def list_cycles(user: CurrentUser, svc: Svc) -> list[dict]:
     return await run_in_threadpool(load)
 
 
+def _counts(db, column, cycle_column, key: str, names: tuple) -> dict:
+    """How many rows of the cycle have each value of ``column``: one indexed GROUP BY."""
+    found = dict(db.execute(select(column, func.count()).where(cycle_column == key).group_by(column)).all())
+    return {n: found.get(n, 0) for n in names}
+
+
 @router.get("/cycles/{key}", summary="周期详情与各阶段进度 / a cycle and its progress per stage")
 async def get_cycle(key: str, user: CurrentUser, svc: Svc) -> dict:
     def load():
-        row = _cycle_row(svc, key)
-        view = cycle_view(row)
         with svc.runner.sessions() as db:
-            units = list(db.scalars(select(UnitRow).where(UnitRow.cycle == key)))
-            sessions = list(db.scalars(select(SessionRow).where(SessionRow.cycle == key)))
-            adjustments = list(db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == key)))
-            notices = list(db.scalars(select(NoticeRow).where(NoticeRow.cycle == key).order_by(NoticeRow.id)))
-        view["progress"] = {
-            "units": len(units),
-            "self_review": {s: sum(1 for u in units if u.self_review == s) for s in ("pending", "submitted", "missed")},
-            "scoring": {"scored": sum(1 for u in units if u.scored), "pending": sum(1 for u in units if not u.scored)},
-            "debrief": {s.cohort: {"open": s.is_open, "ballots": s.ballots} for s in sessions},
-            "adjustments": {s: sum(1 for a in adjustments if a.status == s) for s in ("pending", "approved", "rejected")},
-            "feedback": {s: sum(1 for u in units if u.feedback == s) for s in ("none", "issued", "acknowledged")},
-        }
-        view["notices"] = [
-            {"kind": n.kind, "stage": n.stage, "text": n.text, "at": n.at.isoformat(), "resolved": n.resolved} for n in notices
-        ]
+            row = db.get(CycleRow, key)
+            if row is None:
+                raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle")
+            view = cycle_view(row)
+            scored = _counts(db, UnitRow.scored, UnitRow.cycle, key, (True, False))
+            view["progress"] = {
+                "units": scored[True] + scored[False],
+                "self_review": _counts(db, UnitRow.self_review, UnitRow.cycle, key, ("pending", "submitted", "missed")),
+                "scoring": {"scored": scored[True], "pending": scored[False]},
+                "debrief": {
+                    cohort: {"open": is_open, "ballots": ballots}
+                    for cohort, is_open, ballots in db.execute(
+                        select(SessionRow.cohort, SessionRow.is_open, SessionRow.ballots).where(SessionRow.cycle == key)
+                    )
+                },
+                "adjustments": _counts(db, AdjustmentRow.status, AdjustmentRow.cycle, key, ("pending", "approved", "rejected")),
+                "feedback": _counts(db, UnitRow.feedback, UnitRow.cycle, key, ("none", "issued", "acknowledged")),
+            }
+            view["notices"] = [
+                {"kind": n.kind, "stage": n.stage, "text": n.text, "at": n.at.isoformat(), "resolved": n.resolved}
+                for n in db.execute(
+                    select(NoticeRow.kind, NoticeRow.stage, NoticeRow.text, NoticeRow.at, NoticeRow.resolved)
+                    .where(NoticeRow.cycle == key).order_by(NoticeRow.id)
+                )
+            ]
         return view
 
-    return await run_in_threadpool(load)
+    return await svc.reads.respond(("cycle", key), load)
 
 
 @router.post("/cycles/{key}/units", status_code=201, summary="登记单位（可批量）/ register units")

@@ -21,7 +21,7 @@ async def sessions(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
 
     def load():
         with svc.runner.sessions() as db:
-            names = {u.unit: u.name for u in db.scalars(select(UnitRow).where(UnitRow.cycle == cycle))}
+            names = dict(db.execute(select(UnitRow.unit, UnitRow.name).where(UnitRow.cycle == cycle)).all())
             mine = {
                 b.cohort
                 for b in db.scalars(select(BallotRow).where(BallotRow.cycle == cycle, BallotRow.representative == user.username))
@@ -39,7 +39,7 @@ async def sessions(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
                 out.append(view)
             return out
 
-    return await run_in_threadpool(load)
+    return await svc.reads.respond(("debrief", cycle, user.username, user.role), load)
 
 
 @router.post("/cycles/{cycle}/debrief/{cohort}/ballots", summary="提交评议表 / cast my ballot sheet")

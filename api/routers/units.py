@@ -63,7 +63,7 @@ async def list_units(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
                 q = q.where(UnitRow.unit == user.unit)
             return [unit_view(r, user.role) for r in db.scalars(q)]
 
-    return await run_in_threadpool(load)
+    return await svc.reads.respond(("units", cycle, user.role, user.unit if user.role == "unit" else None), load)
 
 
 @router.get("/cycles/{cycle}/units/{unit}", summary="单位详情 / one unit")

@@ -149,7 +149,8 @@ async def session_user(request: Request) -> User | None:
     if hasattr(request.state, "user"):
         return request.state.user
     token = request.cookies.get(TOKEN_COOKIE)
-    user = await run_in_threadpool(services(request).accounts.authenticate, token) if token else None
+    accounts = services(request).accounts
+    user = (accounts.cached(token) or await run_in_threadpool(accounts.authenticate, token)) if token else None
     request.state.user = user
     return user
 
@@ -275,7 +276,7 @@ async def login(request: Request) -> Response:
     lang = request.state.lang
     if not username or not password:
         return render(request, "login.html", None, 400, next=target, username=username, error=i18n.t(lang, "login_missing"))
-    outcome = await run_in_threadpool(services(request).accounts.login, username, password)
+    outcome = await services(request).accounts.login_async(username, password)  # bounded Argon2
     if outcome is None:
         return render(request, "login.html", None, 200, next=target, username=username, error=i18n.t(lang, "login_failed"))
     token, expires, _ = outcome

@@ -1,0 +1,57 @@
+"""The answers of the busiest read routes, kept while the read models stay where they are.
+
+Read models change only when the projection runner applies events, and the runner knows the
+log position the read models include (``ProjectionRunner.applied``, no query). An answer
+computed at position P is served again, as the same JSON bytes, for as long as the read models
+are still at P — at most ``ttl`` seconds, because some answers also depend on the clock (an
+inbox task becomes overdue). Nothing is served that is older than what the read models show:
+read-your-writes holds (a write settles at a position ≥ its own, and an answer cached at an
+earlier position is not used), and a query that fails (404, 403) is never cached.
+
+The key names everything an answer depends on besides the read models: the route's
+arguments and, where the answer differs by person, the user, role and unit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Callable, Hashable
+
+from fastapi.encoders import jsonable_encoder
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+
+class ReadCache:
+    def __init__(self, runner: Any, ttl: float = 5.0, size: int = 4096) -> None:
+        self.runner = runner
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[Hashable, tuple[int, float, bytes]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    async def respond(self, key: Hashable, compute: Callable[[], Any]) -> Response:
+        """``compute()`` (run in a worker thread) as a JSON response, or its answer kept from
+        the same read-model position."""
+        position = self.runner.applied  # before computing: the answer includes at least this
+        hit = self._entries.get(key)
+        if self.ttl > 0 and hit is not None and hit[0] == position and time.monotonic() < hit[1]:
+            self.hits += 1
+            return Response(hit[2], media_type="application/json")
+        self.misses += 1
+        body = await run_in_threadpool(lambda: _json(compute()))
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._entries) >= self.size:
+                    for old in list(self._entries)[: self.size // 4]:  # the oldest quarter
+                        del self._entries[old]
+                self._entries[key] = (position, time.monotonic() + self.ttl, body)
+        return Response(body, media_type="application/json")
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(jsonable_encoder(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
