@@ -60,6 +60,20 @@ def serve(data_dir: str) -> None:
             admin_password=password,
         )
         stack = await start_stack(settings, embedded_temporal=True)
+        if os.environ.get("BENCH_GC_LOG"):  # diagnostics: how long the collector stops the world
+            import gc
+
+            started = {}
+
+            def watch(phase, info):
+                if phase == "start":
+                    started["t"] = time.perf_counter()
+                else:
+                    ms = (time.perf_counter() - started.get("t", time.perf_counter())) * 1000
+                    if ms > 5:
+                        print(f"gc gen{info['generation']} {ms:.0f} ms, {info['collected']} collected", file=sys.stderr, flush=True)
+
+            gc.callbacks.append(watch)
         print(json.dumps({"api": stack.api_url, "admin": ["admin", password], "pid": os.getpid()}), flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # the parent closes our stdin to stop us
