@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from decimal import Decimal
 from typing import Any, Callable, Hashable
 
 from fastapi.encoders import jsonable_encoder
@@ -54,4 +55,13 @@ class ReadCache:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(jsonable_encoder(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # The views are plain dicts and lists of str, numbers and None already; the rare other value
+    # (a datetime, a Decimal) goes through FastAPI's encoder. Walking every answer with
+    # jsonable_encoder cost a fifth of a read's interpreter time.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_other).encode("utf-8")
+
+
+def _other(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return jsonable_encoder(value)

@@ -39,9 +39,18 @@ log = logging.getLogger("kaohe.projections")
 NAME = "read_models"
 
 
+#: Connections kept for the API's worker threads (anyio's default limiter is 40 threads). With
+#: SQLAlchemy's default (5 kept, 10 more) 50 concurrent reads queued for a connection and every
+#: connection beyond the fifth was opened and closed again, each time setting its pragmas.
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 30}
+POSTGRES_POOL = {"pool_size": 10, "max_overflow": 20}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+            **({} if ":memory:" in url else SQLITE_POOL),
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -51,7 +60,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POSTGRES_POOL)
 
 
 class ProjectionRunner:
