@@ -72,8 +72,14 @@ def _counts(db, column, cycle_column, key: str, names: tuple) -> dict:
     return {n: found.get(n, 0) for n in names}
 
 
-@router.get("/cycles/{key}", summary="周期详情与各阶段进度 / a cycle and its progress per stage")
-async def get_cycle(key: str, user: CurrentUser, svc: Svc) -> dict:
+@router.get("/cycles/{key}", summary="周期详情与各阶段进度 / a cycle and its progress per stage", name="get_cycle")
+async def get_cycle_answer(key: str, user: CurrentUser, svc: Svc) -> dict:
+    return await get_cycle(key, user, svc, answer=True)
+
+
+async def get_cycle(key: str, user, svc, answer: bool = False) -> Any:
+    """The cycle's view (the pages call this); ``answer``: as the route's cached JSON response."""
+
     def load():
         with svc.runner.sessions() as db:
             row = db.get(CycleRow, key)
@@ -103,7 +109,9 @@ async def get_cycle(key: str, user: CurrentUser, svc: Svc) -> dict:
             ]
         return view
 
-    return await svc.reads.respond(("cycle", key), load)
+    if answer:
+        return await svc.reads.respond(("cycle", key), load)
+    return await run_in_threadpool(load)
 
 
 @router.post("/cycles/{key}/units", status_code=201, summary="登记单位（可批量）/ register units")

@@ -14,8 +14,13 @@ from workflows import debrief as dw
 router = APIRouter(tags=["debrief 述职评议"])
 
 
-@router.get("/cycles/{cycle}/debrief", summary="述职评议场次 / debrief sessions")
-async def sessions(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
+@router.get("/cycles/{cycle}/debrief", summary="述职评议场次 / debrief sessions", name="sessions")
+async def sessions_answer(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
+    return await sessions(cycle, user, svc, answer=True)
+
+
+async def sessions(cycle: str, user, svc, answer: bool = False):
+    """The sessions' views (the pages call this); ``answer``: as the route's cached JSON response."""
     if user.role == "unit":
         raise forbidden("单位用户不能查看述职评议 / unit users cannot see ballots")
 
@@ -39,7 +44,9 @@ async def sessions(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
                 out.append(view)
             return out
 
-    return await svc.reads.respond(("debrief", cycle, user.username, user.role), load)
+    if answer:
+        return await svc.reads.respond(("debrief", cycle, user.username, user.role), load)
+    return await run_in_threadpool(load)
 
 
 @router.post("/cycles/{cycle}/debrief/{cohort}/ballots", summary="提交评议表 / cast my ballot sheet")

@@ -51,8 +51,13 @@ def unit_view(row: UnitRow, role: str) -> dict[str, Any]:
     return view
 
 
-@router.get("/cycles/{cycle}/units", summary="周期内的单位 / units of a cycle")
-async def list_units(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
+@router.get("/cycles/{cycle}/units", summary="周期内的单位 / units of a cycle", name="list_units")
+async def list_units_answer(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
+    return await list_units(cycle, user, svc, answer=True)
+
+
+async def list_units(cycle: str, user, svc, answer: bool = False) -> Any:
+    """The units' views (the pages call this); ``answer``: as the route's cached JSON response."""
     if user.role == "representative":
         raise forbidden("参会代表请使用述职评议页面 / representatives use the debrief pages")
 
@@ -63,7 +68,9 @@ async def list_units(cycle: str, user: CurrentUser, svc: Svc) -> list[dict]:
                 q = q.where(UnitRow.unit == user.unit)
             return [unit_view(r, user.role) for r in db.scalars(q)]
 
-    return await svc.reads.respond(("units", cycle, user.role, user.unit if user.role == "unit" else None), load)
+    if answer:
+        return await svc.reads.respond(("units", cycle, user.role, user.unit if user.role == "unit" else None), load)
+    return await run_in_threadpool(load)
 
 
 @router.get("/cycles/{cycle}/units/{unit}", summary="单位详情 / one unit")
