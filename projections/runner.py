@@ -140,7 +140,10 @@ class ProjectionRunner:
                 (ready.append((w[1], w[2])) if w[0] <= position else keep.append(w))
             self._async_waiters = keep
         for loop, fut in ready:
-            loop.call_soon_threadsafe(_resolve, fut)
+            try:
+                loop.call_soon_threadsafe(_resolve, fut)
+            except RuntimeError:  # that event loop has closed: nobody waits any more
+                pass
 
     def kick(self) -> None:
         """Look at the log now (a new event was stored, or someone waits for one)."""
