@@ -6,7 +6,9 @@ computed at position P is served again, as the same JSON bytes, for as long as t
 are still at P — at most ``ttl`` seconds, because some answers also depend on the clock (an
 inbox task becomes overdue). Nothing is served that is older than what the read models show:
 read-your-writes holds (a write settles at a position ≥ its own, and an answer cached at an
-earlier position is not used), and a query that fails (404, 403) is never cached.
+earlier position is not used), and a query that fails (404, 403) is never cached. Requests
+that arrive while the same answer is being computed at the same position share that
+computation (and its error, if it fails).
 
 The key names everything an answer depends on besides the read models: the route's
 arguments and, where the answer differs by person, the user, role and unit.
@@ -14,6 +16,7 @@ arguments and, where the answer differs by person, the user, role and unit.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -32,8 +35,10 @@ class ReadCache:
         self.size = size
         self._entries: dict[Hashable, tuple[int, float, bytes]] = {}
         self._lock = threading.Lock()
+        self._inflight: dict[Hashable, tuple[int, asyncio.Future]] = {}  # event-loop only
         self.hits = 0
         self.misses = 0
+        self.shared = 0
 
     async def respond(self, key: Hashable, compute: Callable[[], Any]) -> Response:
         """``compute()`` (run in a worker thread) as a JSON response, or its answer kept from
@@ -43,8 +48,28 @@ class ReadCache:
         if self.ttl > 0 and hit is not None and hit[0] == position and time.monotonic() < hit[1]:
             self.hits += 1
             return Response(hit[2], media_type="application/json")
+        flight = self._inflight.get(key)
+        if flight is not None and flight[0] == position:
+            # The same answer at the same position is being computed: share it. After each event
+            # every kept answer is stale at once, and 50 readers would otherwise compute the same
+            # one 50 times in the threads the writes need too.
+            self.shared += 1
+            return Response(await asyncio.shield(flight[1]), media_type="application/json")
         self.misses += 1
-        body = await run_in_threadpool(lambda: _json(compute()))
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        mine = (position, fut)
+        self._inflight[key] = mine
+        try:
+            body = await run_in_threadpool(lambda: _json(compute()))
+        except BaseException as err:
+            fut.set_exception(err)
+            fut.exception()  # those sharing it raise it too; nobody else need look
+            raise
+        else:
+            fut.set_result(body)
+        finally:
+            if self._inflight.get(key) is mine:
+                del self._inflight[key]
         if self.ttl > 0:
             with self._lock:
                 if len(self._entries) >= self.size:

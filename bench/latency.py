@@ -13,7 +13,9 @@ points), self-reviews submitted and the scoring stage open, then measures
       show it); p50/p95/p99 against the goal p99 <= 250 ms;
   (b) reads: ``--readers`` clients, each in a loop over the four read routes
       (``GET /cycles/{key}``, ``/tasks``, ``/cycles/{key}/units``, ``/cycles/{key}/debrief``) for
-      ``--seconds``; p50/p99 and reads/s against the goal p99 <= 100 ms.
+      ``--seconds``; p50/p99 and reads/s against the goal p99 <= 100 ms;
+  (c) both at once: one more cycle's scoring round while the readers read (every event moves
+      the read models on, so kept answers are recomputed).
 
 Ratios are measured / goal: at most 1.0 meets the goal. The machine is shared: run it 2-3
 times and quote the medians.
@@ -243,7 +245,8 @@ async def measure(base: str, admin: tuple[str, str], args: argparse.Namespace) -
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         api = Api(base, http)
         t = time.perf_counter()
-        keys = await setup(api, admin, args.units, args.rounds)
+        keys = await setup(api, admin, args.units, args.rounds + 1)
+        mixed_key = keys.pop()  # (c): scored while the readers read
         print(f"setup: {len(keys)} cycles x {args.units} units in {time.perf_counter() - t:.1f} s", flush=True)
         scoring: list[float] = []
         for key in keys:
@@ -260,7 +263,18 @@ async def measure(base: str, admin: tuple[str, str], args: argparse.Namespace) -
         for route, vs in samples.items():
             print(line(f"  GET {route}", vs), flush=True)
         print(line(f"(b) {args.readers} concurrent readers", every, GOAL_READ_P99) + f"; {len(every) / elapsed:.0f} reads/s, {errors} errors", flush=True)
+        # (c) both at once: every stored event moves the read models on, so kept answers go stale
+        # and are recomputed — the readers' figure with writes going on.
+        read_task = asyncio.create_task(reads(api, keys[0], args.readers, 4.0))
+        await asyncio.sleep(1.0)
+        during = await scoring_round(api, mixed_key, args.units)
+        mixed, mixed_errors, mixed_elapsed = await read_task
+        mixed_all = [v for vs in mixed.values() for v in vs]
+        print(line(f"(c) {args.units} scorings while {args.readers} read", during, GOAL_SCORING_P99), flush=True)
+        print(line(f"(c) {args.readers} readers while {args.units} score", mixed_all, GOAL_READ_P99)
+              + f"; {len(mixed_all) / mixed_elapsed:.0f} reads/s, {mixed_errors} errors", flush=True)
         return {
+            "mixed": {"scoring_p99": pct(during, 99), "reads_p50": pct(mixed_all, 50), "reads_p99": pct(mixed_all, 99)},
             "scoring": {"p50": pct(scoring, 50), "p95": pct(scoring, 95), "p99": pct(scoring, 99)},
             "reads": {"p50": pct(every, 50), "p99": pct(every, 99), "per_second": len(every) / elapsed, "errors": errors},
         }
