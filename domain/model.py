@@ -13,7 +13,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.rules import CLOSED, OPEN, PENDING, STAGES
+from domain import stages as stage_machine
+from domain.rules import PENDING
 
 #: Namespace of Kaohe's deterministic aggregate ids (uuid5).
 NAMESPACE = uuid.UUID("6f1c2d9e-6c1b-5c57-9d43-3b0f4e2a8a11")
@@ -74,7 +75,7 @@ class Cycle(KaoheAggregate):
         self.categories = categories
         self.deadlines = dict(deadlines)
         self.status = "setup"
-        self.stages = {s: PENDING for s in STAGES}
+        self.stages = stage_machine.initial()
         self.units: dict[str, dict[str, str]] = {}
         self.adjustments: list[str] = []
         self.ties: dict[str, list[str]] = {}
@@ -91,20 +92,17 @@ class Cycle(KaoheAggregate):
 
     @event("CycleOpened")
     def open(self, actor: str, role: str, command_id: str) -> None:
-        self.status = "open"
-        self.stages["self_review"] = OPEN
+        self._advance(stage_machine.cycle_opened())
         self._mark(command_id)
 
     @event("StageOpened")
     def open_stage(self, stage: str, actor: str, role: str, command_id: str) -> None:
-        self.stages[stage] = OPEN
+        self._advance(stage_machine.stage_opened(stage))
         self._mark(command_id)
 
     @event("StageClosed")
     def close_stage(self, stage: str, actor: str, role: str, command_id: str, reason: str = "") -> None:
-        self.stages[stage] = CLOSED
-        if stage == "adjustments":
-            self.stages["allocation"] = OPEN
+        self._advance(stage_machine.stage_closed(stage))
         self._mark(command_id)
 
     @event("DeadlineSet")
@@ -146,22 +144,20 @@ class Cycle(KaoheAggregate):
 
     @event("AllocationRejected")
     def reject_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.stages["allocation"] = PENDING
-        self.stages["adjustments"] = OPEN
+        self._advance(stage_machine.allocation_rejected())
         self.ties = {}
         self.overrides = {}
         self._mark(command_id)
 
     @event("AllocationApproved")
     def approve_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.stages["allocation"] = CLOSED
+        self._advance(stage_machine.allocation_approved())
         self._mark(command_id)
 
     @event("ResultsPublished")
     def publish(self, results: dict, actor: str, role: str, command_id: str) -> None:
-        self.status = "published"
+        self._advance(stage_machine.results_published())
         self.results = results
-        self.stages["feedback"] = OPEN
         self._mark(command_id)
 
     @event("ReportSuggestionsSet")
@@ -181,9 +177,13 @@ class Cycle(KaoheAggregate):
 
     @event("CycleClosed")
     def close(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.status = "closed"
-        self.stages["feedback"] = CLOSED
+        self._advance(stage_machine.cycle_closed())
         self._mark(command_id)
+
+    def _advance(self, t: stage_machine.Transition) -> None:
+        self.stages = t.apply(self.stages)
+        if t.status is not None:
+            self.status = t.status
 
     def cohort_units(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

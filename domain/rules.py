@@ -197,10 +197,15 @@ def parse_point_scores(
     return result
 
 
-def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
+def check_self_reviewer(actor: Actor, unit: str) -> None:
+    """Only the unit's own users review it."""
     require_role(actor, "unit")
     if actor.unit != unit:
         raise Forbidden("not_your_unit", f"只能为本单位自评（您属于 {actor.unit}）/ you may self-review only your own unit")
+
+
+def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
+    check_self_reviewer(actor, unit)
     require_stage_open(stages, "self_review")
     if status != PENDING:
         raise Conflict("already_submitted", f"{unit} 已提交自评 / self-review already submitted", "unit")

@@ -21,12 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from domain import rules
     from domain.errors import Conflict, InvalidInput, NotFound
     from domain.rules import CLOSED, OPEN, PENDING, Actor
-    from workflows.base import KaoheWorkflow, check
+    from domain import stages as stage_machine
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
     from workflows.debrief import DebriefWorkflow
     from workflows import messages
     from workflows.messages import (
         AdjustmentInfo,
-        Command,
         CycleState,
         SessionState,
         Stages,
@@ -35,6 +37,10 @@ with workflow.unsafe.imports_passed_through():
         unit_workflow_id,
     )
     from workflows.unit import UnitWorkflow, start_items
+
+
+#: Cycles started before this patch signal every unit workflow at each stage change.
+UNITS_HEAR_ONLY_THE_END = "units-hear-only-the-end-v1"
 
 
 @dataclass
@@ -179,15 +185,10 @@ class CycleWorkflow(KaoheWorkflow):
             if iso is None or self.s.stages.get(stage) != OPEN:
                 return
             mark = f"{stage}@{iso}"
-            command = Command(
-                "record_deadline_missed",
-                {"cycle": self.s.cycle, "stage": stage, "deadline": iso},
-                Actor("system", "system"),
-                f"{workflow.info().workflow_id}/deadline/{mark}",
-            )
-            result = await self.run_command(command)
+            step = steps.DeadlineMissedStep(self.s.cycle, stage, iso, f"{workflow.info().workflow_id}/deadline/{mark}")
+            result = await self.step(A.record_deadline_missed, step)
             self.s.deadlines_handled.append(mark)
-            await self._apply(result)
+            await self._apply(result, stage_machine.deadline_missed(stage, self.s.stages))
 
     # ------------------------------------------------------------------ children
 
@@ -227,20 +228,19 @@ class CycleWorkflow(KaoheWorkflow):
         await asyncio.gather(*starts)
         self.s.open_sessions = sorted(set(self.s.open_sessions) | set(cohorts))
 
-    async def _apply(self, result: dict[str, Any]) -> None:
-        """Mirror the domain's stages after a use case and tell the children what changed."""
+    async def _apply(self, result: dict[str, Any], *transitions: stage_machine.Transition) -> None:
+        """Take the step's stage transitions (``domain.stages``, the ones the aggregate applied)
+        and tell the children what changed."""
         before = dict(self.s.stages)
-        if "stages" in result:
-            self.s.stages = dict(result["stages"])
-        if "status" in result:
-            self.s.status = result["status"]
-        if "deadlines" in result:
-            self.s.deadlines = dict(result["deadlines"])  # the log's deadlines, also for a retried command
+        for t in () if self.last_step_retried else transitions:
+            self.s.stages = t.apply(self.s.stages)
+            if t.status is not None:
+                self.s.status = t.status
         if "problems" in result:
             self.s.problems = list(result["problems"])
         self.wakeup = True
         changed = {k for k in self.s.stages if self.s.stages[k] != before.get(k)}
-        if self.s.children_started and changed & {"self_review", "scoring", "feedback"}:
+        if self.s.children_started and changed & {"self_review", "scoring", "feedback"} and self._units_follow(changed):
             message = Stages(dict(self.s.stages))
             await asyncio.gather(
                 *(
@@ -257,6 +257,14 @@ class CycleWorkflow(KaoheWorkflow):
             )
             self.s.open_sessions = []
 
+    def _units_follow(self, changed: set[str]) -> bool:
+        """Whether the unit workflows are told of this change. They used to keep a copy of the
+        stages for their validators; now the domain checks the stage when it records a unit's
+        step, and a unit's workflow only needs to hear that the cycle's feedback has closed."""
+        if workflow.patched(UNITS_HEAR_ONLY_THE_END):
+            return "feedback" in changed and self.s.stages.get("feedback") == CLOSED
+        return True
+
     @workflow.query
     def state(self) -> CycleState:
         return self.s
@@ -266,8 +274,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def open(self, cmd: OpenCycle) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("open_cycle", cmd.actor, cycle=self.s.cycle)
-            await self._apply(result)
+            result = await self.step(A.open_cycle, steps.OpenCycleStep(self.s.cycle, cmd.actor, command_id()))
+            await self._apply(result, stage_machine.cycle_opened())
             if not self.s.children_started:
                 await self._start_units()  # before replying, so units can act at once
             return result
@@ -282,10 +290,10 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def open_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("open_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage)
+            result = await self.step(A.open_stage, steps.OpenStageStep(self.s.cycle, cmd.stage, cmd.actor, command_id()))
             if result.get("sessions"):
                 await self._start_sessions(result["sessions"])
-            await self._apply(result)
+            await self._apply(result, stage_machine.stage_opened(cmd.stage))
             return result
 
     @open_stage.validator
@@ -299,10 +307,9 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def close_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "close_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, reason=cmd.reason
-            )
-            await self._apply(result)
+            step = steps.CloseStageStep(self.s.cycle, cmd.stage, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.close_stage, step)
+            await self._apply(result, stage_machine.stage_closed(cmd.stage))
             return result
 
     @close_stage.validator
@@ -317,12 +324,11 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def set_deadline(self, cmd: SetDeadline) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "set_deadline", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, deadline=cmd.deadline
-            )
-            # Results recorded before activities reported the log's deadlines lack "deadlines":
-            # keep the command's value for those (replays of running cycles stay deterministic).
-            if cmd.deadline is None:
+            step = steps.SetDeadlineStep(self.s.cycle, cmd.stage, cmd.deadline, cmd.actor, command_id())
+            result = await self.step(A.set_deadline, step)
+            if self.last_step_retried:
+                pass  # carried over from an earlier run, with whatever was set since
+            elif cmd.deadline is None:
                 self.s.deadlines.pop(cmd.stage, None)
             else:
                 self.s.deadlines[cmd.stage] = datetime.fromisoformat(cmd.deadline).isoformat()
@@ -343,17 +349,10 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def propose_adjustment(self, cmd: ProposeAdjustment) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "propose_adjustment",
-                cmd.actor,
-                cycle=self.s.cycle,
-                unit=cmd.unit,
-                kind=cmd.kind,
-                points=cmd.points,
-                levels=cmd.levels,
-                reason=cmd.reason,
-                evidence=cmd.evidence,
+            step = steps.ProposeAdjustmentStep(
+                self.s.cycle, cmd.unit, cmd.kind, cmd.points, cmd.levels, cmd.reason, cmd.evidence, cmd.actor, command_id()
             )
+            result = await self.step(A.propose_adjustment, step)
             # setdefault: a command retried after continue-as-new must not reset a decided item
             self.s.adjustments.setdefault(result["adjustment"], AdjustmentInfo(cmd.unit, cmd.actor.user))
             await self._apply(result)
@@ -371,14 +370,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def decide_adjustment(self, cmd: DecideAdjustment) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "decide_adjustment",
-                cmd.actor,
-                cycle=self.s.cycle,
-                adjustment=cmd.adjustment,
-                decision=cmd.decision,
-                reason=cmd.reason,
-            )
+            step = steps.DecideAdjustmentStep(self.s.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.decide_adjustment, step)
             self.s.adjustments[cmd.adjustment].status = "approved" if cmd.decision == "approve" else "rejected"
             await self._apply(result)
             return result
@@ -398,9 +391,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def resolve_tie(self, cmd: ResolveTie) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "resolve_tie", cmd.actor, cycle=self.s.cycle, cohort=cmd.cohort, units=cmd.units, reason=cmd.reason
-            )
+            step = steps.ResolveTieStep(self.s.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.resolve_tie, step)
             await self._apply(result)
             return result
 
@@ -414,9 +406,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def override_grade(self, cmd: OverrideGrade) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "override_grade", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, grade=cmd.grade, reason=cmd.reason
-            )
+            step = steps.OverrideGradeStep(self.s.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.override_grade, step)
             await self._apply(result)
             return result
 
@@ -432,8 +423,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def approve_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("approve_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.approve_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "approve_allocation")
+            await self._apply(result, *stage_machine.approval())
             return result
 
     @approve_allocation.validator
@@ -447,8 +438,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def reject_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("reject_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.reject_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "reject_allocation")
+            await self._apply(result, stage_machine.allocation_rejected())
             return result
 
     @reject_allocation.validator
@@ -465,10 +456,10 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def create_rectification(self, cmd: CreateRectification) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "create_rectification", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, point=cmd.point,
-                description=cmd.description, deadline=cmd.deadline,
+            step = steps.CreateRectificationStep(
+                self.s.cycle, cmd.unit, cmd.point, cmd.description, cmd.deadline, cmd.actor, command_id()
             )
+            result = await self.step(A.create_rectification, step)
             await self._apply(result)
             await start_items(self.s.cycle, result.get("items", []), workflow.info().workflow_id)
             return result
@@ -488,8 +479,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def close_cycle(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("close_cycle", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.close_cycle, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "close_cycle")
+            await self._apply(result, stage_machine.cycle_closed())
             return result
 
     @close_cycle.validator

@@ -11,7 +11,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import rules
     from domain.rules import Actor
-    from workflows.base import KaoheWorkflow, check
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
     from workflows.messages import SessionState
 
 
@@ -55,15 +57,10 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.update
     async def cast_ballot(self, cmd: CastBallot) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "cast_ballot",
-                cmd.actor,
-                cycle=self.s.cycle,
-                cohort=self.s.cohort,
-                representative=cmd.representative,
-                category=cmd.category,
-                scores=cmd.scores,
+            step = steps.CastBallotStep(
+                self.s.cycle, self.s.cohort, cmd.representative, cmd.category, cmd.scores, cmd.actor, command_id()
             )
+            result = await self.legacy_step("cast_ballot", step)
             self.s.cast_by.append(cmd.representative)
             return result
 
@@ -77,7 +74,8 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.update
     async def close(self, cmd: CloseSession) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("close_session", cmd.actor, cycle=self.s.cycle, cohort=self.s.cohort)
+            step = steps.CloseSessionStep(self.s.cycle, self.s.cohort, cmd.actor, command_id())
+            result = await self.step(A.close_session, step)
             self.s.is_open = False
             return result
 

@@ -38,7 +38,7 @@ def build_worker(client: Client, app: KaoheApp, task_queue: str, threads: int = 
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[activities.execute],
+        activities=activities.all(),
         activity_executor=executor,
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),  # let running activities finish their write
