@@ -59,6 +59,18 @@ def require_role(actor: Actor, *roles: str) -> None:
         )
 
 
+CYCLE_STATUS_NAMES = {"setup": "准备中", "open": "进行中", "published": "已公布", "closed": "已结束"}
+
+
+def require_cycle_status(status: str, wanted: str) -> None:
+    if status != wanted:
+        raise Conflict(
+            "wrong_cycle_status",
+            f"考核周期{CYCLE_STATUS_NAMES.get(status, status)}，不接受此操作 / the cycle is {status}, not {wanted}",
+            "cycle",
+        )
+
+
 def stage_label(stage: str) -> str:
     return f"{STAGE_NAMES.get(stage, stage)}({stage})"
 
@@ -399,10 +411,15 @@ def parse_attachments(value: Any, field: str = "attachments") -> list[dict[str, 
     return out
 
 
-def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
+def check_reporter(actor: Actor, unit: str) -> None:
+    """Only the item's own unit reports on it."""
     require_role(actor, "unit")
     if actor.unit != unit:
         raise Forbidden("not_your_unit", "只能报告本单位的整改事项 / you may act only on your own unit's items")
+
+
+def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
+    check_reporter(actor, unit)
     if status not in ("open", "in_progress"):
         raise Conflict(
             "item_not_open", f"整改事项当前状态为 {status}，不能再报告 / the item is {status}", "item"

@@ -114,8 +114,7 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_report(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
-        check(rules.parse_attachments, cmd.attachments)
+        check(rules.check_reporter, cmd.actor, self.s.unit)
 
     @workflow.update
     async def submit(self, cmd: ReportItem) -> dict[str, Any]:
@@ -130,8 +129,7 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_submit(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
-        check(rules.parse_attachments, cmd.attachments)
+        check(rules.check_reporter, cmd.actor, self.s.unit)
 
     @workflow.update
     async def verify(self, cmd: VerifyItem) -> dict[str, Any]:
@@ -146,5 +144,4 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_verify(self, cmd: VerifyItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_verify, cmd.actor, self.s.status)
-        check(rules.check_decision, cmd.decision, cmd.reason)
+        check(rules.require_role, cmd.actor, "organizer")
