@@ -251,11 +251,7 @@ def check_ballot(
     if not is_open:
         raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is closed", "session")
     if representative in cast_by:
-        raise Conflict(
-            "ballot_already_cast",
-            f"代表 {representative} 已在本场提交过评议表 / one ballot sheet per representative per session",
-            "representative",
-        )
+        raise ballot_already_cast(representative)
     if category is None:
         if len(categories) != 1:
             raise InvalidInput(
@@ -267,6 +263,23 @@ def check_ballot(
             "unknown_category", f"未知的代表类别 {category}（可选：{'、'.join(categories)}）/ unknown category", "category"
         )
     return category
+
+
+def ballot_already_cast(representative: str) -> Conflict:
+    return Conflict(
+        "ballot_already_cast",
+        f"代表 {representative} 已在本场提交过评议表 / one ballot sheet per representative per session",
+        "representative",
+    )
+
+
+def ballot_not_counted() -> Conflict:
+    """A sheet stored after the session's cut-off: it is recorded void, never told accepted."""
+    return Conflict(
+        "session_closed",
+        "本场述职评议已结束，您的评议表在截止后才送达，不予计入 / this debrief session closed before your sheet arrived; it does not count",
+        "session",
+    )
 
 
 def check_close_session(actor: Actor, is_open: bool) -> None:

@@ -276,8 +276,29 @@ def ballot_cast(db: Session, e: Any, pos: int) -> None:
     db.add(BallotRow(cycle=row.cycle, cohort=row.cohort, representative=e.representative, category=e.category, cast_at=e.timestamp))
 
 
+@on("BallotSheet.BallotSheetCast")
+def sheet_cast(db: Session, e: Any, pos: int) -> None:
+    row = db.get(SessionRow, (e.cycle, e.cohort))
+    assert row is not None, f"session {e.cycle}/{e.cohort} not projected"
+    if not row.is_open:
+        return  # stored after the cut-off: it does not count (the cast records it void)
+    row.ballots += 1
+    db.add(BallotRow(cycle=e.cycle, cohort=e.cohort, representative=e.representative, category=e.category, cast_at=e.timestamp))
+
+
+@on("BallotSheet.BallotSheetVoided")
+def sheet_voided(db: Session, e: Any, pos: int) -> None:
+    """Nothing to undo: a void sheet was stored after the cut-off, so it was never shown as cast."""
+
+
+@on("DebriefSession.BallotBoxClosed")
+def ballot_box_closed(db: Session, e: Any, pos: int) -> None:
+    _session_by_id(db, e).is_open = False
+
+
 @on("DebriefSession.DebriefSessionClosed")
 def session_closed(db: Session, e: Any, pos: int) -> None:
+    # Its ``sheets`` are exactly those projected while the session was open (before the cut-off).
     _session_by_id(db, e).is_open = False
 
 

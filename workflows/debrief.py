@@ -1,4 +1,5 @@
-"""One debrief session (书记述职评议) of one cohort: one ballot sheet per representative."""
+"""One debrief session (书记述职评议) of one cohort: its opening and its close (the cut-off).
+The ballot sheets themselves do not pass through here (see ``cast_ballot``)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ class DebriefWorkflow(KaoheWorkflow):
 
     @workflow.update
     async def cast_ballot(self, cmd: CastBallot) -> dict[str, Any]:
+        """Kept so that recorded histories replay; nothing sends it any more. A ballot sheet
+        goes straight to the domain (``KaoheApp.cast_ballot``), a ``BallotSheet`` of its own:
+        this workflow owns only the session's opening and closing."""
         async with self.lock:
             step = steps.CastBallotStep(
                 self.s.cycle, self.s.cohort, cmd.representative, cmd.category, cmd.scores, cmd.actor, command_id()
