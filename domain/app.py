@@ -489,6 +489,8 @@ class KaoheApp(AllocationReader, Application[UUID]):
         session, so a meeting casts at once). Accepted only if it counts: a sheet stored after the
         session's cut-off is recorded void and refused. A retry (same ``command_id``) gets the
         first answer again; another sheet by the same representative is refused."""
+        if session_id(cycle, cohort) not in self.repository:
+            raise NotFound("not_open", f"{cohort} 的述职评议尚未开启 / this step has not been opened")
         s = self.session(cycle, cohort)
         if s.seen(command_id):
             return Outcome()  # a BallotCast of an older cycle, retried
