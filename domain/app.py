@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain import grading, rules
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from domain.grading import CycleAllocation, Override, UnitFacts
 from domain.model import (
     Adjustment,
@@ -489,17 +489,23 @@ class KaoheApp(AllocationReader, Application[UUID]):
         session, so a meeting casts at once). Accepted only if it counts: a sheet stored after the
         session's cut-off is recorded void and refused. A retry (same ``command_id``) gets the
         first answer again; another sheet by the same representative is refused."""
-        if session_id(cycle, cohort) not in self.repository:
-            raise NotFound("not_open", f"{cohort} 的述职评议尚未开启 / this step has not been opened")
-        s = self.session(cycle, cohort)
+        try:
+            s = self.session(cycle, cohort)
+        except NotFound:
+            raise NotFound("not_open", f"{cohort} 的述职评议尚未开启 / this step has not been opened") from None
         if s.seen(command_id):
             return Outcome()  # a BallotCast of an older cycle, retried
-        existing = self.sheet(cycle, cohort, representative)
-        if existing is not None and existing.seen(command_id):
-            return self._sheet_answer(s, existing, None, actor, command_id)
-        cast_by = set(s.ballots) | ({representative} if existing is not None else set())
-        cat = rules.check_ballot(actor, representative, s.is_open, cast_by, s.categories, category)
-        parsed = rules.parse_ballot_scores(s.secretaries, scores)
+        try:
+            cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category)
+            parsed = rules.parse_ballot_scores(s.secretaries, scores)
+        except DomainError:
+            # A retry of a sheet already stored gets its first answer, even if the session has
+            # closed since. (Looked up only here and on a collision: a first cast reads the
+            # session twice and writes once, nothing more.)
+            existing = self.sheet(cycle, cohort, representative)
+            if existing is not None and existing.seen(command_id):
+                return self._sheet_answer(s, existing, None, actor, command_id)
+            raise
         sheet = BallotSheet(
             cycle=cycle, cohort=cohort, representative=representative, category=cat, scores=_strs(parsed),
             actor=actor.user, role=actor.role, command_id=command_id,

@@ -160,3 +160,99 @@ async def test_the_close_is_the_cut_off_and_lists_the_sheets_it_counts(client, s
         assert b["cited"]["position"] == positions[sheet_id(key, COHORT, rep)]
     assert Counter(b["trimmed"] for b in cited.values()) == Counter({None: 4, "lowest": 1, "highest": 1})
     assert cited["R4"]["trimmed"] == "lowest" and cited["R5"]["trimmed"] == "highest"
+
+
+# ---------------------------------------------------------------- the domain alone, on SQLite
+
+
+def sqlite_app(tmp_path):
+    from kaohe.runtime import build_app
+    from kaohe.settings import Settings
+
+    return build_app(Settings(data_dir=tmp_path))
+
+
+def scored_cycle(app, key: str) -> None:
+    from tests.helpers import TINY_SCHEME
+
+    org, eva = Actor("org", "organizer"), Actor("eva", "evaluator")
+    app.create_cycle(key, 2026, "测试", {}, {COHORT: TINY_SCHEME}, None, None, org, "create")
+    app.register_units(key, [{"key": "U1", "name": "一支部", "org_type": COHORT}], org, "units")
+    app.open_cycle(key, org, "open")
+    app.close_stage(key, "self_review", org, "close-sr")
+    app.open_stage(key, "scoring", org, "open-sc")
+    app.submit_scoring(key, "U1", {"1.1.1": "6", "1.1.2": "4"}, None, None, eva, "score-U1")
+
+
+def test_a_sheet_stored_before_the_cut_off_counts_even_before_the_count_is_written(tmp_path):
+    """A close interrupted between its cut-off and its count: a sheet stored before the cut-off
+    is accepted (the count will hold it), one stored after is refused; any later close finishes."""
+    app = sqlite_app(tmp_path)
+    scored_cycle(app, "k")
+    app.open_stage("k", "debrief", Actor("org", "organizer"), "open-db")
+    early = BallotSheet(cycle="k", cohort=COHORT, representative="R1", category="representatives",
+                        scores={"U1": "80"}, actor="R1", role="representative", command_id="R1/1")
+    app.save(early)  # stored, but its cast has not read the session again yet
+    s = app.session("k", COHORT)
+    s.close_ballot_box(actor="org", role="organizer", command_id="org/close")
+    app.save(s)  # the close stops here (its process died)
+    late = BallotSheet(cycle="k", cohort=COHORT, representative="R2", category="representatives",
+                       scores={"U1": "10"}, actor="R2", role="representative", command_id="R2/1")
+    app.save(late)
+    accepted = app.cast_ballot("k", COHORT, "R1", None, {"U1": "80"}, Actor("R1", "representative"), "R1/1")
+    assert accepted.data["status"] == "accepted" and accepted.position is not None
+    with pytest.raises(Conflict) as refused:
+        app.cast_ballot("k", COHORT, "R2", None, {"U1": "10"}, Actor("R2", "representative"), "R2/1")
+    assert refused.value.code == "session_closed"
+    # The organizer closes again (another key): the close is finished, not refused.
+    app.close_session("k", COHORT, Actor("org", "organizer"), "org/again")
+    s = app.session("k", COHORT)
+    assert [x["representative"] for x in s.sheets] == ["R1"]
+    assert [b["representative"] for b in app.ballots_of(s)] == ["R1"]
+    assert [b["representative"] for b in replay(app).ballots_of(replay(app).session("k", COHORT))] == ["R1"]
+    with pytest.raises(Conflict):  # now it is closed
+        app.close_session("k", COHORT, Actor("org", "organizer"), "org/third")
+
+
+def test_ballots_stored_on_the_session_by_older_versions_still_decode_and_count(tmp_path):
+    """Older logs: DebriefSessionOpened and DebriefSessionClosed v1 (no ``opened_after``, no
+    ``sheets``) and the ballots as BallotCast events on the session itself."""
+    import json
+
+    from eventsourcing.persistence import StoredEvent
+
+    from domain.model import DebriefSession
+
+    app = sqlite_app(tmp_path)
+    scored_cycle(app, "old")
+
+    def store_as_v1(aggregate, drop: tuple[str, ...]) -> None:
+        rows = []
+        for e in aggregate.collect_events():
+            stored_event = app.mapper.to_stored_event(e)
+            state = json.loads(stored_event.state)
+            if type(e).__qualname__.split(".")[-1] in ("DebriefSessionOpened", "DebriefSessionClosed"):
+                for k in (*drop, "class_version"):
+                    state.pop(k, None)
+            rows.append(StoredEvent(stored_event.originator_id, stored_event.originator_version, stored_event.topic,
+                                    json.dumps(state).encode()))
+        app.recorder.insert_events(rows)
+
+    s = DebriefSession(cycle="old", cohort=COHORT, secretaries=["U1"], categories={"representatives": "1"},
+                       actor="org", role="organizer", command_id="open-db", opened_after=7)
+    for rep, score in (("R1", "95"), ("R2", "90"), ("R3", "70"), ("R4", "80"), ("R5", "85")):
+        s.cast_ballot(representative=rep, category="representatives", scores={"U1": score}, actor=rep,
+                      role="representative", command_id=f"{rep}/1")
+    s.close(actor="org", role="organizer", command_id="close-db", sheets=[])
+    store_as_v1(s, ("opened_after", "sheets"))
+
+    old = app.session("old", COHORT)
+    assert old.opened_after == 0 and old.sheets == []  # upcast: 7 was dropped with the v2 fields and old.is_closed and len(old.ballots) == 5
+    # 5 ballots ≥ trim_min_ballots 5: drop 70 and 95 → (90 + 80 + 85) / 3 = 85.00
+    assert app.results("old")["units"]["U1"]["debrief_score"] == "85.00"
+    r = replay(app)
+    assert r.results("old") == app.results("old")
+    cited = explain(r, "old", "U1")["debrief_score"]["categories"][0]["ballots"]
+    assert sorted(b["representative"] for b in cited) == ["R1", "R2", "R3", "R4", "R5"]
+    assert {b["cited"]["event"] for b in cited} == {"BallotCast"}
+    assert sorted(b["trimmed"] or "" for b in cited) == ["", "", "", "highest", "lowest"]
