@@ -256,3 +256,32 @@ def test_ballots_stored_on_the_session_by_older_versions_still_decode_and_count(
     assert sorted(b["representative"] for b in cited) == ["R1", "R2", "R3", "R4", "R5"]
     assert {b["cited"]["event"] for b in cited} == {"BallotCast"}
     assert sorted(b["trimmed"] or "" for b in cited) == ["", "", "", "highest", "lowest"]
+
+
+async def test_the_phone_ballot_page_casts_through_the_same_use_case(client, stack):
+    """The web page (api/web/pages/people.py) posts its form to the same route function."""
+    import httpx
+
+    from api.web.routes import TOKEN_COOKIE, csrf_for
+
+    await cast(client)
+    key = await small_cycle(client, "debrief", key="web")
+    token = client.tokens["R1"]
+    async with httpx.AsyncClient(base_url=stack.api_url, cookies={TOKEN_COOKIE: token}, timeout=60) as web:
+        page = await web.get(f"/ballot/{key}/{COHORT}")
+        assert page.status_code == 200, page.text
+
+        def post(idem: str):
+            form = {"score.U1": "91", "score.U2": "82", "category": "", "idem": idem, "csrf": csrf_for(token)}
+            return web.post(f"/ballot/{key}/{COHORT}", data=form)
+
+        r = await post("phone-1")
+        assert r.status_code == 303 and r.headers["location"].endswith("?done=1"), r.text
+        assert [n.originator_id for n in stored(stack)] == [sheet_id(key, COHORT, "R1")]
+        before = log_position(stack)
+        assert (await post("phone-1")).status_code == 303  # the same form sent again: the first answer
+        assert log_position(stack) == before
+        again = await post("phone-2")  # another sheet: refused on the page, nothing stored
+        assert again.status_code == 409 and "您已提交过本场评议表" in again.text
+        assert log_position(stack) == before
+    assert stack.app.sheet(key, COHORT, "R1").scores == {"U1": "91", "U2": "82"}
