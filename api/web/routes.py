@@ -38,7 +38,7 @@ from starlette.datastructures import FormData
 
 from api.accounts import User
 from api.deps import Services
-from api.errors import STATUS
+from api.errors import STATUS, as_unavailable, retry_headers
 from api.routers import cycles as cycles_api
 from api.routers import tasks as tasks_api
 from api.routers import units as units_api
@@ -95,13 +95,22 @@ class PageRoute(APIRoute):
                 response = error_page(request, err.status, err.message)
             except DomainError as err:
                 response = error_page(request, STATUS.get(err.kind, 400), err.message)
+                response.headers.update(retry_headers(err) or {})
             except HTTPException as err:
                 detail = err.detail.get("message") if isinstance(err.detail, dict) else str(err.detail)
                 response = error_page(request, err.status_code, detail or "")
             except RequestValidationError:
                 response = error_page(request, 422, i18n.t(request.state.lang, "bad_form"))
+            except Exception as err:  # an outage (Temporal, the database) is a 503 page; anything else a bug
+                outage = as_unavailable(err)
+                if outage is None:
+                    raise
+                response = error_page(request, 503, outage.message)
+                response.headers.update(retry_headers(outage) or {})
             if query_lang in i18n.LANGS and request.cookies.get(LANG_COOKIE) != query_lang:
                 response.set_cookie(LANG_COOKIE, query_lang, max_age=365 * 86400, samesite="lax", path="/")
+            if response.status_code == 503:  # a page that rendered its own form with a 503 error
+                response.headers.setdefault("Retry-After", "2")
             response.headers.setdefault("Cache-Control", "no-store")
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("X-Frame-Options", "DENY")
