@@ -80,8 +80,8 @@ def unavailable(err: BaseException) -> Unavailable | None:
         return None
     if isinstance(err, (ConnectionError, TimeoutError)):
         return Unavailable("temporal_unavailable", DOWN, retry_after=3)
-    if isinstance(err, RuntimeError) and any(w in str(err).lower() for w in ("connect", "transport")):
-        return Unavailable("temporal_unavailable", DOWN, retry_after=3)  # the core client's "Failed client connect"
+    if isinstance(err, RuntimeError) and any(w in str(err).lower() for w in ("client connect", "transport error", "tonic::transport")):
+        return Unavailable("temporal_unavailable", DOWN, retry_after=3)  # the core client's "Failed client connect: …"
     return None
 
 
