@@ -206,7 +206,7 @@ class IdempotencyMiddleware:
         self.store = store
         self.authenticate = authenticate
         self.cookie_name = cookie_name
-        self.running: dict[tuple[str, str], asyncio.Event] = {}
+        self.locks: dict[tuple[str, str], list] = {}  # (user, key) → [asyncio.Lock, waiters]
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -228,9 +228,28 @@ class IdempotencyMiddleware:
         fp = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), content_type, body)
         ident = (user.username, key)
         deadline = time.monotonic() + WAIT
+        # Repeats within this process queue behind the first (so a pending claim of this process
+        # seen while holding the lock is one whose release failed: it is taken over).
+        entry = self.locks.setdefault(ident, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            try:
+                await asyncio.wait_for(entry[0].acquire(), timeout=WAIT)
+            except asyncio.TimeoutError:
+                return await _answer(send, *_in_progress())
+            try:
+                await self._claimed(scope, receive_again, send, user.username, key, fp, deadline)
+            finally:
+                entry[0].release()
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self.locks.pop(ident, None)
+
+    async def _claimed(self, scope, receive, send, username: str, key: str, fp: str, deadline: float) -> None:
         while True:
             try:
-                claim = await run_in_threadpool(self.store.claim, user.username, key, fp)
+                claim = await run_in_threadpool(self.store.claim, username, key, fp)
             except SQLAlchemyError:
                 log.warning("idempotency store unavailable", exc_info=True)
                 return await _answer(send, *_unavailable())
@@ -248,24 +267,17 @@ class IdempotencyMiddleware:
                 headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in json.loads(row.headers or "[]")]
                 headers.append((b"idempotent-replayed", b"true"))
                 return await _answer(send, row.status or 200, headers, row.body or b"")
+            if claim.row is not None and claim.row.owner == self.store.owner:
+                try:  # ours, and we hold the lock: left behind by a release that failed
+                    await run_in_threadpool(self.store.release, username, key)
+                except SQLAlchemyError:
+                    return await _answer(send, *_unavailable())
+                continue
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return await _answer(send, *_json(409, {
-                    "code": "request_in_progress",
-                    "message": "相同 Idempotency-Key 的请求仍在处理中，请稍后重试 / "
-                    "a request with this Idempotency-Key is still being processed; retry shortly",
-                    "field": "Idempotency-Key",
-                }, retry_after=1))
-            event = self.running.get(ident)
-            if event is not None:
-                try:
-                    await asyncio.wait_for(event.wait(), timeout=remaining)
-                except asyncio.TimeoutError:
-                    pass
-            else:
-                await asyncio.sleep(min(0.2, remaining))
+            if remaining <= 0:  # another process is still at it
+                return await _answer(send, *_in_progress())
+            await asyncio.sleep(min(0.2, remaining))
 
-        event = self.running[ident] = asyncio.Event()
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
         size = 0
@@ -285,19 +297,26 @@ class IdempotencyMiddleware:
 
         stored = False
         try:
-            await self.app(scope, receive_again, capture)
+            await self.app(scope, receive, capture)
             status = started.get("status", 500)
             if status < 400 and size <= MAX_BODY:
-                await run_in_threadpool(self.store.finish, user.username, key, status, started.get("headers", []), b"".join(chunks))
+                await run_in_threadpool(self.store.finish, username, key, status, started.get("headers", []), b"".join(chunks))
                 stored = True
         finally:
             if not stored:
                 try:
-                    await run_in_threadpool(self.store.release, user.username, key)
-                except SQLAlchemyError:  # the claim goes stale and is taken over later
+                    await run_in_threadpool(self.store.release, username, key)
+                except SQLAlchemyError:  # the claim goes stale; the next repeat takes it over
                     log.warning("could not release an idempotency claim", exc_info=True)
-            self.running.pop(ident, None)
-            event.set()
+
+
+def _in_progress() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return _json(409, {
+        "code": "request_in_progress",
+        "message": "相同 Idempotency-Key 的请求仍在处理中，请稍后重试 / "
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        "field": "Idempotency-Key",
+    }, retry_after=1)
 
 
 def _unavailable() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
