@@ -109,10 +109,10 @@ class PageRoute(APIRoute):
                 response = error_page(request, 503, outage.message)
                 response.headers.update(retry_headers(outage) or {})
                 request.state.unavailable_message = outage.message
-            if query_lang in i18n.LANGS and request.cookies.get(LANG_COOKIE) != query_lang:
-                response.set_cookie(LANG_COOKIE, query_lang, max_age=365 * 86400, samesite="lax", path="/")
             if response.status_code == 503 and request.method == "POST":
                 response = await retry_page(request, response)
+            if query_lang in i18n.LANGS and request.cookies.get(LANG_COOKIE) != query_lang:
+                response.set_cookie(LANG_COOKIE, query_lang, max_age=365 * 86400, samesite="lax", path="/")
             response.headers.setdefault("Cache-Control", "no-store")
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("X-Frame-Options", "DENY")
