@@ -52,11 +52,15 @@ class Api:
     that meets a refused connection, a dropped one, a 503 or a ``request_in_progress`` is sent again
     with the same key after ``Retry-After``, for up to ``retry_for`` seconds."""
 
-    def __init__(self, base: str, client: httpx.AsyncClient, retry_for: float = RETRY_FOR) -> None:
+    def __init__(
+        self, base: str, client: httpx.AsyncClient, retry_for: float = RETRY_FOR, notice: Callable[[str], None] | None = None
+    ) -> None:
         self.base = base.rstrip("/") + "/api/v1"
         self.http = client
         self.tokens: dict[str, str] = {}
         self.retry_for = retry_for
+        self.notice = notice  # told once per outage that steps are being retried
+        self._waiting = False
 
     async def _send(self, method: str, path: str, what: str, **kw: Any) -> httpx.Response:
         deadline = time.monotonic() + self.retry_for
@@ -75,6 +79,7 @@ class Api:
                     except ValueError:
                         pass
                 if r.status_code != 503 and code != "request_in_progress":
+                    self._waiting = False
                     return r
                 try:
                     wait = min(max(float(r.headers.get("Retry-After", "1")), 0.1), 30.0)
@@ -89,6 +94,9 @@ class Api:
                 raise SimulationError(
                     f"{what or path}：API 在 {self.retry_for:g} 秒内未恢复（{problem}）/ the API did not recover within {self.retry_for:g} s"
                 )
+            if self.notice is not None and not self._waiting:
+                self._waiting = True
+                self.notice(f"API 暂不可用，正在重试 / the API is unavailable, retrying: {problem}")
             await asyncio.sleep(min(wait, left))  # the same Idempotency-Key: safe to send again
 
     async def call(self, method: str, path: str, who: str | None, body: Any = None, what: str = "") -> Any:
@@ -146,7 +154,7 @@ async def run(
     """Play the scenario; return the published results as the API reports them. A step the API
     cannot take now (down, restarting, 503) is retried with its key for up to ``retry_for`` s."""
     async with httpx.AsyncClient(timeout=120) as http:
-        api = Api(base_url, http, retry_for)
+        api = Api(base_url, http, retry_for, progress.step)
         await api.login(*admin)
         key = sc["cycle"]["key"]
         units = sc["units"]
