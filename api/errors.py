@@ -8,8 +8,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import DomainError
-from eventsourcing.persistence import IntegrityError
+from domain.errors import DomainError, Unavailable
+from eventsourcing.persistence import IntegrityError, OperationalError as StoreOperationalError
+from sqlalchemy.exc import OperationalError as SqlOperationalError
+from workflows.gateway import unavailable
 
 log = logging.getLogger("kaohe.api")
 
@@ -23,10 +25,32 @@ def error_body(code: str, message: str, field: str | None = None) -> dict:
     return body
 
 
+def retry_headers(err: DomainError) -> dict[str, str] | None:
+    """``Retry-After`` (seconds) on every 503."""
+    if err.kind == "unavailable":
+        return {"Retry-After": str(getattr(err, "retry_after", 2) or 2)}
+    return None
+
+
+def as_unavailable(err: BaseException) -> Unavailable | None:
+    """An outage or overload that reached the door as a library's exception: Temporal refusing or
+    unreachable, a database that cannot be reached or is locked. Anything else is a real bug."""
+    found = unavailable(err)
+    if found is not None:
+        return found
+    if isinstance(err, (SqlOperationalError, StoreOperationalError)):
+        return Unavailable(
+            "database_unavailable",
+            "数据库暂时不可用，请稍后用相同的 Idempotency-Key 重试 / the database is unavailable; retry with the same Idempotency-Key",
+            retry_after=2,
+        )
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
-        return JSONResponse(err.to_dict(), status_code=STATUS.get(err.kind, 400))
+        return JSONResponse(err.to_dict(), status_code=STATUS.get(err.kind, 400), headers=retry_headers(err))
 
     @app.exception_handler(IntegrityError)
     async def concurrent_change(_: Request, err: IntegrityError) -> JSONResponse:
@@ -55,5 +79,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, err: Exception) -> JSONResponse:
+        outage = as_unavailable(err)
+        if outage is not None:
+            log.warning("answered 503: %s: %s", type(err).__name__, err)
+            return JSONResponse(outage.to_dict(), status_code=503, headers=retry_headers(outage))
         log.exception("unexpected error")
         return JSONResponse(error_body("internal_error", "服务器内部错误 / internal error"), status_code=500)

@@ -15,18 +15,21 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from domain import grading, rules
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from domain.grading import CycleAllocation, Override, UnitFacts
 from domain.model import (
     Adjustment,
+    BallotSheet,
     Cycle,
     DebriefSession,
     RectificationItem,
     UnitAssessment,
     cycle_id,
     session_id,
+    sheet_id,
     unit_id,
 )
 from domain.policy import parse_categories, parse_policy
@@ -34,6 +37,10 @@ from domain.rules import CLOSED, OPEN, PENDING, Actor
 from domain.scheme import Scheme, parse_scheme, resolve_scheme, validate_org_type
 
 SYSTEM = Actor("system", "system")
+
+#: Topics of the events a session's sheets are found by in the log (``select_notifications``).
+SHEET_CAST = get_topic(BallotSheet.BallotSheetCast)
+BALLOT_BOX_CLOSED = get_topic(DebriefSession.BallotBoxClosed)
 
 
 @dataclass
@@ -49,7 +56,18 @@ class Outcome:
 
 class AllocationReader:
     """Grades from aggregates: shared by the live application and the audit replay, which
-    provide ``cycle``, ``unit``, ``session`` and ``adjustment`` lookups."""
+    provide ``cycle``, ``unit``, ``session``, ``adjustment`` and ``counted_sheets`` lookups."""
+
+    def counted_sheets(self, session: DebriefSession) -> list[BallotSheet]:
+        raise NotImplementedError
+
+    def ballots_of(self, session: DebriefSession) -> list[dict[str, Any]]:
+        """Every sheet that counts in a session: its own ``BallotCast`` ballots (sessions from
+        before ballot sheets were aggregates) and then the counted ``BallotSheet``s."""
+        out = [{"representative": r, **b} for r, b in session.ballots.items()]
+        for sheet in self.counted_sheets(session):
+            out.append({"representative": sheet.representative, "category": sheet.category, "scores": sheet.scores})
+        return out
 
     def facts(self, c: Cycle) -> list[UnitFacts]:
         cohort_sessions = {}
@@ -58,6 +76,7 @@ class AllocationReader:
                 cohort_sessions[cohort] = self.session(c.key, cohort)
             except NotFound:
                 cohort_sessions[cohort] = None
+        sheets_of = {cohort: [] if s is None else self.ballots_of(s) for cohort, s in cohort_sessions.items()}
         adjustments = [self.adjustment(a) for a in c.adjustments]
         maxima = {org: parse_scheme(tree).point_max for org, tree in c.schemes.items()}
         out = []
@@ -67,7 +86,7 @@ class AllocationReader:
             ballots: dict[str, list[Decimal]] = {}
             session = cohort_sessions.get(cohort)
             if session is not None:
-                for sheet in session.ballots.values():
+                for sheet in sheets_of[cohort]:
                     if key in sheet["scores"]:
                         ballots.setdefault(sheet["category"], []).append(Decimal(sheet["scores"][key]))
             approved = [a for a in adjustments if a.unit == key and a.status == "approved"]
@@ -132,6 +151,53 @@ class KaoheApp(AllocationReader, Application[UUID]):
             raise NotFound(
                 "session_not_found", f"{cohort} 的述职评议尚未开启 / no debrief session for this cohort", "cohort"
             ) from None
+
+    def sheet(self, cycle: str, cohort: str, representative: str) -> BallotSheet | None:
+        try:
+            return self.repository.get(sheet_id(cycle, cohort, representative))
+        except AggregateNotFoundError:
+            return None
+
+    # Finding a session's sheets. Sheets are aggregates of their own, so the session does not
+    # list them while it is open; they are found in the log with ``select_notifications`` and a
+    # topic filter, from ``opened_after`` (the log's last position before the session opened).
+    # Cost: the store walks its primary-key index over every event stored since the session
+    # opened (of every aggregate) and returns only the sheet casts (or cut-offs), which are then
+    # decoded — those of every session open at the time. It never reads the log before the
+    # session opened (sessions from before ``opened_after`` existed search from the start). It is
+    # paid by a close (once per session), by the grading of a session still open, and by a retried
+    # cast asking where its sheet is — never by a first cast.
+
+    def _scan(self, topic: str, start: int, stop: int | None = None, batch: int = 1000) -> Any:
+        while stop is None or start <= stop:
+            notes = self.recorder.select_notifications(start=start, limit=batch, stop=stop, topics=[topic])
+            if not notes:
+                return
+            for n in notes:
+                yield n.id, self.mapper.to_domain_event(n)
+            start = notes[-1].id + 1
+
+    def _sheet_casts(self, s: DebriefSession, stop: int | None = None) -> Any:
+        """``(position, BallotSheetCast)`` of the session's sheets in log order, up to ``stop``."""
+        for position, e in self._scan(SHEET_CAST, s.opened_after + 1, stop):
+            if e.cycle == s.cycle and e.cohort == s.cohort:
+                yield position, e
+
+    def _cut_off_position(self, s: DebriefSession) -> int:
+        for position, e in self._scan(BALLOT_BOX_CLOSED, s.opened_after + 1):
+            if e.originator_id == s.id:
+                return position
+        raise NotFound("cut_off_not_found", "未找到本场评议的截止记录 / the session's cut-off is not in the log", "cohort")
+
+    def _sheet_position(self, s: DebriefSession, sheet: BallotSheet) -> int | None:
+        return next((p for p, e in self._sheet_casts(s) if e.originator_id == sheet.id), None)
+
+    def counted_sheets(self, session: DebriefSession) -> list[BallotSheet]:
+        if session.is_closed:
+            return [self.repository.get(UUID(x["sheet"])) for x in session.sheets or ()]
+        stop = self._cut_off_position(session) - 1 if session.cut_off else None
+        sheets = [self.repository.get(e.originator_id) for _, e in self._sheet_casts(session, stop)]
+        return [x for x in sheets if not x.voided]
 
     def adjustment(self, adjustment: str) -> Adjustment:
         try:
@@ -278,6 +344,8 @@ class KaoheApp(AllocationReader, Application[UUID]):
         c.open_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id)
         sessions = []
         if stage == "debrief":
+            # Every sheet of these sessions is stored after this position: their search starts here.
+            opened_after = self.recorder.max_notification_id() or 0
             for cohort, members in sorted(c.cohort_units().items()):
                 sessions.append(
                     DebriefSession(
@@ -288,6 +356,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
                         actor=actor.user,
                         role=actor.role,
                         command_id=command_id,
+                        opened_after=opened_after,
                     )
                 )
         return self._save(c, *sessions, sessions=[s.cohort for s in sessions])
@@ -300,6 +369,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
             rules.require_role(actor, "organizer")
         rules.check_close_stage(c.stages, stage)
         touched: list[Any] = []
+        closed_at: int | None = None
         if stage == "self_review":
             for key in c.units:
                 ua = self.unit(cycle, key)
@@ -312,15 +382,16 @@ class KaoheApp(AllocationReader, Application[UUID]):
                     )
                     touched.append(ua)
         if stage == "debrief":
+            # Each session is cut off and counted before the stage's close is stored.
             for cohort in c.cohort_units():
                 s = self.session(cycle, cohort)
-                if s.is_open:
-                    s.close(actor=actor.user, role=actor.role, command_id=command_id)
-                    touched.append(s)
+                if not s.is_closed:
+                    closed_at = self._close_session(s, actor, command_id).position
         if stage == "adjustments":
             rules.check_all_decided([self.adjustment(x).status for x in c.adjustments])
         c.close_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id, reason=reason)
         outcome = self._save(c, *touched)
+        outcome.position = outcome.position or closed_at
         if stage == "adjustments":
             outcome.data["problems"] = self.allocation(cycle).problems()
         outcome.data["missed_units"] = [u.unit for u in touched if isinstance(u, UnitAssessment)]
@@ -414,23 +485,92 @@ class KaoheApp(AllocationReader, Application[UUID]):
     def cast_ballot(
         self, cycle: str, cohort: str, representative: str, category: Any, scores: Any, actor: Actor, command_id: str
     ) -> Outcome:
-        s = self.session(cycle, cohort)
+        """A representative's ballot sheet, stored as its own ``BallotSheet`` (never a write to the
+        session, so a meeting casts at once). Accepted only if it counts: a sheet stored after the
+        session's cut-off is recorded void and refused. A retry (same ``command_id``) gets the
+        first answer again; another sheet by the same representative is refused."""
+        try:
+            s = self.session(cycle, cohort)
+        except NotFound:
+            raise NotFound("not_open", f"{cohort} 的述职评议尚未开启 / this step has not been opened") from None
         if s.seen(command_id):
-            return Outcome()
-        cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category)
-        parsed = rules.parse_ballot_scores(s.secretaries, scores)
-        s.cast_ballot(
-            representative=representative, category=cat, scores=_strs(parsed), actor=actor.user, role=actor.role, command_id=command_id
+            return Outcome()  # a BallotCast of an older cycle, retried
+        try:
+            cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category)
+            parsed = rules.parse_ballot_scores(s.secretaries, scores)
+        except DomainError:
+            # A retry of a sheet already stored gets its first answer, even if the session has
+            # closed since. (Looked up only here and on a collision: a first cast reads the
+            # session twice and writes once, nothing more.)
+            existing = self.sheet(cycle, cohort, representative)
+            if existing is not None and existing.seen(command_id):
+                return self._sheet_answer(s, existing, None, actor, command_id)
+            raise
+        sheet = BallotSheet(
+            cycle=cycle, cohort=cohort, representative=representative, category=cat, scores=_strs(parsed),
+            actor=actor.user, role=actor.role, command_id=command_id,
         )
-        return self._save(s)
+        try:
+            position = self._save(sheet).position
+        except IntegrityError:
+            # The sheet's id is the representative's in this session: one exists already.
+            existing = self.sheet(cycle, cohort, representative)
+            if existing is not None and existing.seen(command_id):
+                return self._sheet_answer(self.session(cycle, cohort), existing, None, actor, command_id)
+            raise rules.ballot_already_cast(representative) from None
+        # Read the session again, now that the sheet is stored: was it cut off meanwhile?
+        return self._sheet_answer(self.session(cycle, cohort), sheet, position, actor, command_id)
+
+    def _sheet_answer(
+        self, s: DebriefSession, sheet: BallotSheet, position: int | None, actor: Actor, command_id: str
+    ) -> Outcome:
+        """Accepted if the sheet counts; otherwise it is recorded void and refused. ``s`` was read
+        after the sheet was stored. Writes are serialized by the store, so a session still open
+        then is cut off at a later position, and its close will count this sheet."""
+        if sheet.voided:
+            raise rules.ballot_not_counted()
+        if s.is_open:
+            counted = True
+        elif s.is_closed:
+            counted = s.counts(str(sheet.id))
+        else:  # cut off, not yet counted: the count will hold exactly the sheets stored before the cut-off
+            position = position or self._sheet_position(s, sheet)
+            counted = position is not None and position < self._cut_off_position(s)
+        if not counted:
+            sheet.void(
+                reason="评议截止后送达，不予计入 / stored after the session's cut-off; not counted",
+                actor=actor.user, role=actor.role, command_id=command_id,
+            )
+            try:
+                self._save(sheet)
+            except IntegrityError:
+                pass  # a retry of this very command voided it first
+            raise rules.ballot_not_counted()
+        position = position or self._sheet_position(s, sheet)
+        return Outcome(position, {"status": "accepted", "sheet": str(sheet.id), "cohort": s.cohort,
+                                  "representative": sheet.representative, "category": sheet.category})
 
     def close_session(self, cycle: str, cohort: str, actor: Actor, command_id: str) -> Outcome:
         s = self.session(cycle, cohort)
-        if s.seen(command_id):
-            return Outcome()
-        rules.check_close_session(actor, s.is_open)
-        s.close(actor=actor.user, role=actor.role, command_id=command_id)
-        return self._save(s)
+        if s.is_closed and s.seen(command_id):
+            return Outcome(None, {"ballots": len(s.ballots) + len(s.sheets or ())})
+        if not s.seen(command_id):
+            rules.check_close_session(actor, s.is_open or not s.is_closed)
+        return self._close_session(s, actor, command_id)
+
+    def _close_session(self, s: DebriefSession, actor: Actor, command_id: str) -> Outcome:
+        """Cut off (``BallotBoxClosed``), then count: ``DebriefSessionClosed`` lists the sheets
+        stored before the cut-off. A close interrupted between the two is finished by any later
+        close of the session."""
+        if not s.cut_off:
+            s.close_ballot_box(actor=actor.user, role=actor.role, command_id=command_id)
+            cut = self._save(s).position
+            assert cut is not None
+        else:
+            cut = self._cut_off_position(s)
+        sheets = [{"sheet": str(e.originator_id), "representative": e.representative} for _, e in self._sheet_casts(s, cut - 1)]
+        s.close(actor=actor.user, role=actor.role, command_id=command_id, sheets=sheets)
+        return self._save(s, ballots=len(s.ballots) + len(sheets))
 
     # ------------------------------------------------------------------ adjustments
 

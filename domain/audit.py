@@ -75,11 +75,14 @@ class Replay(AllocationReader):
     def __init__(self, log: Iterable[Logged]) -> None:
         self.aggregates: dict[UUID, Any] = {}
         self.history: dict[UUID, list[Logged]] = {}
+        self.sheets: dict[tuple[str, str], list[UUID]] = {}  # (cycle, cohort) -> ballot sheets in log order
         self.position = 0
         for item in log:
             e = item.event
             self.aggregates[e.originator_id] = e.mutate(self.aggregates.get(e.originator_id))
             self.history.setdefault(e.originator_id, []).append(item)
+            if item.name == "BallotSheetCast":
+                self.sheets.setdefault((e.cycle, e.cohort), []).append(e.originator_id)
             self.position = item.position
 
     def _get(self, key: UUID, code: str, message: str, fld: str) -> Any:
@@ -96,6 +99,19 @@ class Replay(AllocationReader):
 
     def session(self, cycle: str, cohort: str) -> Any:
         return self._get(session_id(cycle, cohort), "session_not_found", f"{cohort} 的述职评议未开启 / no session", "cohort")
+
+    def counted_sheets(self, session: Any) -> list[Any]:
+        """The sheets the close counted; before the close, those stored before the cut-off (if
+        any) and not void — as the live application counts them."""
+        if session.is_closed:
+            return [self.aggregates[UUID(x["sheet"])] for x in session.sheets or ()]
+        cut = next((i.position for i in self.events_of(session.id) if i.name == "BallotBoxClosed"), None)
+        out = []
+        for key in self.sheets.get((session.cycle, session.cohort), []):
+            if cut is None or self.history[key][0].position < cut:
+                if not self.aggregates[key].voided:
+                    out.append(self.aggregates[key])
+        return out
 
     def adjustment(self, adjustment: str) -> Any:
         return self._get(UUID(adjustment), "adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment")
@@ -147,6 +163,9 @@ WHAT = {
     "FeedbackAcknowledged": "确认考核反馈",
     "DebriefSessionOpened": "开启述职评议",
     "BallotCast": "提交评议表",
+    "BallotSheetCast": "提交评议表",
+    "BallotSheetVoided": "评议表截止后送达，作废",
+    "BallotBoxClosed": "述职评议截止",
     "DebriefSessionClosed": "结束述职评议",
     "AdjustmentProposed": "提出调整事项",
     "AdjustmentApproved": "批准调整事项",
@@ -156,6 +175,7 @@ WHAT = {
 STAGE_OF = {
     "SelfReviewDraftSaved": "self_review", "SelfReviewSubmitted": "self_review", "SelfReviewNotSubmitted": "self_review",
     "ScoringSubmitted": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
+    "BallotSheetCast": "debrief", "BallotSheetVoided": "debrief", "BallotBoxClosed": "debrief",
     "DebriefSessionClosed": "debrief", "AdjustmentProposed": "adjustments", "AdjustmentApproved": "adjustments",
     "AdjustmentRejected": "adjustments", "AdjustmentFiled": "adjustments", "TieResolved": "allocation",
     "GradeOverridden": "allocation", "AllocationRejected": "allocation", "AllocationApproved": "allocation",
@@ -190,6 +210,7 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
     cycles: dict[UUID, str] = {}
     units: dict[UUID, tuple[str, str]] = {}
     sessions: dict[UUID, str] = {}
+    sheets: dict[UUID, tuple[str, str, str]] = {}
     adjustments: dict[UUID, tuple[str, str]] = {}
     for item in items:
         e, name = item.event, item.name
@@ -206,12 +227,17 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
             sessions[e.originator_id] = e.cycle
         if name == "AdjustmentProposed":
             adjustments[e.originator_id] = (e.cycle, e.unit)
+        if name == "BallotSheetCast":
+            sheets[e.originator_id] = (e.cycle, e.representative, e.category)
         if e.originator_id in units:
             cycle, unit = units[e.originator_id]
         elif e.originator_id in sessions:
             cycle = sessions[e.originator_id]
         elif e.originator_id in adjustments:
             cycle, unit = adjustments[e.originator_id]
+        elif e.originator_id in sheets:
+            cycle, rep, cat = sheets[e.originator_id]
+            detail = f"（{rep}，{cat}）"
         if name in ("StageOpened", "StageClosed", "StageDeadlineMissed", "DeadlineSet"):
             stage = e.stage
             detail = f"「{STAGE_NAMES.get(e.stage, e.stage)}」"
@@ -237,6 +263,9 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "BallotCast":
             detail = f"（{e.representative}，{e.category}）"
             unit = None
+        if name == "DebriefSessionClosed" and getattr(e, "sheets", None):
+            new = {"sheets": len(e.sheets)}
+            detail = f"（计入 {len(e.sheets)} 份评议表）"
         if name == "ScoringSubmitted":
             new = dict(e.scores)
         if name == "SelfReviewSubmitted":
@@ -312,6 +341,12 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
         if item.name == "BallotCast" and unit in item.event.scores:
             ballots.append({"representative": item.event.representative, "category": item.event.category,
                             "score": item.event.scores[unit], "cited": _cite(item, links)})
+    if session_events:
+        for sheet in r.counted_sheets(r.session(cycle, ua.cohort)):
+            item = r.events_of(sheet.id)[0]  # its BallotSheetCast
+            if unit in sheet.scores:
+                ballots.append({"representative": sheet.representative, "category": sheet.category,
+                                "score": sheet.scores[unit], "cited": _cite(item, links)})
     cats = []
     for m in s.categories:
         mine = [b for b in ballots if b["category"] == m.category]

@@ -54,9 +54,20 @@ class NotFound(DomainError):
 
 
 class Unavailable(DomainError):
-    """The system cannot take the command right now; retrying with the same key is safe (HTTP 503)."""
+    """The system cannot take the command right now; retrying with the same key is safe (HTTP 503).
+
+    ``retry_after`` is how many seconds a client should wait before it retries."""
 
     kind = "unavailable"
+    retry_after = 2
+
+    def __init__(self, code: str, message: str, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(code, message, field)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.message, self.field, self.retry_after))
 
 
 ERROR_KINDS: dict[str, type[DomainError]] = {

@@ -13,7 +13,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.rules import CLOSED, OPEN, PENDING, STAGES
+from domain import stages as stage_machine
+from domain.rules import PENDING
 
 #: Namespace of Kaohe's deterministic aggregate ids (uuid5).
 NAMESPACE = uuid.UUID("6f1c2d9e-6c1b-5c57-9d43-3b0f4e2a8a11")
@@ -29,6 +30,11 @@ def unit_id(cycle: str, unit: str) -> uuid.UUID:
 
 def session_id(cycle: str, cohort: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"debrief/{cycle}/{cohort}")
+
+
+def sheet_id(cycle: str, cohort: str, representative: str) -> uuid.UUID:
+    """One ballot sheet per representative per session: a second one collides by its id."""
+    return uuid.uuid5(NAMESPACE, f"ballot/{cycle}/{cohort}/{representative}")
 
 
 def adjustment_id(cycle: str, command_id: str) -> uuid.UUID:
@@ -74,7 +80,7 @@ class Cycle(KaoheAggregate):
         self.categories = categories
         self.deadlines = dict(deadlines)
         self.status = "setup"
-        self.stages = {s: PENDING for s in STAGES}
+        self.stages = stage_machine.initial()
         self.units: dict[str, dict[str, str]] = {}
         self.adjustments: list[str] = []
         self.ties: dict[str, list[str]] = {}
@@ -91,20 +97,17 @@ class Cycle(KaoheAggregate):
 
     @event("CycleOpened")
     def open(self, actor: str, role: str, command_id: str) -> None:
-        self.status = "open"
-        self.stages["self_review"] = OPEN
+        self._advance(stage_machine.cycle_opened())
         self._mark(command_id)
 
     @event("StageOpened")
     def open_stage(self, stage: str, actor: str, role: str, command_id: str) -> None:
-        self.stages[stage] = OPEN
+        self._advance(stage_machine.stage_opened(stage))
         self._mark(command_id)
 
     @event("StageClosed")
     def close_stage(self, stage: str, actor: str, role: str, command_id: str, reason: str = "") -> None:
-        self.stages[stage] = CLOSED
-        if stage == "adjustments":
-            self.stages["allocation"] = OPEN
+        self._advance(stage_machine.stage_closed(stage))
         self._mark(command_id)
 
     @event("DeadlineSet")
@@ -146,22 +149,20 @@ class Cycle(KaoheAggregate):
 
     @event("AllocationRejected")
     def reject_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.stages["allocation"] = PENDING
-        self.stages["adjustments"] = OPEN
+        self._advance(stage_machine.allocation_rejected())
         self.ties = {}
         self.overrides = {}
         self._mark(command_id)
 
     @event("AllocationApproved")
     def approve_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.stages["allocation"] = CLOSED
+        self._advance(stage_machine.allocation_approved())
         self._mark(command_id)
 
     @event("ResultsPublished")
     def publish(self, results: dict, actor: str, role: str, command_id: str) -> None:
-        self.status = "published"
+        self._advance(stage_machine.results_published())
         self.results = results
-        self.stages["feedback"] = OPEN
         self._mark(command_id)
 
     @event("ReportSuggestionsSet")
@@ -181,9 +182,13 @@ class Cycle(KaoheAggregate):
 
     @event("CycleClosed")
     def close(self, reason: str, actor: str, role: str, command_id: str) -> None:
-        self.status = "closed"
-        self.stages["feedback"] = CLOSED
+        self._advance(stage_machine.cycle_closed())
         self._mark(command_id)
+
+    def _advance(self, t: stage_machine.Transition) -> None:
+        self.stages = t.apply(self.stages)
+        if t.status is not None:
+            self.status = t.status
 
     def cohort_units(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -261,32 +266,125 @@ class UnitAssessment(KaoheAggregate):
 
 
 class DebriefSession(KaoheAggregate):
-    """The secretaries' debrief of one cohort: one ballot sheet per representative."""
+    """The secretaries' debrief of one cohort. The session owns only its opening and closing:
+    each ballot sheet is its own aggregate (``BallotSheet``), so a meeting's representatives
+    cast at once without contending for this one. Sessions of older cycles hold their ballots
+    here (``BallotCast``); they still count.
+
+    Closing is two events recorded by one use case: ``BallotBoxClosed`` is the cut-off (a sheet
+    stored before it counts, one stored after it does not), then ``DebriefSessionClosed`` lists
+    exactly the sheets stored before the cut-off. The list cannot be written in the cut-off event
+    itself: a sheet could be stored between reading the sheets and storing the event."""
 
     @staticmethod
     def create_id(cycle: str, cohort: str, **_: Any) -> uuid.UUID:
         return session_id(cycle, cohort)
 
-    @event("DebriefSessionOpened")
+    class DebriefSessionOpened(Aggregate.Created):
+        """v2 adds ``opened_after``: the log's last position before the session opened, where a
+        search for its sheets may start (v1: 0, the log's start)."""
+
+        class_version = 2
+        cycle: str
+        cohort: str
+        secretaries: list
+        categories: dict
+        actor: str
+        role: str
+        command_id: str
+        opened_after: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["opened_after"] = 0
+
+    @event(DebriefSessionOpened)
     def __init__(
-        self, cycle: str, cohort: str, secretaries: list, categories: dict, actor: str, role: str, command_id: str
+        self,
+        cycle: str,
+        cohort: str,
+        secretaries: list,
+        categories: dict,
+        actor: str,
+        role: str,
+        command_id: str,
+        opened_after: int = 0,
     ) -> None:
         self.cycle = cycle
         self.cohort = cohort
         self.secretaries = list(secretaries)
         self.categories = categories
-        self.ballots: dict[str, dict[str, Any]] = {}
+        self.ballots: dict[str, dict[str, Any]] = {}  # legacy: sheets cast as BallotCast on this aggregate
         self.is_open = True
+        self.cut_off = False
+        self.sheets: list[dict[str, str]] | None = None  # the counted BallotSheets, once closed
+        self.opened_after = opened_after
         self.command_ids = {command_id: True}
 
     @event("BallotCast")
     def cast_ballot(self, representative: str, category: str, scores: dict, actor: str, role: str, command_id: str) -> None:
+        """Legacy (before ballot sheets were aggregates of their own): kept so old logs replay."""
         self.ballots[representative] = {"category": category, "scores": scores}
         self._mark(command_id)
 
-    @event("DebriefSessionClosed")
-    def close(self, actor: str, role: str, command_id: str) -> None:
+    @event("BallotBoxClosed")
+    def close_ballot_box(self, actor: str, role: str, command_id: str) -> None:
         self.is_open = False
+        self.cut_off = True
+        self._mark(command_id)
+
+    class DebriefSessionClosed(Aggregate.Event):
+        """v2 adds ``sheets``: the ballot sheets counted, ``[{"sheet", "representative"}]`` in
+        log order (v1: none — its ballots are the session's own ``BallotCast`` events)."""
+
+        class_version = 2
+        actor: str
+        role: str
+        command_id: str
+        sheets: list
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["sheets"] = []
+
+    @event(DebriefSessionClosed)
+    def close(self, actor: str, role: str, command_id: str, sheets: list) -> None:
+        self.is_open = False
+        self.cut_off = True
+        self.sheets = [dict(s) for s in sheets]
+        self._mark(command_id)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.sheets is not None
+
+    def counts(self, sheet: str) -> bool:
+        return any(s["sheet"] == sheet for s in self.sheets or ())
+
+
+class BallotSheet(KaoheAggregate):
+    """One representative's ballot sheet in one debrief session (a score 0–100 per secretary)."""
+
+    @staticmethod
+    def create_id(cycle: str, cohort: str, representative: str, **_: Any) -> uuid.UUID:
+        return sheet_id(cycle, cohort, representative)
+
+    @event("BallotSheetCast")
+    def __init__(
+        self, cycle: str, cohort: str, representative: str, category: str, scores: dict, actor: str, role: str, command_id: str
+    ) -> None:
+        self.cycle = cycle
+        self.cohort = cohort
+        self.representative = representative
+        self.category = category
+        self.scores = scores
+        self.voided = False
+        self.command_ids = {command_id: True}
+
+    @event("BallotSheetVoided")
+    def void(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        """Stored after the session's cut-off: the sheet does not count (and the log says so)."""
+        self.voided = True
         self._mark(command_id)
 
 

@@ -59,6 +59,18 @@ def require_role(actor: Actor, *roles: str) -> None:
         )
 
 
+CYCLE_STATUS_NAMES = {"setup": "准备中", "open": "进行中", "published": "已公布", "closed": "已结束"}
+
+
+def require_cycle_status(status: str, wanted: str) -> None:
+    if status != wanted:
+        raise Conflict(
+            "wrong_cycle_status",
+            f"考核周期{CYCLE_STATUS_NAMES.get(status, status)}，不接受此操作 / the cycle is {status}, not {wanted}",
+            "cycle",
+        )
+
+
 def stage_label(stage: str) -> str:
     return f"{STAGE_NAMES.get(stage, stage)}({stage})"
 
@@ -197,10 +209,15 @@ def parse_point_scores(
     return result
 
 
-def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
+def check_self_reviewer(actor: Actor, unit: str) -> None:
+    """Only the unit's own users review it."""
     require_role(actor, "unit")
     if actor.unit != unit:
         raise Forbidden("not_your_unit", f"只能为本单位自评（您属于 {actor.unit}）/ you may self-review only your own unit")
+
+
+def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
+    check_self_reviewer(actor, unit)
     require_stage_open(stages, "self_review")
     if status != PENDING:
         raise Conflict("already_submitted", f"{unit} 已提交自评 / self-review already submitted", "unit")
@@ -234,11 +251,7 @@ def check_ballot(
     if not is_open:
         raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is closed", "session")
     if representative in cast_by:
-        raise Conflict(
-            "ballot_already_cast",
-            f"代表 {representative} 已在本场提交过评议表 / one ballot sheet per representative per session",
-            "representative",
-        )
+        raise ballot_already_cast(representative)
     if category is None:
         if len(categories) != 1:
             raise InvalidInput(
@@ -250,6 +263,23 @@ def check_ballot(
             "unknown_category", f"未知的代表类别 {category}（可选：{'、'.join(categories)}）/ unknown category", "category"
         )
     return category
+
+
+def ballot_already_cast(representative: str) -> Conflict:
+    return Conflict(
+        "ballot_already_cast",
+        f"代表 {representative} 已在本场提交过评议表 / one ballot sheet per representative per session",
+        "representative",
+    )
+
+
+def ballot_not_counted() -> Conflict:
+    """A sheet stored after the session's cut-off: it is recorded void, never told accepted."""
+    return Conflict(
+        "session_closed",
+        "本场述职评议已结束，您的评议表在截止后才送达，不予计入 / this debrief session closed before your sheet arrived; it does not count",
+        "session",
+    )
 
 
 def check_close_session(actor: Actor, is_open: bool) -> None:
@@ -394,10 +424,15 @@ def parse_attachments(value: Any, field: str = "attachments") -> list[dict[str, 
     return out
 
 
-def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
+def check_reporter(actor: Actor, unit: str) -> None:
+    """Only the item's own unit reports on it."""
     require_role(actor, "unit")
     if actor.unit != unit:
         raise Forbidden("not_your_unit", "只能报告本单位的整改事项 / you may act only on your own unit's items")
+
+
+def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
+    check_reporter(actor, unit)
     if status not in ("open", "in_progress"):
         raise Conflict(
             "item_not_open", f"整改事项当前状态为 {status}，不能再报告 / the item is {status}", "item"

@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +120,14 @@ async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict
     progress = simulate.Progress(quiet=args.quiet)
     url = args.api or f"http://{settings.api_host}:{settings.api_port}"
     stack = None
-    if not await _api_is_up(url):
-        if args.api:
-            return fail(f"API {url} 无法访问 / the API is not reachable")
+    retry_for = float(args.retry_for)
+    if args.api:  # an API that is starting (or restarting) gets as long as any step would
+        deadline = time.monotonic() + retry_for
+        while not await _api_is_up(url):
+            if time.monotonic() >= deadline:
+                return fail(f"API {url} 在 {retry_for:g} 秒内无法访问 / the API was not reachable within {retry_for:g} s")
+            await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    elif not await _api_is_up(url):
         progress.step("未发现运行中的 API，启动嵌入式系统 / no API up: starting the embedded stack")
         for attempt in range(3):  # a free port can be taken by someone else before we bind it
             try:
@@ -139,9 +145,11 @@ async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict
         if admin is None:
             return fail("需要管理员账号：设置 KAOHE_ADMIN_USER/KAOHE_ADMIN_PASSWORD / admin credentials needed")
         try:
-            results = await simulate.run(url, admin, scenario, progress, feedback=not args.no_feedback)
+            results = await simulate.run(url, admin, scenario, progress, feedback=not args.no_feedback, retry_for=retry_for)
         except simulate.SimulationError as err:
             return fail(str(err))
+        except httpx.HTTPError as err:  # anything the retries did not cover: still one line
+            return fail(f"API {url}：{type(err).__name__}: {' '.join(str(err).split())} / the API failed")
         text = dumps(results)
         if args.out:
             Path(args.out).write_text(text, "utf-8")
@@ -350,6 +358,10 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--api", help="API 地址（默认本机，未运行则自动启动嵌入式系统）/ API URL")
     sim.add_argument("--quiet", action="store_true", help="不显示进度 / no progress")
     sim.add_argument("--no-feedback", action="store_true", help="不下发反馈 / skip feedback")
+    sim.add_argument(
+        "--retry-for", type=float, default=60.0, metavar="SECONDS",
+        help="API 不可用或繁忙（503）时，每一步以相同的 Idempotency-Key 重试多久（默认 60 秒）/ how long each step is retried",
+    )
     sim.set_defaults(func=cmd_simulate)
 
     audit = sub.add_parser("audit", help="审计 / audit").add_subparsers(dest="audit_command", required=True)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = 0.2
     read_cache_seconds: float = Field(5.0, description="longest a read answer is reused while the read models stay put (0 = never)")
     worker_threads: int = 8
+    aggregate_cache: int = Field(
+        1000, ge=0, description="aggregates kept in memory and fast-forwarded from the log on each load (0: none)"
+    )
     attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest evidence file accepted")
     audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
     audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
@@ -56,7 +59,15 @@ class Settings(BaseSettings):
         return bool(self.database_url) and self.database_url.startswith(("postgres://", "postgresql"))
 
     def event_store_env(self) -> dict[str, str]:
-        """The ``eventsourcing`` environment for the event store."""
+        """The ``eventsourcing`` environment for the event store.
+
+        Loaded aggregates are cached (a cycle with a thousand units is a thousand events to
+        replay) and fast-forwarded from the log on each load, so a cache never serves a stale
+        aggregate, also when other processes write to the same store; callers get copies."""
+        cache = {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache), "AGGREGATE_CACHE_FASTFORWARD": "y"} if self.aggregate_cache else {}
+        return {**self._store_env(), **cache}
+
+    def _store_env(self) -> dict[str, str]:
         if self.uses_postgres:
             u = urlparse(self.database_url)
             return {

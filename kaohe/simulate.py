@@ -39,24 +39,71 @@ class Progress:
             print(f"\r           {label} {done}/{total}", end="", file=self.stream, flush=True)
 
 
+#: How long a step is retried while the API is unreachable, restarting or busy (503).
+RETRY_FOR = 60.0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]
+
+
 class Api:
-    def __init__(self, base: str, client: httpx.AsyncClient) -> None:
+    """The API as the scenario's actors use it. Every write carries an ``Idempotency-Key``; a step
+    that meets a refused connection, a dropped one, a 503 or a ``request_in_progress`` is sent again
+    with the same key after ``Retry-After``, for up to ``retry_for`` seconds."""
+
+    def __init__(
+        self, base: str, client: httpx.AsyncClient, retry_for: float = RETRY_FOR, notice: Callable[[str], None] | None = None
+    ) -> None:
         self.base = base.rstrip("/") + "/api/v1"
         self.http = client
         self.tokens: dict[str, str] = {}
+        self.retry_for = retry_for
+        self.notice = notice  # told once per outage that steps are being retried
+        self._waiting = False
+
+    async def _send(self, method: str, path: str, what: str, **kw: Any) -> httpx.Response:
+        deadline = time.monotonic() + self.retry_for
+        pause = 0.5
+        while True:
+            try:
+                r = await self.http.request(method, self.base + path, **kw)
+            except httpx.TransportError as err:
+                problem = _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+                wait, pause = pause, min(pause * 2, 5.0)
+            else:
+                code = ""
+                if r.status_code == 409:
+                    try:
+                        code = r.json().get("code", "")
+                    except ValueError:
+                        pass
+                if r.status_code != 503 and code != "request_in_progress":
+                    self._waiting = False
+                    return r
+                try:
+                    wait = min(max(float(r.headers.get("Retry-After", "1")), 0.1), 30.0)
+                except ValueError:
+                    wait = 1.0
+                try:
+                    problem = _one_line(f"{r.status_code} {r.json().get('message', '')}")
+                except ValueError:
+                    problem = f"{r.status_code}"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SimulationError(
+                    f"{what or path}：API 在 {self.retry_for:g} 秒内未恢复（{problem}）/ the API did not recover within {self.retry_for:g} s"
+                )
+            if self.notice is not None and not self._waiting:
+                self._waiting = True
+                self.notice(f"API 暂不可用，正在重试 / the API is unavailable, retrying: {problem}")
+            await asyncio.sleep(min(wait, left))  # the same Idempotency-Key: safe to send again
 
     async def call(self, method: str, path: str, who: str | None, body: Any = None, what: str = "") -> Any:
         headers = {"Idempotency-Key": secrets.token_hex(12)}
         if who is not None:
             headers["Authorization"] = f"Bearer {self.tokens[who]}"
-        for attempt in range(5):
-            try:
-                r = await self.http.request(method, self.base + path, json=jsonable(body) if body is not None else None, headers=headers)
-                break
-            except httpx.TransportError:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.5 * (attempt + 1))  # same Idempotency-Key: safe to retry
+        r = await self._send(method, path, what, json=jsonable(body) if body is not None else None, headers=headers)
         if r.status_code >= 400:
             try:
                 err = r.json()
@@ -64,13 +111,16 @@ class Api:
                 field = f"（{err['field']}）" if err.get("field") else ""
             except ValueError:
                 text, field = r.text, ""
-            raise SimulationError(f"{what or path} 被拒绝 {r.status_code}{field}：{text}")
-        return r.json() if r.content else None
+            raise SimulationError(f"{what or path} 被拒绝 {r.status_code}{field}：{_one_line(text)}")
+        try:
+            return r.json() if r.content else None
+        except ValueError:
+            raise SimulationError(f"{what or path}：API 的答复不是 JSON / the API answered with no JSON: {_one_line(r.text)}") from None
 
     async def login(self, username: str, password: str) -> None:
-        r = await self.http.post(self.base + "/auth/login", json={"username": username, "password": password})
+        r = await self._send("POST", "/auth/login", f"{username} 登录", json={"username": username, "password": password})
         if r.status_code != 200:
-            raise SimulationError(f"{username} 登录失败 / sign-in failed: {r.text}")
+            raise SimulationError(f"{username} 登录失败 / sign-in failed: {_one_line(r.text)}")
         self.tokens[username] = r.json()["access_token"]
 
 
@@ -97,10 +147,14 @@ async def _gather(items: list, fn: Callable, progress: Progress, label: str) -> 
 ORGANIZER, EVALUATOR, COMMITTEE = "sim-organizer", "sim-evaluator", "sim-committee"
 
 
-async def run(base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True) -> dict:
-    """Play the scenario; return the published results as the API reports them."""
+async def run(
+    base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True,
+    retry_for: float = RETRY_FOR,
+) -> dict:
+    """Play the scenario; return the published results as the API reports them. A step the API
+    cannot take now (down, restarting, 503) is retried with its key for up to ``retry_for`` s."""
     async with httpx.AsyncClient(timeout=120) as http:
-        api = Api(base_url, http)
+        api = Api(base_url, http, retry_for, progress.step)
         await api.login(*admin)
         key = sc["cycle"]["key"]
         units = sc["units"]

@@ -7,7 +7,8 @@ from typing import Any, Callable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from domain.rules import CLOSED, OPEN, PENDING, STAGES, stage_label
+from domain import stages as stage_machine
+from domain.rules import PENDING, stage_label
 from projections.models import (
     AdjustmentRow,
     BallotRow,
@@ -38,11 +39,14 @@ def _cycle(db: Session, key: str) -> CycleRow:
     return row
 
 
-def _stages(db: Session, key: str, e: Any, changes: dict[str, str]) -> CycleRow:
+def _advance(db: Session, key: str, e: Any, t: stage_machine.Transition) -> CycleRow:
+    """Apply the stage machine's transition for this event (the aggregate applied the same)."""
     row = _cycle(db, key)
     stages = dict(row.stages)
     stamps = dict(row.stage_changed_at or {})
-    for stage, status in changes.items():
+    if t.status is not None:
+        row.status = t.status
+    for stage, status in t.changes.items():
         stages[stage] = status
         stamps[stage] = e.timestamp.isoformat()
     row.stages = stages
@@ -63,7 +67,7 @@ def cycle_created(db: Session, e: Any, pos: int) -> None:
             year=e.year,
             name=e.name,
             status="setup",
-            stages={s: PENDING for s in STAGES},
+            stages=stage_machine.initial(),
             deadlines=dict(e.deadlines),
             policy=e.policy,
             categories=e.categories,
@@ -83,22 +87,18 @@ def unit_registered(db: Session, e: Any, pos: int) -> None:
 
 @on("Cycle.CycleOpened")
 def cycle_opened(db: Session, e: Any, pos: int) -> None:
-    row = _stages(db, _key(db, e), e, {"self_review": OPEN})
-    row.status = "open"
+    _advance(db, _key(db, e), e, stage_machine.cycle_opened())
 
 
 @on("Cycle.StageOpened")
 def stage_opened(db: Session, e: Any, pos: int) -> None:
-    _stages(db, _key(db, e), e, {e.stage: OPEN})
+    _advance(db, _key(db, e), e, stage_machine.stage_opened(e.stage))
 
 
 @on("Cycle.StageClosed")
 def stage_closed(db: Session, e: Any, pos: int) -> None:
-    changes = {e.stage: CLOSED}
-    if e.stage == "adjustments":
-        changes["allocation"] = OPEN
     key = _key(db, e)
-    _stages(db, key, e, changes)
+    _advance(db, key, e, stage_machine.stage_closed(e.stage))
     for notice in db.scalars(select(NoticeRow).where(NoticeRow.cycle == key, NoticeRow.stage == e.stage)):
         notice.resolved = True
 
@@ -125,7 +125,7 @@ def deadline_missed(db: Session, e: Any, pos: int) -> None:
             stage=e.stage,
             text=f"{stage_label(e.stage)}阶段已过截止时间 {e.deadline} / the {e.stage} deadline has passed",
             at=e.timestamp,
-            resolved=e.stage == "self_review",  # self-review closes itself at its deadline
+            resolved=stage_machine.closes_itself_at_deadline(e.stage),
         )
     )
 
@@ -148,7 +148,7 @@ def grade_overridden(db: Session, e: Any, pos: int) -> None:
 @on("Cycle.AllocationRejected")
 def allocation_rejected(db: Session, e: Any, pos: int) -> None:
     key = _key(db, e)
-    _stages(db, key, e, {"allocation": PENDING, "adjustments": OPEN})
+    _advance(db, key, e, stage_machine.allocation_rejected())
     db.add(
         NoticeRow(
             id=pos,
@@ -164,14 +164,13 @@ def allocation_rejected(db: Session, e: Any, pos: int) -> None:
 
 @on("Cycle.AllocationApproved")
 def allocation_approved(db: Session, e: Any, pos: int) -> None:
-    _stages(db, _key(db, e), e, {"allocation": CLOSED})
+    _advance(db, _key(db, e), e, stage_machine.allocation_approved())
 
 
 @on("Cycle.ResultsPublished")
 def results_published(db: Session, e: Any, pos: int) -> None:
     key = _key(db, e)
-    row = _stages(db, key, e, {"feedback": OPEN})
-    row.status = "published"
+    row = _advance(db, key, e, stage_machine.results_published())
     row.published_at = e.timestamp
     db.execute(delete(ResultRow).where(ResultRow.cycle == key))
     db.execute(delete(DistributionRow).where(DistributionRow.cycle == key))
@@ -183,8 +182,7 @@ def results_published(db: Session, e: Any, pos: int) -> None:
 
 @on("Cycle.CycleClosed")
 def cycle_closed(db: Session, e: Any, pos: int) -> None:
-    row = _stages(db, _key(db, e), e, {"feedback": CLOSED})
-    row.status = "closed"
+    _advance(db, _key(db, e), e, stage_machine.cycle_closed())
 
 
 def _key(db: Session, e: Any) -> str:
@@ -278,8 +276,29 @@ def ballot_cast(db: Session, e: Any, pos: int) -> None:
     db.add(BallotRow(cycle=row.cycle, cohort=row.cohort, representative=e.representative, category=e.category, cast_at=e.timestamp))
 
 
+@on("BallotSheet.BallotSheetCast")
+def sheet_cast(db: Session, e: Any, pos: int) -> None:
+    row = db.get(SessionRow, (e.cycle, e.cohort))
+    assert row is not None, f"session {e.cycle}/{e.cohort} not projected"
+    if not row.is_open:
+        return  # stored after the cut-off: it does not count (the cast records it void)
+    row.ballots += 1
+    db.add(BallotRow(cycle=e.cycle, cohort=e.cohort, representative=e.representative, category=e.category, cast_at=e.timestamp))
+
+
+@on("BallotSheet.BallotSheetVoided")
+def sheet_voided(db: Session, e: Any, pos: int) -> None:
+    """Nothing to undo: a void sheet was stored after the cut-off, so it was never shown as cast."""
+
+
+@on("DebriefSession.BallotBoxClosed")
+def ballot_box_closed(db: Session, e: Any, pos: int) -> None:
+    _session_by_id(db, e).is_open = False
+
+
 @on("DebriefSession.DebriefSessionClosed")
 def session_closed(db: Session, e: Any, pos: int) -> None:
+    # Its ``sheets`` are exactly those projected while the session was open (before the cut-off).
     _session_by_id(db, e).is_open = False
 
 

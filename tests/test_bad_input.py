@@ -744,8 +744,10 @@ async def test_rejecting_the_allocation_without_reason_is_refused(client, stack,
 
 
 async def test_a_ballot_after_the_debrief_closed_is_refused(client, stack, downgraded_allocation):
+    # The sheet goes straight to the domain (not to the finished session workflow), which names
+    # the refusal: the session is closed.
     r = ballot(client, downgraded_allocation, "R1", {"U1": "90"})
-    await refused(stack, r, 409, "step_closed")
+    await refused(stack, r, 409, "session_closed", "session")
 
 
 # ================================================================ input the read models cannot hold

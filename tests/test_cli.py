@@ -354,7 +354,7 @@ def test_usage_errors_exit_2(tmp_path: Path):
 def test_simulate_against_an_api_that_is_not_there_is_one_line(tmp_path: Path):
     kaohe = Kaohe(tmp_path / "data")
     url = f"http://127.0.0.1:{free_port()}"
-    line = one_error_line(kaohe("simulate", str(SHARED_EXAMPLE), "--api", url, timeout=60))
+    line = one_error_line(kaohe("simulate", str(SHARED_EXAMPLE), "--api", url, "--retry-for", "2", timeout=60))
     assert url in line
     assert not kaohe.has_event_store() or not kaohe.app().has_cycle("example-2026")
 

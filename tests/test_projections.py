@@ -220,8 +220,8 @@ async def test_a_proposal_retried_after_continue_as_new_leaves_its_decision_stan
     assert log_position(stack) == before
     assert stack.app.adjustment(adjustment).status == "approved"
 
-    state = await stack.client.get_workflow_handle(wid).query(cw.CycleWorkflow.state, result_type=CycleState)
-    assert state.adjustments[adjustment].status == "approved"
+    # The workflow keeps no copy of the adjustments: the domain, which knows the item is
+    # decided, lets the stage close.
     r = await org.post(f"/cycles/{key}/stages/adjustments/close")
     assert r.status_code == 200, r.text
 

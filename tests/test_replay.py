@@ -1,10 +1,11 @@
 """Determinism: the committed histories of a whole cycle replay on today's workflow code.
 
-``tests/data/histories/{cycle,unit,debrief}.json`` were recorded from a real cycle (the
-cycle workflow, unit ``U1``'s workflow and the debrief session's workflow) by
-``tests/data/record_histories.py``. Regenerate them — only when a change is *meant* to be
-incompatible and no cycle recorded with the old code is still running — from the repository
-root with::
+``tests/data/histories/{cycle,unit,debrief}.json`` were recorded by the code before the typed
+local steps; ``tests/data/histories/v2/`` (the same cycle, plus one rectification item's
+workflow) by today's, with ``tests/data/record_histories.py``. Keep the old set: it stands for
+the cycles still running when a worker is upgraded. Re-record v2 — only when a change is
+*meant* to be incompatible and no cycle recorded with the old code is still running — from the
+repository root with::
 
     .venv/bin/python tests/data/record_histories.py
 
@@ -30,26 +31,37 @@ from workflows.worker import WORKFLOWS, workflow_runner
 pytestmark = pytest.mark.temporal
 
 HISTORIES = Path(__file__).resolve().parent / "data" / "histories"
-EXPECTED_TYPES = {"cycle": "Cycle", "unit": "UnitAssessment", "debrief": "DebriefSession"}
-#: The recorded workflow ids: a replay must use them (the cycle derives its children's ids from its own).
-IDS = json.loads((HISTORIES / "ids.json").read_text("utf-8"))
+EXPECTED_TYPES = {
+    "cycle": "Cycle", "unit": "UnitAssessment", "debrief": "DebriefSession", "rectification": "RectificationItem",
+}
+#: ``histories/``: recorded before the typed local steps (``kaohe.execute``, stage fan-out to the
+#: units, ballots as updates); ``histories/v2/``: the current workflow code. Both must replay.
+SETS = {"v1": HISTORIES, "v2": HISTORIES / "v2"}
+RECORDED = [(v, name) for v, folder in SETS.items() for name in EXPECTED_TYPES if (folder / f"{name}.json").exists()]
 
 
-def load(name: str) -> WorkflowHistory:
-    text = (HISTORIES / f"{name}.json").read_text("utf-8")
+def load(version: str, name: str) -> WorkflowHistory:
+    folder = SETS[version]
+    ids = json.loads((folder / "ids.json").read_text("utf-8"))  # a replay must use the recorded ids
+    text = (folder / f"{name}.json").read_text("utf-8")
     started = json.loads(text)["events"][0]
     assert started["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
     assert started["workflowExecutionStartedEventAttributes"]["workflowType"]["name"] == EXPECTED_TYPES[name]
-    return WorkflowHistory.from_json(IDS[name], text)
+    return WorkflowHistory.from_json(ids[name], text)
+
+
+def test_both_sets_are_there() -> None:
+    assert {n for v, n in RECORDED if v == "v1"} == {"cycle", "unit", "debrief"}
+    assert {n for v, n in RECORDED if v == "v2"} == set(EXPECTED_TYPES)
 
 
 def replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED_TYPES))
-async def test_recorded_history_replays(name: str) -> None:
-    history = load(name)
+@pytest.mark.parametrize(("version", "name"), RECORDED)
+async def test_recorded_history_replays(version: str, name: str) -> None:
+    history = load(version, name)
     result = await replayer().replay_workflow(history)  # raises on nondeterminism
     assert result.replay_failure is None
 
@@ -57,8 +69,8 @@ async def test_recorded_history_replays(name: str) -> None:
 async def test_all_histories_replay_together() -> None:
     """One replayer, several histories: what an upgraded worker meets after a restart."""
     async def histories() -> AsyncIterator[WorkflowHistory]:
-        for name in sorted(EXPECTED_TYPES):
-            yield load(name)
+        for version, name in RECORDED:
+            yield load(version, name)
 
     results = await replayer().replay_workflows(histories(), raise_on_replay_failure=False)
     assert results.replay_failures == {}

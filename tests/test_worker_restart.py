@@ -41,7 +41,8 @@ ADMIN = ("admin", "admin-pass-123")
 #: Kill the worker once the log holds more events than this: past the scoring stage of the
 #: example (1 cycle + 9 units registered/started + opened + 9 self-reviews + 2 stage changes
 #: + 9 scorings + scoring closed = 41; debrief opened with 2 sessions = 44), in the middle of
-#: the 18 ballot sheets, which the simulation casts 8 at a time: some activities are running,
+#: the 18 ballot sheets, which the simulation casts 8 at a time (straight to the domain, so they
+#: need no worker; the session's close that follows does): some activities may be running,
 #: some have stored their event but not yet reported back.
 KILL_AFTER = 47
 
@@ -81,7 +82,8 @@ def expected_event_kinds(sc: dict[str, Any]) -> Counter:
         "Cycle.StageClosed": 4,  # self_review, scoring, debrief, adjustments
         "UnitAssessment.ScoringSubmitted": n,
         "DebriefSession.DebriefSessionOpened": len(cohorts),
-        "DebriefSession.BallotCast": sheets,
+        "BallotSheet.BallotSheetCast": sheets,  # each sheet its own aggregate
+        "DebriefSession.BallotBoxClosed": len(cohorts),  # the cut-off, then the count:
         "DebriefSession.DebriefSessionClosed": len(cohorts),
         "Adjustment.AdjustmentProposed": len(adjustments),
         "Cycle.AdjustmentFiled": len(adjustments),

@@ -1,68 +1,191 @@
-"""The one activity: run a ``KaoheApp`` use case. Activities run at least once; every use case
-is idempotent by its command id, so a retry stores nothing twice."""
+"""The activities: one per use case, each taking its typed step (``workflows.steps``) and
+returning the use case's ``Outcome``. Activities run at least once; every use case is
+idempotent by its command id, so a retry stores nothing twice. A domain refusal becomes a
+non-retryable ``ApplicationError`` that keeps its code, message and field.
+
+``execute`` is the name-dispatched activity of earlier versions. Workflows no longer call
+it; it stays registered so that a workflow whose call was already scheduled before an upgrade
+still completes (see ``workflows.base.TYPED_STEPS``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from temporalio import activity
 
-from domain.app import KaoheApp
+from domain.app import KaoheApp, Outcome
 from domain.errors import DomainError
 from workflows.messages import Command, to_application_error
+from workflows.steps import (
+    AcknowledgeFeedbackStep,
+    CloseSessionStep,
+    CloseStageStep,
+    CreateRectificationStep,
+    CycleDecisionStep,
+    DeadlineMissedStep,
+    DecideAdjustmentStep,
+    IssueFeedbackStep,
+    OpenCycleStep,
+    OpenStageStep,
+    OverrideGradeStep,
+    ProposeAdjustmentStep,
+    RectificationOverdueStep,
+    RemindRectificationStep,
+    ReportRectificationStep,
+    ResolveTieStep,
+    ScoringStep,
+    SelfReviewStep,
+    SetDeadlineStep,
+    VerifyRectificationStep,
+)
 
-#: The use cases a workflow may call, and nothing else.
-ALLOWED = {
-    "open_cycle",
-    "open_stage",
-    "close_stage",
-    "set_deadline",
-    "record_deadline_missed",
-    "submit_self_review",
-    "submit_scoring",
-    "cast_ballot",
-    "close_session",
-    "propose_adjustment",
-    "decide_adjustment",
-    "resolve_tie",
-    "override_grade",
-    "approve_allocation",
-    "reject_allocation",
-    "issue_feedback",
-    "acknowledge_feedback",
-    "close_cycle",
-    "create_rectification",
-    "report_rectification",
-    "submit_rectification",
-    "verify_rectification",
-    "remind_rectification",
+#: The use cases the name-dispatched ``execute`` of earlier versions may call.
+LEGACY = {
+    "open_cycle", "open_stage", "close_stage", "set_deadline", "record_deadline_missed",
+    "submit_self_review", "submit_scoring", "cast_ballot", "close_session", "propose_adjustment",
+    "decide_adjustment", "resolve_tie", "override_grade", "approve_allocation", "reject_allocation",
+    "issue_feedback", "acknowledge_feedback", "close_cycle", "create_rectification",
+    "report_rectification", "submit_rectification", "verify_rectification", "remind_rectification",
     "rectification_overdue",
 }
-
 NO_ACTOR = {"record_deadline_missed", "remind_rectification", "rectification_overdue"}
+
+
+def _run(use_case: Callable[[], Outcome]) -> Outcome:
+    try:
+        return use_case()
+    except DomainError as err:
+        raise to_application_error(err) from None
 
 
 class KaoheActivities:
     def __init__(self, app: KaoheApp) -> None:
         self.app = app
 
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.open_cycle, self.open_stage, self.close_stage, self.set_deadline, self.record_deadline_missed,
+            self.submit_self_review, self.submit_scoring, self.close_session, self.propose_adjustment,
+            self.decide_adjustment, self.resolve_tie, self.override_grade, self.approve_allocation,
+            self.reject_allocation, self.close_cycle, self.issue_feedback, self.acknowledge_feedback,
+            self.create_rectification, self.report_rectification, self.submit_rectification,
+            self.verify_rectification, self.remind_rectification, self.rectification_overdue, self.execute,
+        ]
+
+    # -- the cycle
+    @activity.defn(name="kaohe.open_cycle")
+    def open_cycle(self, s: OpenCycleStep) -> Outcome:
+        return _run(lambda: self.app.open_cycle(s.cycle, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.open_stage")
+    def open_stage(self, s: OpenStageStep) -> Outcome:
+        return _run(lambda: self.app.open_stage(s.cycle, s.stage, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.close_stage")
+    def close_stage(self, s: CloseStageStep) -> Outcome:
+        return _run(lambda: self.app.close_stage(s.cycle, s.stage, s.actor, s.command_id, s.reason))
+
+    @activity.defn(name="kaohe.set_deadline")
+    def set_deadline(self, s: SetDeadlineStep) -> Outcome:
+        return _run(lambda: self.app.set_deadline(s.cycle, s.stage, s.deadline, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.record_deadline_missed")
+    def record_deadline_missed(self, s: DeadlineMissedStep) -> Outcome:
+        return _run(lambda: self.app.record_deadline_missed(s.cycle, s.stage, s.deadline, s.command_id))
+
+    # -- a unit
+    @activity.defn(name="kaohe.submit_self_review")
+    def submit_self_review(self, s: SelfReviewStep) -> Outcome:
+        return _run(lambda: self.app.submit_self_review(s.cycle, s.unit, s.scores, s.evidence, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.submit_scoring")
+    def submit_scoring(self, s: ScoringStep) -> Outcome:
+        return _run(
+            lambda: self.app.submit_scoring(s.cycle, s.unit, s.scores, s.na_reasons, s.comments, s.actor, s.command_id)
+        )
+
+    @activity.defn(name="kaohe.issue_feedback")
+    def issue_feedback(self, s: IssueFeedbackStep) -> Outcome:
+        return _run(lambda: self.app.issue_feedback(s.cycle, s.unit, s.text, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.acknowledge_feedback")
+    def acknowledge_feedback(self, s: AcknowledgeFeedbackStep) -> Outcome:
+        return _run(lambda: self.app.acknowledge_feedback(s.cycle, s.unit, s.actor, s.command_id))
+
+    # -- the debrief
+    @activity.defn(name="kaohe.close_session")
+    def close_session(self, s: CloseSessionStep) -> Outcome:
+        return _run(lambda: self.app.close_session(s.cycle, s.cohort, s.actor, s.command_id))
+
+    # -- the committee's decisions
+    @activity.defn(name="kaohe.propose_adjustment")
+    def propose_adjustment(self, s: ProposeAdjustmentStep) -> Outcome:
+        return _run(
+            lambda: self.app.propose_adjustment(
+                s.cycle, s.unit, s.kind, s.points, s.levels, s.reason, s.evidence, s.actor, s.command_id
+            )
+        )
+
+    @activity.defn(name="kaohe.decide_adjustment")
+    def decide_adjustment(self, s: DecideAdjustmentStep) -> Outcome:
+        return _run(lambda: self.app.decide_adjustment(s.cycle, s.adjustment, s.decision, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.resolve_tie")
+    def resolve_tie(self, s: ResolveTieStep) -> Outcome:
+        return _run(lambda: self.app.resolve_tie(s.cycle, s.cohort, s.units, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.override_grade")
+    def override_grade(self, s: OverrideGradeStep) -> Outcome:
+        return _run(lambda: self.app.override_grade(s.cycle, s.unit, s.grade, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.approve_allocation")
+    def approve_allocation(self, s: CycleDecisionStep) -> Outcome:
+        return _run(lambda: self.app.approve_allocation(s.cycle, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.reject_allocation")
+    def reject_allocation(self, s: CycleDecisionStep) -> Outcome:
+        return _run(lambda: self.app.reject_allocation(s.cycle, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.close_cycle")
+    def close_cycle(self, s: CycleDecisionStep) -> Outcome:
+        return _run(lambda: self.app.close_cycle(s.cycle, s.reason, s.actor, s.command_id))
+
+    # -- rectification
+    @activity.defn(name="kaohe.create_rectification")
+    def create_rectification(self, s: CreateRectificationStep) -> Outcome:
+        return _run(
+            lambda: self.app.create_rectification(s.cycle, s.unit, s.point, s.description, s.deadline, s.actor, s.command_id)
+        )
+
+    @activity.defn(name="kaohe.report_rectification")
+    def report_rectification(self, s: ReportRectificationStep) -> Outcome:
+        return _run(lambda: self.app.report_rectification(s.item, s.text, s.attachments, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.submit_rectification")
+    def submit_rectification(self, s: ReportRectificationStep) -> Outcome:
+        return _run(lambda: self.app.submit_rectification(s.item, s.text, s.attachments, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.verify_rectification")
+    def verify_rectification(self, s: VerifyRectificationStep) -> Outcome:
+        return _run(lambda: self.app.verify_rectification(s.item, s.decision, s.reason, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.remind_rectification")
+    def remind_rectification(self, s: RemindRectificationStep) -> Outcome:
+        return _run(lambda: self.app.remind_rectification(s.item, s.days_left, s.command_id))
+
+    @activity.defn(name="kaohe.rectification_overdue")
+    def rectification_overdue(self, s: RectificationOverdueStep) -> Outcome:
+        return _run(lambda: self.app.rectification_overdue(s.item, s.command_id))
+
+    # -- earlier versions
     @activity.defn(name="kaohe.execute")
     def execute(self, command: Command) -> dict[str, Any]:
-        if command.method not in ALLOWED:
+        """The name-dispatched activity of earlier versions (kept for calls already scheduled)."""
+        if command.method not in LEGACY:
             raise ValueError(f"unknown use case {command.method}")
-        method = getattr(self.app, command.method)
         kwargs = dict(command.kwargs)
         if command.method not in NO_ACTOR:
             kwargs["actor"] = command.actor
-        try:
-            outcome = method(command_id=command.command_id, **kwargs)
-        except DomainError as err:
-            raise to_application_error(err) from None
-        result = outcome.to_dict()
-        cycle = kwargs.get("cycle")
-        if cycle and command.method not in ("cast_ballot", "close_session"):
-            c = self.app.cycle(cycle)
-            result["stages"] = dict(c.stages)
-            result["status"] = c.status
-            result["deadlines"] = dict(c.deadlines)
-        return result
+        outcome = _run(lambda: getattr(self.app, command.method)(command_id=command.command_id, **kwargs))
+        return outcome.to_dict()

@@ -19,14 +19,14 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.errors import Conflict, InvalidInput, NotFound
     from domain.rules import CLOSED, OPEN, PENDING, Actor
-    from workflows.base import KaoheWorkflow, check
+    from domain import stages as stage_machine
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
     from workflows.debrief import DebriefWorkflow
     from workflows import messages
     from workflows.messages import (
-        AdjustmentInfo,
-        Command,
         CycleState,
         SessionState,
         Stages,
@@ -35,6 +35,10 @@ with workflow.unsafe.imports_passed_through():
         unit_workflow_id,
     )
     from workflows.unit import UnitWorkflow, start_items
+
+
+#: Cycles started before this patch signal every unit workflow at each stage change.
+UNITS_HEAR_ONLY_THE_END = "units-hear-only-the-end-v1"
 
 
 @dataclass
@@ -106,25 +110,6 @@ class CreateRectification:
     deadline: str | None = None
 
 
-def _require_status(status: str, wanted: str) -> None:
-    if status != wanted:
-        names = {"setup": "准备中", "open": "进行中", "published": "已公布", "closed": "已结束"}
-        raise Conflict(
-            "wrong_cycle_status",
-            f"考核周期{names.get(status, status)}，不接受此操作 / the cycle is {status}, not {wanted}",
-            "cycle",
-        )
-
-
-def _require_allocation_ready(problems: list[str]) -> None:
-    if problems:
-        raise Conflict(
-            "allocation_not_approvable",
-            "等次方案尚不能批准：" + "；".join(problems) + " / the allocation cannot be approved yet",
-            "allocation",
-        )
-
-
 @workflow.defn(name="Cycle")
 class CycleWorkflow(KaoheWorkflow):
     @workflow.init
@@ -179,15 +164,10 @@ class CycleWorkflow(KaoheWorkflow):
             if iso is None or self.s.stages.get(stage) != OPEN:
                 return
             mark = f"{stage}@{iso}"
-            command = Command(
-                "record_deadline_missed",
-                {"cycle": self.s.cycle, "stage": stage, "deadline": iso},
-                Actor("system", "system"),
-                f"{workflow.info().workflow_id}/deadline/{mark}",
-            )
-            result = await self.run_command(command)
+            step = steps.DeadlineMissedStep(self.s.cycle, stage, iso, f"{workflow.info().workflow_id}/deadline/{mark}")
+            result = await self.step(A.record_deadline_missed, step)
             self.s.deadlines_handled.append(mark)
-            await self._apply(result)
+            await self._apply(result, stage_machine.deadline_missed(stage, self.s.stages))
 
     # ------------------------------------------------------------------ children
 
@@ -227,20 +207,17 @@ class CycleWorkflow(KaoheWorkflow):
         await asyncio.gather(*starts)
         self.s.open_sessions = sorted(set(self.s.open_sessions) | set(cohorts))
 
-    async def _apply(self, result: dict[str, Any]) -> None:
-        """Mirror the domain's stages after a use case and tell the children what changed."""
+    async def _apply(self, result: dict[str, Any], *transitions: stage_machine.Transition) -> None:
+        """Take the step's stage transitions (``domain.stages``, the ones the aggregate applied)
+        and tell the children what changed."""
         before = dict(self.s.stages)
-        if "stages" in result:
-            self.s.stages = dict(result["stages"])
-        if "status" in result:
-            self.s.status = result["status"]
-        if "deadlines" in result:
-            self.s.deadlines = dict(result["deadlines"])  # the log's deadlines, also for a retried command
-        if "problems" in result:
-            self.s.problems = list(result["problems"])
+        for t in () if self.last_step_retried else transitions:
+            self.s.stages = t.apply(self.s.stages)
+            if t.status is not None:
+                self.s.status = t.status
         self.wakeup = True
         changed = {k for k in self.s.stages if self.s.stages[k] != before.get(k)}
-        if self.s.children_started and changed & {"self_review", "scoring", "feedback"}:
+        if self.s.children_started and changed & {"self_review", "scoring", "feedback"} and self._units_follow(changed):
             message = Stages(dict(self.s.stages))
             await asyncio.gather(
                 *(
@@ -257,6 +234,14 @@ class CycleWorkflow(KaoheWorkflow):
             )
             self.s.open_sessions = []
 
+    def _units_follow(self, changed: set[str]) -> bool:
+        """Whether the unit workflows are told of this change. They used to keep a copy of the
+        stages for their validators; now the domain checks the stage when it records a unit's
+        step, and a unit's workflow only needs to hear that the cycle's feedback has closed."""
+        if workflow.patched(UNITS_HEAR_ONLY_THE_END):
+            return "feedback" in changed and self.s.stages.get("feedback") == CLOSED
+        return True
+
     @workflow.query
     def state(self) -> CycleState:
         return self.s
@@ -266,8 +251,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def open(self, cmd: OpenCycle) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("open_cycle", cmd.actor, cycle=self.s.cycle)
-            await self._apply(result)
+            result = await self.step(A.open_cycle, steps.OpenCycleStep(self.s.cycle, cmd.actor, command_id()))
+            await self._apply(result, stage_machine.cycle_opened())
             if not self.s.children_started:
                 await self._start_units()  # before replying, so units can act at once
             return result
@@ -277,15 +262,15 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(_require_status, self.s.status, "setup")
+        check(rules.require_cycle_status, self.s.status, "setup")
 
     @workflow.update
     async def open_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("open_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage)
+            result = await self.step(A.open_stage, steps.OpenStageStep(self.s.cycle, cmd.stage, cmd.actor, command_id()))
             if result.get("sessions"):
                 await self._start_sessions(result["sessions"])
-            await self._apply(result)
+            await self._apply(result, stage_machine.stage_opened(cmd.stage))
             return result
 
     @open_stage.validator
@@ -293,16 +278,15 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(_require_status, self.s.status, "open")
+        check(rules.require_cycle_status, self.s.status, "open")
         check(rules.check_open_stage, self.s.stages, cmd.stage)
 
     @workflow.update
     async def close_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "close_stage", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, reason=cmd.reason
-            )
-            await self._apply(result)
+            step = steps.CloseStageStep(self.s.cycle, cmd.stage, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.close_stage, step)
+            await self._apply(result, stage_machine.stage_closed(cmd.stage))
             return result
 
     @close_stage.validator
@@ -311,18 +295,15 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "organizer")
         check(rules.check_close_stage, self.s.stages, cmd.stage)
-        if cmd.stage == "adjustments":
-            check(rules.check_all_decided, [a.status for a in self.s.adjustments.values()])
 
     @workflow.update
     async def set_deadline(self, cmd: SetDeadline) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "set_deadline", cmd.actor, cycle=self.s.cycle, stage=cmd.stage, deadline=cmd.deadline
-            )
-            # Results recorded before activities reported the log's deadlines lack "deadlines":
-            # keep the command's value for those (replays of running cycles stay deterministic).
-            if cmd.deadline is None:
+            step = steps.SetDeadlineStep(self.s.cycle, cmd.stage, cmd.deadline, cmd.actor, command_id())
+            result = await self.step(A.set_deadline, step)
+            if self.last_step_retried:
+                pass  # carried over from an earlier run, with whatever was set since
+            elif cmd.deadline is None:
                 self.s.deadlines.pop(cmd.stage, None)
             else:
                 self.s.deadlines[cmd.stage] = datetime.fromisoformat(cmd.deadline).isoformat()
@@ -334,28 +315,16 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        if cmd.stage not in rules.STAGES:
-            check(_raise, InvalidInput("unknown_stage", f"未知阶段 {cmd.stage} / unknown stage", "stage"))
-        check(rules.parse_deadline, cmd.deadline, "deadline", workflow.now())
 
     # ------------------------------------------------------------------ adjustments
 
     @workflow.update
     async def propose_adjustment(self, cmd: ProposeAdjustment) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "propose_adjustment",
-                cmd.actor,
-                cycle=self.s.cycle,
-                unit=cmd.unit,
-                kind=cmd.kind,
-                points=cmd.points,
-                levels=cmd.levels,
-                reason=cmd.reason,
-                evidence=cmd.evidence,
+            step = steps.ProposeAdjustmentStep(
+                self.s.cycle, cmd.unit, cmd.kind, cmd.points, cmd.levels, cmd.reason, cmd.evidence, cmd.actor, command_id()
             )
-            # setdefault: a command retried after continue-as-new must not reset a decided item
-            self.s.adjustments.setdefault(result["adjustment"], AdjustmentInfo(cmd.unit, cmd.actor.user))
+            result = await self.step(A.propose_adjustment, step)
             await self._apply(result)
             return result
 
@@ -364,22 +333,12 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.check_propose, self.s.stages, cmd.actor)
-        if cmd.unit not in self.s.units:
-            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
-        check(rules.parse_adjustment, cmd.kind, cmd.points, cmd.levels, cmd.reason)
 
     @workflow.update
     async def decide_adjustment(self, cmd: DecideAdjustment) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "decide_adjustment",
-                cmd.actor,
-                cycle=self.s.cycle,
-                adjustment=cmd.adjustment,
-                decision=cmd.decision,
-                reason=cmd.reason,
-            )
-            self.s.adjustments[cmd.adjustment].status = "approved" if cmd.decision == "approve" else "rejected"
+            step = steps.DecideAdjustmentStep(self.s.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.decide_adjustment, step)
             await self._apply(result)
             return result
 
@@ -387,20 +346,16 @@ class CycleWorkflow(KaoheWorkflow):
     def _validate_decide(self, cmd: DecideAdjustment) -> None:
         if self.is_retry():
             return
-        info = self.s.adjustments.get(cmd.adjustment)
-        if info is None:
-            check(_raise, NotFound("adjustment_not_found", f"调整事项 {cmd.adjustment} 不存在 / no such adjustment", "adjustment"))
-        check(rules.check_decide, self.s.stages, cmd.actor, info.unit, info.proposer, info.status)
-        check(rules.check_decision, cmd.decision, cmd.reason)
+        check(rules.require_role, cmd.actor, "committee")
+        check(rules.require_stage_open, self.s.stages, "adjustments")
 
     # ------------------------------------------------------------------ allocation
 
     @workflow.update
     async def resolve_tie(self, cmd: ResolveTie) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "resolve_tie", cmd.actor, cycle=self.s.cycle, cohort=cmd.cohort, units=cmd.units, reason=cmd.reason
-            )
+            step = steps.ResolveTieStep(self.s.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.resolve_tie, step)
             await self._apply(result)
             return result
 
@@ -414,9 +369,8 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def override_grade(self, cmd: OverrideGrade) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "override_grade", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, grade=cmd.grade, reason=cmd.reason
-            )
+            step = steps.OverrideGradeStep(self.s.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.override_grade, step)
             await self._apply(result)
             return result
 
@@ -426,14 +380,12 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.s.stages, "allocation")
-        if cmd.unit not in self.s.units:
-            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
 
     @workflow.update
     async def approve_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("approve_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.approve_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "approve_allocation")
+            await self._apply(result, *stage_machine.approval())
             return result
 
     @approve_allocation.validator
@@ -442,13 +394,12 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.s.stages, "allocation")
-        check(_require_allocation_ready, self.s.problems)
 
     @workflow.update
     async def reject_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("reject_allocation", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.reject_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "reject_allocation")
+            await self._apply(result, stage_machine.allocation_rejected())
             return result
 
     @reject_allocation.validator
@@ -457,18 +408,16 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.s.stages, "allocation")
-        if not cmd.reason.strip():
-            check(_raise, InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason"))
 
     # ------------------------------------------------------------------ rectification
 
     @workflow.update
     async def create_rectification(self, cmd: CreateRectification) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "create_rectification", cmd.actor, cycle=self.s.cycle, unit=cmd.unit, point=cmd.point,
-                description=cmd.description, deadline=cmd.deadline,
+            step = steps.CreateRectificationStep(
+                self.s.cycle, cmd.unit, cmd.point, cmd.description, cmd.deadline, cmd.actor, command_id()
             )
+            result = await self.step(A.create_rectification, step)
             await self._apply(result)
             await start_items(self.s.cycle, result.get("items", []), workflow.info().workflow_id)
             return result
@@ -477,19 +426,15 @@ class CycleWorkflow(KaoheWorkflow):
     def _validate_create_rectification(self, cmd: CreateRectification) -> None:
         if self.is_retry():
             return
-        check(rules.check_create_rectification, self.s.status, cmd.actor, cmd.description)
-        if cmd.unit not in self.s.units:
-            check(_raise, InvalidInput("unknown_unit", f"单位 {cmd.unit} 不在本周期 / unknown unit", "unit"))
-        if cmd.deadline is not None:
-            check(rules.parse_deadline, cmd.deadline, "deadline", workflow.now())
+        check(rules.require_role, cmd.actor, "organizer")
 
     # ------------------------------------------------------------------ end
 
     @workflow.update
     async def close_cycle(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("close_cycle", cmd.actor, cycle=self.s.cycle, reason=cmd.reason)
-            await self._apply(result)
+            result = await self.step(A.close_cycle, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "close_cycle")
+            await self._apply(result, stage_machine.cycle_closed())
             return result
 
     @close_cycle.validator
@@ -498,7 +443,3 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "organizer")
         check(rules.require_stage_open, self.s.stages, "feedback")
-
-
-def _raise(err: Exception) -> None:
-    raise err

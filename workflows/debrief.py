@@ -1,4 +1,5 @@
-"""One debrief session (书记述职评议) of one cohort: one ballot sheet per representative."""
+"""One debrief session (书记述职评议) of one cohort: its opening and its close (the cut-off).
+The ballot sheets themselves do not pass through here (see ``cast_ballot``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import rules
     from domain.rules import Actor
-    from workflows.base import KaoheWorkflow, check
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
     from workflows.messages import SessionState
 
 
@@ -54,16 +57,14 @@ class DebriefWorkflow(KaoheWorkflow):
 
     @workflow.update
     async def cast_ballot(self, cmd: CastBallot) -> dict[str, Any]:
+        """Kept so that recorded histories replay; nothing sends it any more. A ballot sheet
+        goes straight to the domain (``KaoheApp.cast_ballot``), a ``BallotSheet`` of its own:
+        this workflow owns only the session's opening and closing."""
         async with self.lock:
-            result = await self.run_use_case(
-                "cast_ballot",
-                cmd.actor,
-                cycle=self.s.cycle,
-                cohort=self.s.cohort,
-                representative=cmd.representative,
-                category=cmd.category,
-                scores=cmd.scores,
+            step = steps.CastBallotStep(
+                self.s.cycle, self.s.cohort, cmd.representative, cmd.category, cmd.scores, cmd.actor, command_id()
             )
+            result = await self.legacy_step("cast_ballot", step)
             self.s.cast_by.append(cmd.representative)
             return result
 
@@ -77,7 +78,8 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.update
     async def close(self, cmd: CloseSession) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("close_session", cmd.actor, cycle=self.s.cycle, cohort=self.s.cohort)
+            step = steps.CloseSessionStep(self.s.cycle, self.s.cohort, cmd.actor, command_id())
+            result = await self.step(A.close_session, step)
             self.s.is_open = False
             return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -49,6 +49,42 @@ def _translate(err: Exception) -> DomainError:
     raise err
 
 
+#: Temporal's answers that mean "not now": the server is overloaded (at most 10 updates in flight
+#: per workflow), restarting, or unreachable. The command may be retried with the same id.
+TRANSIENT = {
+    RPCStatusCode.RESOURCE_EXHAUSTED: 1,
+    RPCStatusCode.UNAVAILABLE: 3,
+    RPCStatusCode.DEADLINE_EXCEEDED: 2,
+    RPCStatusCode.CANCELLED: 2,
+    RPCStatusCode.ABORTED: 1,
+}
+
+BUSY = "系统繁忙，请稍后用相同的 Idempotency-Key 重试 / the system is busy; retry with the same Idempotency-Key"
+DOWN = "流程服务暂时不可用，请稍后用相同的 Idempotency-Key 重试 / the workflow service is unavailable; retry with the same Idempotency-Key"
+
+
+def unavailable(err: BaseException) -> Unavailable | None:
+    """The 503 an error of the Temporal client stands for, or None if it is not a transient one."""
+    if isinstance(err, RPCTimeoutOrCancelledError):
+        return Unavailable("busy", BUSY, retry_after=2)
+    if isinstance(err, RPCError):
+        if err.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            return Unavailable("busy", BUSY, retry_after=TRANSIENT[err.status])
+        if err.status in TRANSIENT:
+            return Unavailable("temporal_unavailable", DOWN, retry_after=TRANSIENT[err.status])
+        text = str(err).lower()
+        if err.status in (RPCStatusCode.UNKNOWN, RPCStatusCode.INTERNAL) and any(
+            w in text for w in ("transport", "connect", "connection", "broken pipe", "reset", "unavailable", "timed out")
+        ):
+            return Unavailable("temporal_unavailable", DOWN, retry_after=3)
+        return None
+    if isinstance(err, (ConnectionError, TimeoutError)):
+        return Unavailable("temporal_unavailable", DOWN, retry_after=3)
+    if isinstance(err, RuntimeError) and any(w in str(err).lower() for w in ("client connect", "transport error", "tonic::transport")):
+        return Unavailable("temporal_unavailable", DOWN, retry_after=3)  # the core client's "Failed client connect: …"
+    return None
+
+
 class Gateway:
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
@@ -60,34 +96,41 @@ class Gateway:
             return await handle.execute_update(update, arg, id=command_id, result_type=dict)
         except WorkflowUpdateFailedError as err:
             raise _translate(err) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise Unavailable(
-                "busy",
-                "系统繁忙，请稍后用相同的 Idempotency-Key 重试 / the workflow did not answer in time; retry with the same Idempotency-Key",
-            ) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise await self._why_not_running(handle) from None
             if err.status == RPCStatusCode.FAILED_PRECONDITION:
                 raise Conflict("workflow_closed", "该流程已结束 / this workflow has finished", None) from None
-            raise
+            raise unavailable(err) or err from None
+        except Exception as err:
+            raise unavailable(err) or err from None
 
     async def _why_not_running(self, handle: Any) -> DomainError:
         try:
             await handle.describe()
-        except RPCError:
-            return NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
+            return unavailable(err) or NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
+        except Exception as err:
+            translated = unavailable(err)
+            if translated is None:
+                raise
+            return translated
         return Conflict("step_closed", "该环节已结束，不再接受操作 / this step has finished", None)
 
     # -- cycle
     async def open_cycle(self, c: Cycle, point_max: dict[str, dict[str, str]], actor: Actor, command_id: str) -> dict:
-        await self.client.start_workflow(
-            cw.CycleWorkflow.run,
-            initial_state(c, point_max),
-            id=cycle_workflow_id(self.task_queue, c.key),
-            task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        try:
+            await self.client.start_workflow(
+                cw.CycleWorkflow.run,
+                initial_state(c, point_max),
+                id=cycle_workflow_id(self.task_queue, c.key),
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except Exception as err:
+            raise unavailable(err) or err from None
         return await self._update(cycle_workflow_id(self.task_queue, c.key), cw.CycleWorkflow.open, cw.OpenCycle(actor), command_id)
 
     async def cycle_update(self, cycle: str, name: str, arg: Any, command_id: str) -> dict:

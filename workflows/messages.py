@@ -57,6 +57,8 @@ class CycleState:
     deadlines: dict[str, str] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
     status: str = "setup"
+    # No longer kept (the domain checks adjustments and the allocation's problems); the fields
+    # stay so that states carried by running cycles still decode.
     adjustments: dict[str, AdjustmentInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     open_sessions: list[str] = field(default_factory=list)

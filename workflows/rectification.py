@@ -14,8 +14,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import rules
     from domain.rules import Actor
-    from workflows.base import KaoheWorkflow, check
-    from workflows.messages import Command
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
 
 
 @dataclass
@@ -90,10 +91,10 @@ class RectificationWorkflow(KaoheWorkflow):
                 return
             base = f"{workflow.info().workflow_id}/{kind}/{days}"
             if kind == "remind":
-                await self.run_command(Command("remind_rectification", {"item": self.s.item, "days_left": days}, Actor("system", "system"), base))
+                await self.step(A.remind_rectification, steps.RemindRectificationStep(self.s.item, days, base))
                 self.s.reminded.append(days)
             else:
-                await self.run_command(Command("rectification_overdue", {"item": self.s.item}, Actor("system", "system"), base))
+                await self.step(A.rectification_overdue, steps.RectificationOverdueStep(self.s.item, base))
                 self.s.overdue = True
 
     @workflow.query
@@ -103,7 +104,8 @@ class RectificationWorkflow(KaoheWorkflow):
     @workflow.update
     async def report_progress(self, cmd: ReportItem) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("report_rectification", cmd.actor, item=self.s.item, text=cmd.text, attachments=cmd.attachments)
+            step = steps.ReportRectificationStep(self.s.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
+            result = await self.step(A.report_rectification, step, "report_rectification")
             self.s.status = result.get("status", "in_progress")
             self.changed = True
             return result
@@ -112,13 +114,13 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_report(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
-        check(rules.parse_attachments, cmd.attachments)
+        check(rules.check_reporter, cmd.actor, self.s.unit)
 
     @workflow.update
     async def submit(self, cmd: ReportItem) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("submit_rectification", cmd.actor, item=self.s.item, text=cmd.text, attachments=cmd.attachments)
+            step = steps.ReportRectificationStep(self.s.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
+            result = await self.step(A.submit_rectification, step, "submit_rectification")
             self.s.status = result.get("status", "submitted")
             self.changed = True
             return result
@@ -127,13 +129,13 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_submit(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_report, cmd.actor, self.s.unit, self.s.status, cmd.text)
-        check(rules.parse_attachments, cmd.attachments)
+        check(rules.check_reporter, cmd.actor, self.s.unit)
 
     @workflow.update
     async def verify(self, cmd: VerifyItem) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("verify_rectification", cmd.actor, item=self.s.item, decision=cmd.decision, reason=cmd.reason)
+            step = steps.VerifyRectificationStep(self.s.item, cmd.decision, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.verify_rectification, step)
             self.s.status = result.get("status", self.s.status)
             self.changed = True
             return result
@@ -142,5 +144,4 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_verify(self, cmd: VerifyItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_verify, cmd.actor, self.s.status)
-        check(rules.check_decision, cmd.decision, cmd.reason)
+        check(rules.require_role, cmd.actor, "organizer")

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import CLOSED, PENDING, Actor
-    from workflows.base import KaoheWorkflow, check
+    from domain.rules import CLOSED, Actor
+    from workflows.activities import KaoheActivities as A
+    from workflows.base import KaoheWorkflow, check, command_id
+    from workflows import steps
     from workflows.messages import Stages, UnitState
     from workflows.rectification import ItemState, RectificationWorkflow, rectification_workflow_id
     from temporalio.workflow import ParentClosePolicy
+
+
+#: Rectification items opened together start together (before: one workflow task per item).
+ITEMS_START_TOGETHER = "items-start-together-v1"
 
 
 @dataclass
@@ -60,27 +65,21 @@ class UnitWorkflow(KaoheWorkflow):
         )
         return {"unit": self.s.unit, "self_review": self.s.self_review, "scored": self.s.scored, "feedback": self.s.feedback}
 
-    @property
-    def point_max(self) -> dict[str, Decimal]:
-        return {k: Decimal(v) for k, v in self.s.point_max.items()}
-
     @workflow.query
     def state(self) -> UnitState:
         return self.s
 
     @workflow.signal
     def stages(self, update: Stages) -> None:
+        """The cycle's stages: since ``UNITS_HEAR_ONLY_THE_END`` only when feedback closes."""
         self.s.stages = dict(update.stages)
-        if self.s.stages.get("self_review") == CLOSED and self.s.self_review == PENDING:
-            self.s.self_review = "missed"  # the domain records SelfReviewNotSubmitted at the close
 
     # -- self-review
     @workflow.update
     async def submit_self_review(self, cmd: SubmitSelfReview) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "submit_self_review", cmd.actor, cycle=self.s.cycle, unit=self.s.unit, scores=cmd.scores, evidence=cmd.evidence
-            )
+            step = steps.SelfReviewStep(self.s.cycle, self.s.unit, cmd.scores, cmd.evidence, cmd.actor, command_id())
+            result = await self.step(A.submit_self_review, step)
             self.s.self_review = "submitted"
             return result
 
@@ -88,22 +87,16 @@ class UnitWorkflow(KaoheWorkflow):
     def _validate_self_review(self, cmd: SubmitSelfReview) -> None:
         if self.is_retry():
             return
-        check(rules.check_self_review, self.s.stages, cmd.actor, self.s.unit, self.s.self_review)
-        check(rules.parse_point_scores, self.point_max, cmd.scores, field="scores", allow_null=False, complete=True)
+        check(rules.check_self_reviewer, cmd.actor, self.s.unit)
 
     # -- indicator scoring
     @workflow.update
     async def submit_scoring(self, cmd: SubmitScoring) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case(
-                "submit_scoring",
-                cmd.actor,
-                cycle=self.s.cycle,
-                unit=self.s.unit,
-                scores=cmd.scores,
-                na_reasons=cmd.na_reasons,
-                comments=cmd.comments,
+            step = steps.ScoringStep(
+                self.s.cycle, self.s.unit, cmd.scores, cmd.na_reasons, cmd.comments, cmd.actor, command_id()
             )
+            result = await self.step(A.submit_scoring, step)
             self.s.scored = True
             return result
 
@@ -111,14 +104,14 @@ class UnitWorkflow(KaoheWorkflow):
     def _validate_scoring(self, cmd: SubmitScoring) -> None:
         if self.is_retry():
             return
-        check(rules.check_scoring, self.s.stages, cmd.actor, self.s.unit, self.s.self_review, self.s.scored)
-        check(rules.parse_point_scores, self.point_max, cmd.scores, field="scores", allow_null=True, complete=True)
+        check(rules.require_role, cmd.actor, "evaluator")
 
     # -- feedback
     @workflow.update
     async def issue_feedback(self, cmd: IssueFeedback) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("issue_feedback", cmd.actor, cycle=self.s.cycle, unit=self.s.unit, text=cmd.text)
+            step = steps.IssueFeedbackStep(self.s.cycle, self.s.unit, cmd.text, cmd.actor, command_id())
+            result = await self.step(A.issue_feedback, step)
             self.s.feedback = "issued"
             await start_items(self.s.cycle, result.get("items", []))  # cycle workflow id from ours
             return result
@@ -127,13 +120,13 @@ class UnitWorkflow(KaoheWorkflow):
     def _validate_issue(self, cmd: IssueFeedback) -> None:
         if self.is_retry():
             return
-        # An empty text issues the draft written when the results were published.
-        check(rules.check_issue_feedback, self.s.stages, cmd.actor, self.s.feedback, cmd.text or "（草稿）")
+        check(rules.require_role, cmd.actor, "organizer")
 
     @workflow.update
     async def acknowledge_feedback(self, cmd: AcknowledgeFeedback) -> dict[str, Any]:
         async with self.lock:
-            result = await self.run_use_case("acknowledge_feedback", cmd.actor, cycle=self.s.cycle, unit=self.s.unit)
+            step = steps.AcknowledgeFeedbackStep(self.s.cycle, self.s.unit, cmd.actor, command_id())
+            result = await self.step(A.acknowledge_feedback, step)
             self.s.feedback = "acknowledged"
             return result
 
@@ -147,10 +140,19 @@ class UnitWorkflow(KaoheWorkflow):
 async def start_items(cycle: str, items: list[dict[str, Any]], cycle_workflow: str | None = None) -> None:
     """Start a rectification workflow per new item (they outlive the unit's and cycle's workflows)."""
     cycle_workflow = cycle_workflow or workflow.info().workflow_id.rsplit("/unit/", 1)[0]
-    for item in items:
-        await workflow.start_child_workflow(
+    starts = [
+        workflow.start_child_workflow(
             RectificationWorkflow.run,
             ItemState(cycle=cycle, item=item["id"], unit=item["unit"], deadline=item["deadline"]),
             id=rectification_workflow_id(cycle_workflow, item["id"]),
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+        for item in items
+    ]
+    if not starts:
+        return
+    if workflow.patched(ITEMS_START_TOGETHER):
+        await asyncio.gather(*starts)  # one workflow task for all of a unit's items
+        return
+    for start in starts:  # histories recorded before: one item after the other
+        await start

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -18,6 +20,19 @@ from workflows.rectification import RectificationWorkflow
 from workflows.unit import UnitWorkflow
 
 WORKFLOWS = [CycleWorkflow, UnitWorkflow, DebriefWorkflow, RectificationWorkflow]
+
+
+class RefusalsAreNotFailures(logging.Filter):
+    """The SDK logs every failed activity as a warning with its traceback. A domain refusal
+    (``kaohe.*`` application error: a stage not open, a tie to resolve) is an answer to the
+    person who asked, not a fault of the worker: leave those out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(err, ApplicationError) and (err.type or "").startswith("kaohe."))
+
+
+logging.getLogger("temporalio.activity").addFilter(RefusalsAreNotFailures())
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
@@ -38,7 +53,7 @@ def build_worker(client: Client, app: KaoheApp, task_queue: str, threads: int = 
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[activities.execute],
+        activities=activities.all(),
         activity_executor=executor,
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),  # let running activities finish their write

@@ -126,12 +126,17 @@ async def register_units(key: str, body: UnitsIn, user: CurrentUser, svc: Svc, i
 async def open_cycle(key: str, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
     require(user, "organizer")
 
+    cid = command_id(user, idem)
+
     def prepare():
-        c = svc.app.check_can_open(key, user.actor)
+        # A retry of an open that went through (its answer lost with the process that sent it)
+        # skips the "still in setup?" check: the workflow answers it as the retry it is.
+        c = svc.app.cycle(key)
+        if not c.seen(cid):
+            c = svc.app.check_can_open(key, user.actor)
         return c, {org: {k: str(v) for k, v in parse_scheme(t).point_max.items()} for org, t in c.schemes.items()}
 
     c, point_max = await run_in_threadpool(prepare)
-    cid = command_id(user, idem)
     result = await svc.gateway.open_cycle(c, point_max, user.actor, cid)
 
     def carry():

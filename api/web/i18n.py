@@ -53,6 +53,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "forbidden_title": {"zh": "无权访问", "en": "Not allowed"},
     "not_found_title": {"zh": "未找到", "en": "Not found"},
     "error_title": {"zh": "出错了", "en": "Something went wrong"},
+    "busy_retrying": {"zh": "系统繁忙，正在重试…", "en": "Busy, retrying…"},
+    "unavailable_title": {"zh": "系统繁忙", "en": "Busy"},
     "bad_form": {"zh": "表单已过期，请刷新页面后重试。", "en": "The form has expired; reload the page and try again."},
     "done_of": {"zh": "已完成", "en": "done"},
     "not_submitted": {"zh": "未提交", "en": "not submitted"},

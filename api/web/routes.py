@@ -38,7 +38,7 @@ from starlette.datastructures import FormData
 
 from api.accounts import User
 from api.deps import Services
-from api.errors import STATUS
+from api.errors import STATUS, as_unavailable, retry_headers
 from api.routers import cycles as cycles_api
 from api.routers import tasks as tasks_api
 from api.routers import units as units_api
@@ -57,7 +57,7 @@ LANG_COOKIE = "kaohe_lang"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-Kaohe-CSRF"
 #: Bumped when a static file changes, so browsers fetch it again (``/static/x.css?v=…``).
-ASSET_VERSION = "1"
+ASSET_VERSION = "2"
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
 
@@ -95,11 +95,22 @@ class PageRoute(APIRoute):
                 response = error_page(request, err.status, err.message)
             except DomainError as err:
                 response = error_page(request, STATUS.get(err.kind, 400), err.message)
+                response.headers.update(retry_headers(err) or {})
+                request.state.unavailable_message = err.message
             except HTTPException as err:
                 detail = err.detail.get("message") if isinstance(err.detail, dict) else str(err.detail)
                 response = error_page(request, err.status_code, detail or "")
             except RequestValidationError:
                 response = error_page(request, 422, i18n.t(request.state.lang, "bad_form"))
+            except Exception as err:  # an outage (Temporal, the database) is a 503 page; anything else a bug
+                outage = as_unavailable(err)
+                if outage is None:
+                    raise
+                response = error_page(request, 503, outage.message)
+                response.headers.update(retry_headers(outage) or {})
+                request.state.unavailable_message = outage.message
+            if response.status_code == 503 and request.method == "POST":
+                response = await retry_page(request, response)
             if query_lang in i18n.LANGS and request.cookies.get(LANG_COOKIE) != query_lang:
                 response.set_cookie(LANG_COOKIE, query_lang, max_age=365 * 86400, samesite="lax", path="/")
             response.headers.setdefault("Cache-Control", "no-store")
@@ -241,15 +252,35 @@ async def render_page(request: Request, name: str, user: User, status: int = 200
     return render(request, name, user, status, **context)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+async def retry_page(request: Request, response: Response) -> Response:
+    """A page form answered 503: the 503 page carries a hidden copy of the form (same fields, same
+    idempotency key) that ``static/retry.js`` sends again after Retry-After. A form with a file in
+    it cannot be copied; its page only says to submit again."""
+    retry_after = response.headers.get("Retry-After") or "2"
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a body that is not a form: nothing to send again
+        form = None
+    fields = [(k, v) for k, v in form.multi_items()] if form is not None else []
+    resend = None
+    if fields and all(isinstance(v, str) for _, v in fields) and any(k == "idem" and v for k, v in fields):
+        query = f"?{request.url.query}" if request.url.query else ""
+        resend = {"action": request.url.path + query, "fields": fields, "retry_after": retry_after}
+    message = getattr(request.state, "unavailable_message", None) or "系统繁忙，请稍后重试 / the system is busy; retry shortly"
+    page = error_page(request, 503, message, resend=resend)
+    page.headers["Retry-After"] = retry_after
+    return page
+
+
+def error_page(request: Request, status: int, message: str, resend: dict[str, Any] | None = None) -> Response:
     user = getattr(request.state, "user", None)
-    title = {403: "forbidden_title", 404: "not_found_title"}.get(status, "error_title")
+    title = {403: "forbidden_title", 404: "not_found_title", 503: "unavailable_title"}.get(status, "error_title")
     if user is not None:
         try:
             request.state.unit_label = unit_label(services(request), user.unit)
         except Exception:  # noqa: BLE001 - the error page must render even if the lookup fails
             request.state.unit_label = user.unit or ""
-    return render(request, "error.html", user, status, status_code=status, title_key=title, message=message)
+    return render(request, "error.html", user, status, status_code=status, title_key=title, message=message, resend=resend)
 
 
 # ------------------------------------------------------------------ sign-in

@@ -3,13 +3,15 @@
 Runs one small cycle end to end on the real pieces — the embedded Temporal dev server, the
 Kaohe worker (``workflows.worker.build_worker``), a ``KaoheApp`` on a temporary SQLite event
 store and ``workflows.gateway.Gateway`` (no HTTP) — and writes the histories of the cycle
-workflow, one unit workflow and one debrief workflow to ``tests/data/histories/``.
+workflow, one unit workflow, the debrief workflow and one rectification item's workflow to
+``tests/data/histories/v2/``.
 
 The cycle covers: self-reviews (one unit misses its own), the organizer closing
 self-review, a scoring deadline that passes (a durable timer fires), scoring, a debrief
 session with three ballots closed by the organizer, an adjustment approved and one
 rejected, an allocation sent back and approved after a grade override, feedback issued and
-acknowledged, a deadline set on the feedback stage, and the cycle closed.
+acknowledged, a rectification item sent back once and then verified, a deadline set on the
+feedback stage, and the cycle closed.
 
 Regenerate (from the repository root) only when a workflow change is *meant* to break
 replay of running cycles::
@@ -44,12 +46,15 @@ from kaohe.runtime import hard_exit  # noqa: E402
 from tests.helpers import TINY_SCHEME  # noqa: E402
 from workflows import cycle as cw  # noqa: E402
 from workflows import debrief as dw  # noqa: E402
+from workflows import rectification as rw  # noqa: E402
 from workflows import unit as uw  # noqa: E402
 from workflows.gateway import Gateway  # noqa: E402
 from workflows.messages import cycle_workflow_id, session_workflow_id, unit_workflow_id  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "histories"
+#: Histories of the current workflow code. ``histories/`` itself holds those recorded before the
+#: typed local steps (v1): both sets must keep replaying.
+OUT = Path(__file__).resolve().parent / "histories" / "v2"
 TASK_QUEUE = "kaohe-record"
 CYCLE = "replay-2026"
 COHORT = "grassroots_branch"
@@ -73,6 +78,9 @@ def point_max(app: KaoheApp, key: str) -> dict[str, dict[str, str]]:
 
 def event_names(app: KaoheApp) -> list[str]:
     return [type(app.mapper.to_domain_event(n)).__qualname__ for n in app.recorder.select_notifications(start=1, limit=10_000)]
+
+
+RECTIFIED: list[str] = []
 
 
 async def drive(client: Client, app: KaoheApp) -> None:
@@ -107,8 +115,8 @@ async def drive(client: Client, app: KaoheApp) -> None:
     # Debrief: three ballot sheets; the organizer closes the session, then the stage.
     await g.cycle_update(CYCLE, "open_stage", cw.StageCommand(ORG, "debrief"), cid())
     for rep, (a, b) in {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81")}.items():
-        sheet = dw.CastBallot(Actor(rep, "representative"), rep, {"U1": a, "U2": b})
-        await g.session_update(CYCLE, COHORT, "cast_ballot", sheet, cid())
+        # sheets go straight to the domain, as the API sends them
+        app.cast_ballot(CYCLE, COHORT, rep, None, {"U1": a, "U2": b}, Actor(rep, "representative"), cid())
     await g.session_update(CYCLE, COHORT, "close", dw.CloseSession(ORG), cid())
     await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "debrief"), cid())
 
@@ -129,9 +137,19 @@ async def drive(client: Client, app: KaoheApp) -> None:
     assert grades == {"U1": "excellent", "U2": "average"}, grades
 
     # Feedback, a deadline on it, and the end of the cycle.
+    items = {}
     for unit, user in (("U1", U1), ("U2", U2)):
-        await g.unit_update(CYCLE, unit, "issue_feedback", uw.IssueFeedback(ORG, f"{unit}：成绩与问题"), cid())
+        issued = await g.unit_update(CYCLE, unit, "issue_feedback", uw.IssueFeedback(ORG, f"{unit}：成绩与问题"), cid())
+        items[unit] = [i["id"] for i in issued.get("items", [])]
         await g.unit_update(CYCLE, unit, "acknowledge_feedback", uw.AcknowledgeFeedback(user), cid())
+    # One of U1's rectification items to closure: progress, a send-back, completion, verification.
+    item = items["U1"][0]
+    await g.item_update(CYCLE, item, "report_progress", rw.ReportItem(U1, "正在整改"), cid())
+    await g.item_update(CYCLE, item, "submit", rw.ReportItem(U1, "已完成"), cid())
+    await g.item_update(CYCLE, item, "verify", rw.VerifyItem(ORG, "reject", "佐证不足"), cid())
+    await g.item_update(CYCLE, item, "submit", rw.ReportItem(U1, "补充佐证"), cid())
+    await g.item_update(CYCLE, item, "verify", rw.VerifyItem(ORG, "approve"), cid())
+    RECTIFIED.append(item)
     later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
     await g.cycle_update(CYCLE, "set_deadline", cw.SetDeadline(ORG, "feedback", later), cid())
     await g.cycle_update(CYCLE, "close_cycle", cw.Decision(ORG, "年度考核结束"), cid())
@@ -151,6 +169,7 @@ async def main() -> None:
                     "cycle": wid,
                     "unit": unit_workflow_id(wid, "U1"),
                     "debrief": session_workflow_id(wid, COHORT),
+                    "rectification": rw.rectification_workflow_id(wid, RECTIFIED[0]),
                 }
                 for name, workflow_id in targets.items():
                     handle = env.client.get_workflow_handle(workflow_id)

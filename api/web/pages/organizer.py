@@ -94,7 +94,7 @@ def place(error: dict[str, Any], fields: list[str]) -> dict[str, str]:
 def status_of(err: Exception) -> int:
     if isinstance(err, HTTPException):
         return err.status_code
-    return {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}.get(getattr(err, "kind", ""), 400)
+    return {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "unavailable": 503}.get(getattr(err, "kind", ""), 400)
 
 
 def text(form: FormData, name: str) -> str:

@@ -1,0 +1,137 @@
+"""Benchmark: what `kaohe simulate` costs per unit, against a trivial workflow, and how the cost
+grows with the number of units.
+
+    .venv/bin/python bench/simulate_cost.py [--units 300]          # per unit ÷ trivial workflow
+    .venv/bin/python bench/simulate_cost.py --growth 1000 2000     # cost growth, per phase
+
+Each run starts the embedded stack as `kaohe simulate` does for a new user (the Temporal dev
+server, the worker, the projections and the API in one process, a fresh data dir), then:
+
+1. measures a trivial workflow (one workflow, one activity that returns at once) started and
+   awaited 30 times one after the other on the same server and worker process: its median is
+   the yardstick;
+2. simulates a scenario from examples/generate_large.py through the API and times each phase.
+
+Goals (issue 8): per unit ≤ 3× the trivial workflow; from 1,000 to 2,000 units the whole run
+≤ 2.1× and no phase above 2.2×. Every figure is printed with its ratio to its goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kaohe import simulate  # noqa: E402
+from kaohe.runtime import free_port, read_credentials, start_stack  # noqa: E402
+from kaohe.scenario import load  # noqa: E402
+from kaohe.settings import Settings  # noqa: E402
+
+
+@activity.defn(name="bench.nothing")
+async def nothing(x: int) -> int:
+    return x
+
+
+@workflow.defn(name="BenchTrivial", sandboxed=False)
+class Trivial:
+    @workflow.run
+    async def run(self, x: int) -> int:
+        return await workflow.execute_activity(nothing, x, start_to_close_timeout=timedelta(seconds=10))
+
+
+class Phases(simulate.Progress):
+    """Records when each phase of the simulation starts."""
+
+    def __init__(self) -> None:
+        super().__init__(quiet=True)
+        self.marks: list[tuple[str, float]] = []
+
+    def step(self, text: str) -> None:
+        self.marks.append((text.split(" / ")[-1].split(" ")[0], time.monotonic()))
+
+    def durations(self, end: float) -> dict[str, float]:
+        out = {}
+        for (name, at), (_, nxt) in zip(self.marks, [*self.marks[1:], ("end", end)]):
+            out[name] = out.get(name, 0.0) + nxt - at
+        return out
+
+
+async def trivial_ms(stack, runs: int = 30) -> float:
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    times = []
+    async with Worker(stack.client, task_queue=queue, workflows=[Trivial], activities=[nothing]):
+        for i in range(runs + 3):
+            t = time.perf_counter()
+            await stack.client.execute_workflow(Trivial.run, i, id=f"{queue}-{i}", task_queue=queue)
+            if i >= 3:  # the first runs warm the worker up
+                times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+async def one_run(units: int, seed: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"kaohe-cost-{units}-"))
+    scenario_file = work / "scenario.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples/generate_large.py"), "--units", str(units), "--seed", str(seed), "--out", str(scenario_file)],
+        check=True, capture_output=True,
+    )
+    scenario = load(scenario_file)
+    settings = Settings(data_dir=work / "data")
+    stack = await start_stack(settings, embedded_temporal=True, api_port=free_port(), temporal_port=free_port(), ui_port=free_port())
+    try:
+        yardstick = await trivial_ms(stack)
+        phases = Phases()
+        started = time.monotonic()
+        results = await simulate.run(stack.api_url, read_credentials(settings), scenario, phases)
+        end = time.monotonic()
+        assert results == stack.app.results(scenario["cycle"]["key"]), "simulate and replay differ"
+        return {"units": units, "wall_s": end - started, "trivial_ms": yardstick, "phases": phases.durations(end)}
+    finally:
+        await stack.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--units", type=int, default=300)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--growth", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="compare two sizes")
+    args = p.parse_args()
+    sizes = args.growth or [args.units]
+    runs = []
+    for n in sizes:
+        r = asyncio.run(one_run(n, args.seed))
+        runs.append(r)
+        per_unit = r["wall_s"] * 1000 / n
+        ratio = per_unit / r["trivial_ms"]
+        print(f"units {n}: simulate {r['wall_s']:.1f} s = {per_unit:.0f} ms per unit; trivial workflow {r['trivial_ms']:.1f} ms "
+              f"(median of 30); per unit ÷ trivial = {ratio:.1f}× (goal ≤ 3×: ratio to goal {ratio / 3:.2f})")
+        for name, s in r["phases"].items():
+            print(f"    {name:<12} {s:7.1f} s")
+    if args.growth:
+        small, large = runs
+        total = large["wall_s"] / small["wall_s"]
+        print(f"growth {small['units']} → {large['units']} units: whole run {total:.2f}× (goal ≤ 2.1×: ratio to goal {total / 2.1:.2f})")
+        for name, s in large["phases"].items():
+            g = s / max(small["phases"].get(name, s), 1e-9)
+            print(f"    {name:<12} {g:5.2f}× (goal ≤ 2.2×: ratio to goal {g / 2.2:.2f})")
+    print(json.dumps(runs, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
