@@ -214,6 +214,12 @@ class KaoheApp(AllocationReader, Application[UUID]):
     def _save(self, *aggregates: Any, **data: Any) -> Outcome:
         recordings = self.save(*aggregates)
         position = max((r.notification.id for r in recordings), default=None)
+        for a in aggregates:
+            if isinstance(a, Cycle):  # a cycle's step answers with the stages it leaves
+                data.setdefault("stages", dict(a.stages))
+                data.setdefault("status", a.status)
+                data.setdefault("deadlines", dict(a.deadlines))
+                break
         return Outcome(position, data)
 
     # ------------------------------------------------------------------ setup (before the workflow)

@@ -116,17 +116,17 @@ async def test_a_cycle_that_continues_as_new_publishes_and_stays_idempotent(
 
     # An update sent with an Idempotency-Key, then retried with it after another continue-as-new.
     start = datetime.now(timezone.utc)
-    await _put_deadline(client, key, "feedback", start + timedelta(days=30), "feedback-deadline")
+    await _put_deadline(client, key, "feedback", start + timedelta(days=30), "feedback-deadline-retried")
     latest = await _continue_as_new(
         stack, wid, lambda i: _put_deadline(client, key, "feedback", start + timedelta(days=31 + i), f"other-{i}")
     )
     before = log_position(stack)
-    await _put_deadline(client, key, "feedback", start + timedelta(days=30), "feedback-deadline")  # same key, same body
+    await _put_deadline(client, key, "feedback", start + timedelta(days=30), "feedback-deadline-retried")  # same key, same body
     assert log_position(stack) == before  # nothing stored twice
     assert stack.app.cycle(key).deadlines["feedback"] == latest  # the retry did not undo the later commands
     sets = [
         e for e in _cycle_events(stack, key)
-        if type(e).__qualname__ == "Cycle.DeadlineSet" and e.command_id == "org/feedback-deadline"
+        if type(e).__qualname__ == "Cycle.DeadlineSet" and e.command_id == "org/feedback-deadline-retried"
     ]
     assert len(sets) == 1
 
@@ -172,13 +172,14 @@ async def test_a_deadline_retried_after_continue_as_new_keeps_the_logged_deadlin
     wid = cycle_workflow_id(stack.settings.task_queue, key)
     now = lambda: datetime.now(timezone.utc)  # noqa: E731
 
-    await _put_deadline(client, key, "feedback", now() + timedelta(days=30), "first")
+    first = now() + timedelta(days=30)
+    await _put_deadline(client, key, "feedback", first, "first")
     # Moved (each time to a few seconds ahead) until the workflow has continued as new ...
     latest = await _continue_as_new(
         stack, wid, lambda i: _put_deadline(client, key, "feedback", now() + timedelta(seconds=6), f"moved-{i}")
     )
     before = log_position(stack)
-    await _put_deadline(client, key, "feedback", now() + timedelta(days=30), "first")  # ... then a late retry
+    await _put_deadline(client, key, "feedback", first, "first")  # ... then a late retry, the same request
     assert log_position(stack) == before  # the log is right: nothing stored
     assert stack.app.cycle(key).deadlines["feedback"] == latest
 
