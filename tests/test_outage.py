@@ -91,5 +91,7 @@ async def test_more_concurrent_updates_than_temporal_serves_are_200_or_503_never
     assert set(statuses) <= {200, 503}, [a.text for a in answers if a.status_code not in (200, 503)]
     for a in answers:
         if a.status_code == 503:
-            assert int(a.headers["Retry-After"]) >= 1 and a.json()["code"] == "busy"
+            # RESOURCE_EXHAUSTED (the in-flight limit) is "busy"; a server too loaded to answer
+            # in time says UNAVAILABLE: both are an outage the client rides out.
+            assert int(a.headers["Retry-After"]) >= 1 and a.json()["code"] in ("busy", "temporal_unavailable")
     assert 200 in statuses
