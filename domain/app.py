@@ -8,6 +8,7 @@ retry freely. Each method returns the log position of what it stored (for read-y
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import wraps
 from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
@@ -52,6 +53,21 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"position": self.position, **self.data}
+
+
+def _once_more_on_collision(use_case: Any) -> Any:
+    """Run a use case again if another writer saved the same aggregate between our load and our
+    save: the second run sees what the other stored (and refuses a second submission, or finds
+    its own command already applied)."""
+
+    @wraps(use_case)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Outcome:
+        try:
+            return use_case(self, *args, **kwargs)
+        except IntegrityError:
+            return use_case(self, *args, **kwargs)
+
+    return run
 
 
 class AllocationReader:
@@ -445,6 +461,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua.save_draft(scores=_strs(parsed), evidence=ev, actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(ua)
 
+    @_once_more_on_collision
     def submit_self_review(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Outcome:
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
@@ -459,6 +476,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         )
         return self._save(ua)
 
+    @_once_more_on_collision
     def submit_scoring(
         self, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any, actor: Actor, command_id: str
     ) -> Outcome:

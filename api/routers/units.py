@@ -96,17 +96,24 @@ async def save_draft(cycle: str, unit: str, body: SelfReviewIn, user: CurrentUse
 async def submit_self_review(cycle: str, unit: str, body: SelfReviewIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
     require(user, "unit")
     require_unit_scope(user, unit)
-    cmd = uw.SubmitSelfReview(user.actor, body.scores, body.evidence)
-    result = await svc.gateway.unit_update(cycle, unit, "submit_self_review", cmd, command_id(user, idem))
-    await svc.settle(result)
-    return result
+    # Straight to the domain, like a draft: the unit's workflow does not branch on it, and the
+    # aggregate checks the stage, the actor and the scores (no Temporal update slot per unit).
+    out = await run_in_threadpool(
+        svc.app.submit_self_review, cycle, unit, body.scores, body.evidence, user.actor, command_id(user, idem)
+    )
+    await svc.settle(out.to_dict())
+    return out.to_dict()
 
 
 @router.post("/cycles/{cycle}/units/{unit}/scoring", summary="提交指标评分 / submit the unit's scoring")
 async def submit_scoring(cycle: str, unit: str, body: ScoringIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
     require(user, "evaluator")
-    cmd = uw.SubmitScoring(user.actor, body.scores, body.na_reasons, body.comments)
-    result = await svc.gateway.unit_update(cycle, unit, "submit_scoring", cmd, command_id(user, idem))
+    # Straight to the domain (twenty evaluators at once need no workflow round trip): the
+    # aggregate refuses a second scoring, a closed stage and bad scores.
+    out = await run_in_threadpool(
+        svc.app.submit_scoring, cycle, unit, body.scores, body.na_reasons, body.comments, user.actor, command_id(user, idem)
+    )
+    result = out.to_dict()
     await svc.settle(result)
     return result
 
