@@ -62,3 +62,18 @@ async def test_a_scoring_after_the_stage_closed_is_refused_by_the_domain(client,
     r = await client.as_("u1").post(f"/cycles/{key}/units/U1/self-review", json={"scores": SCORES})
     assert r.status_code == 409 and r.json()["code"] == "stage_not_open"
     assert log_position(stack) == before
+
+
+async def test_feedback_is_issued_through_the_workflow_and_acknowledged_straight_to_the_domain(client, stack):
+    await cast(client)
+    key = await small_cycle(client, "published")
+    r = await client.as_("u1").post(f"/cycles/{key}/units/U1/feedback/acknowledge")
+    assert r.status_code == 409 and r.json()["code"] == "feedback_not_issued"
+    r = await client.as_("org").post(f"/cycles/{key}/units/U1/feedback", json={"text": "U1：成绩与问题"})
+    assert r.status_code == 200, r.text
+    r = await client.as_("u1").post(f"/cycles/{key}/units/U1/feedback/acknowledge")
+    assert r.status_code == 200, r.text
+    assert stack.app.unit(key, "U1").feedback_status == "acknowledged"
+    # Issuing opens rectification items (process: their timers), so it is a workflow step; the
+    # acknowledgement is not.
+    assert await _updates(stack, key, "U1") == ["issue_feedback"]

@@ -130,6 +130,8 @@ async def issue_feedback(cycle: str, unit: str, body: FeedbackIn, user: CurrentU
 async def acknowledge(cycle: str, unit: str, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
     require(user, "unit")
     require_unit_scope(user, unit)
-    result = await svc.gateway.unit_update(cycle, unit, "acknowledge_feedback", uw.AcknowledgeFeedback(user.actor), command_id(user, idem))
+    # Straight to the domain: nothing in the process waits for an acknowledgement.
+    out = await run_in_threadpool(svc.app.acknowledge_feedback, cycle, unit, user.actor, command_id(user, idem))
+    result = out.to_dict()
     await svc.settle(result)
     return result
