@@ -151,6 +151,15 @@ class KaoheApp(AllocationReader, Application[UUID]):
         except AggregateNotFoundError:
             raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
 
+    def cycle_to_read(self, key: str) -> Cycle:
+        """The cycle for a use case that only reads it (a unit's step, the grading): the cached
+        aggregate itself, not a copy — a copy of a cycle costs time that grows with its units.
+        Never change what this returns."""
+        try:
+            return self.repository.get(cycle_id(key), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
+
     def has_cycle(self, key: str) -> bool:
         return cycle_id(key) in self.repository
 
@@ -452,7 +461,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
             return Outcome()
-        c = self.cycle(cycle)
+        c = self.cycle_to_read(cycle)
         rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
         parsed = rules.parse_point_scores(
             self.point_max(c, ua.cohort), scores or {}, field="scores", allow_null=True, complete=False
@@ -466,7 +475,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
             return Outcome()
-        c = self.cycle(cycle)
+        c = self.cycle_to_read(cycle)
         rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
         parsed = rules.parse_point_scores(
             self.point_max(c, ua.cohort), scores, field="scores", allow_null=False, complete=True
@@ -483,7 +492,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
             return Outcome()
-        c = self.cycle(cycle)
+        c = self.cycle_to_read(cycle)
         rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None)
         parsed = rules.parse_point_scores(
             self.point_max(c, ua.cohort), scores, field="scores", allow_null=True, complete=True
@@ -734,7 +743,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
         ua = self.unit(cycle, unit)
         if ua.seen(command_id):
             return Outcome(None, {"items": self._items_of(cycle, command_id)})
-        c = self.cycle(cycle)
+        c = self.cycle_to_read(cycle)
         draft = getattr(ua, "feedback_draft", None) or {}
         if not (isinstance(text, str) and text.strip()):
             text = draft.get("text", "")
