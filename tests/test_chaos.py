@@ -35,7 +35,7 @@ from kaohe.devserver import temporal_path
 from kaohe.runtime import free_port
 from kaohe.settings import Settings
 from tests.domain.test_grading import _facts_from_scenario
-from tests.test_worker_restart import expected_event_kinds, log_events
+from tests.test_worker_restart import assert_nothing_twice, expected_event_kinds, log_events
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -205,16 +205,7 @@ async def test_a_cycle_survives_killed_workers_api_and_temporal_server(pg_databa
         positions = [i for i, _ in events]
         assert positions == sorted(set(positions))
         assert Auditor(app).verify().ok
-        versions: dict[Any, list[int]] = {}
-        for _, e in events:
-            versions.setdefault(e.originator_id, []).append(e.originator_version)
-        for originator, vs in versions.items():
-            assert vs == list(range(1, len(vs) + 1)), f"{originator}: versions {vs}"
-        seen = Counter(
-            (e.originator_id, type(e).__qualname__, getattr(e, "command_id", None), getattr(e, "unit", None)) for _, e in events
-        )
-        twice = {k: c for k, c in seen.items() if c > 1}
-        assert not twice, f"stored twice: {twice}"
+        assert_nothing_twice(events)
         assert Counter(type(e).__qualname__ for _, e in events) == expected_event_kinds(scenario)
     finally:
         if run is not None and not run.done():

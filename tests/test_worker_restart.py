@@ -142,6 +142,22 @@ class WorkerProcess:
         self.out.close()
 
 
+def assert_nothing_twice(events: list[tuple[int, Any]]) -> None:
+    """Every aggregate's versions are 1..n with no gap and no repeat, and no command is stored
+    twice: one event per (aggregate, kind, command, unit) — registering units is one command
+    storing one UnitRegistered per unit."""
+    versions: dict[Any, list[int]] = {}
+    for _, e in events:
+        versions.setdefault(e.originator_id, []).append(e.originator_version)
+    for originator, vs in versions.items():
+        assert vs == list(range(1, len(vs) + 1)), f"{originator}: versions {vs}"
+    seen = Counter(
+        (e.originator_id, type(e).__qualname__, getattr(e, "command_id", None), getattr(e, "unit", None)) for _, e in events
+    )
+    twice = {k: c for k, c in seen.items() if c > 1}
+    assert not twice, f"stored twice: {twice}"
+
+
 def log_events(app: KaoheApp) -> list[tuple[int, Any]]:
     return [(n.id, app.mapper.to_domain_event(n)) for n in app.recorder.select_notifications(start=1, limit=100000)]
 
@@ -196,19 +212,7 @@ async def test_killing_the_worker_mid_cycle_loses_and_duplicates_nothing(setting
         from kaohe.audit import Auditor
 
         assert Auditor(stack.app).verify().ok
-        # Every aggregate's versions are 1..n with no gap and no repeat.
-        versions: dict[Any, list[int]] = {}
-        for _, e in events:
-            versions.setdefault(e.originator_id, []).append(e.originator_version)
-        for originator, vs in versions.items():
-            assert vs == list(range(1, len(vs) + 1)), f"{originator}: versions {vs}"
-        # No command stored twice: one event per (aggregate, kind, command, unit).
-        # (Registering units is one command storing one UnitRegistered per unit.)
-        seen = Counter(
-            (e.originator_id, type(e).__qualname__, getattr(e, "command_id", None), getattr(e, "unit", None)) for _, e in events
-        )
-        twice = {k: c for k, c in seen.items() if c > 1}
-        assert not twice, f"stored twice: {twice}"
+        assert_nothing_twice(events)
         # Nothing lost, nothing extra: exactly the events of a clean run, kind by kind.
         kinds = Counter(type(e).__qualname__ for _, e in events)
         assert kinds == expected_event_kinds(scenario)
