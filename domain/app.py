@@ -72,10 +72,26 @@ def _once_more_on_collision(use_case: Any) -> Any:
 
 class AllocationReader:
     """Grades from aggregates: shared by the live application and the audit replay, which
-    provide ``cycle``, ``unit``, ``session``, ``adjustment`` and ``counted_sheets`` lookups."""
+    provide ``cycle``, ``unit``, ``session``, ``adjustment``, ``sheet_by_id``, ``sheet_casts`` and
+    ``cut_off_position`` lookups."""
+
+    def sheet_by_id(self, sheet: UUID) -> BallotSheet:
+        raise NotImplementedError
+
+    def sheet_casts(self, session: DebriefSession) -> Iterable[tuple[int, BallotSheet]]:
+        """The session's sheets with the log positions of their casts, in log order."""
+        raise NotImplementedError
+
+    def cut_off_position(self, session: DebriefSession) -> int:
+        raise NotImplementedError
 
     def counted_sheets(self, session: DebriefSession) -> list[BallotSheet]:
-        raise NotImplementedError
+        """The sheets that count: those the close listed; before the close, those stored before
+        the cut-off (if there is one yet) and not void."""
+        if session.is_closed:
+            return [self.sheet_by_id(UUID(x["sheet"])) for x in session.sheets or ()]
+        cut = self.cut_off_position(session) if session.cut_off else None
+        return [sheet for position, sheet in self.sheet_casts(session) if (cut is None or position < cut) and not sheet.voided]
 
     def ballots_of(self, session: DebriefSession) -> list[dict[str, Any]]:
         """Every sheet that counts in a session: its own ``BallotCast`` ballots (sessions from
@@ -145,20 +161,17 @@ class KaoheApp(AllocationReader, Application[UUID]):
 
     # ------------------------------------------------------------------ loading
 
-    def cycle(self, key: str) -> Cycle:
+    def cycle(self, key: str, *, copy: bool = True) -> Cycle:
         try:
-            return self.repository.get(cycle_id(key))
+            return self.repository.get(cycle_id(key), deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
 
     def cycle_to_read(self, key: str) -> Cycle:
-        """The cycle for a use case that only reads it (a unit's step, the grading): the cached
-        aggregate itself, not a copy — a copy of a cycle costs time that grows with its units.
-        Never change what this returns."""
-        try:
-            return self.repository.get(cycle_id(key), deepcopy_from_cache=False)
-        except AggregateNotFoundError:
-            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
+        """The cycle for a use case that only reads it (a unit's step): the cached aggregate
+        itself, not a copy — a copy of a cycle costs time that grows with its units. Never
+        change what this returns."""
+        return self.cycle(key, copy=False)
 
     def has_cycle(self, key: str) -> bool:
         return cycle_id(key) in self.repository
@@ -208,7 +221,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
             if e.cycle == s.cycle and e.cohort == s.cohort:
                 yield position, e
 
-    def _cut_off_position(self, s: DebriefSession) -> int:
+    def cut_off_position(self, s: DebriefSession) -> int:
         for position, e in self._scan(BALLOT_BOX_CLOSED, s.opened_after + 1):
             if e.originator_id == s.id:
                 return position
@@ -217,12 +230,11 @@ class KaoheApp(AllocationReader, Application[UUID]):
     def _sheet_position(self, s: DebriefSession, sheet: BallotSheet) -> int | None:
         return next((p for p, e in self._sheet_casts(s) if e.originator_id == sheet.id), None)
 
-    def counted_sheets(self, session: DebriefSession) -> list[BallotSheet]:
-        if session.is_closed:
-            return [self.repository.get(UUID(x["sheet"])) for x in session.sheets or ()]
-        stop = self._cut_off_position(session) - 1 if session.cut_off else None
-        sheets = [self.repository.get(e.originator_id) for _, e in self._sheet_casts(session, stop)]
-        return [x for x in sheets if not x.voided]
+    def sheet_by_id(self, sheet: UUID) -> BallotSheet:
+        return self.repository.get(sheet)
+
+    def sheet_casts(self, session: DebriefSession) -> Iterable[tuple[int, BallotSheet]]:
+        return [(p, self.repository.get(e.originator_id)) for p, e in self._sheet_casts(session)]
 
     def adjustment(self, adjustment: str) -> Adjustment:
         try:
@@ -525,7 +537,9 @@ class KaoheApp(AllocationReader, Application[UUID]):
         try:
             s = self.session(cycle, cohort)
         except NotFound:
-            raise NotFound("not_open", f"{cohort} 的述职评议尚未开启 / this step has not been opened") from None
+            raise NotFound(
+                "not_open", f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交 / this session has not been opened yet", "cohort"
+            ) from None
         if s.seen(command_id):
             return Outcome()  # a BallotCast of an older cycle, retried
         try:
@@ -568,7 +582,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
             counted = s.counts(str(sheet.id))
         else:  # cut off, not yet counted: the count will hold exactly the sheets stored before the cut-off
             position = position or self._sheet_position(s, sheet)
-            counted = position is not None and position < self._cut_off_position(s)
+            counted = position is not None and position < self.cut_off_position(s)
         if not counted:
             sheet.void(
                 reason="评议截止后送达，不予计入 / stored after the session's cut-off; not counted",
@@ -600,7 +614,7 @@ class KaoheApp(AllocationReader, Application[UUID]):
             cut = self._save(s).position
             assert cut is not None
         else:
-            cut = self._cut_off_position(s)
+            cut = self.cut_off_position(s)
         sheets = [{"sheet": str(e.originator_id), "representative": e.representative} for _, e in self._sheet_casts(s, cut - 1)]
         s.close(actor=actor.user, role=actor.role, command_id=command_id, sheets=sheets)
         return self._save(s, ballots=len(s.ballots) + len(sheets))

@@ -100,18 +100,15 @@ class Replay(AllocationReader):
     def session(self, cycle: str, cohort: str) -> Any:
         return self._get(session_id(cycle, cohort), "session_not_found", f"{cohort} 的述职评议未开启 / no session", "cohort")
 
-    def counted_sheets(self, session: Any) -> list[Any]:
-        """The sheets the close counted; before the close, those stored before the cut-off (if
-        any) and not void — as the live application counts them."""
-        if session.is_closed:
-            return [self.aggregates[UUID(x["sheet"])] for x in session.sheets or ()]
-        cut = next((i.position for i in self.events_of(session.id) if i.name == "BallotBoxClosed"), None)
-        out = []
-        for key in self.sheets.get((session.cycle, session.cohort), []):
-            if cut is None or self.history[key][0].position < cut:
-                if not self.aggregates[key].voided:
-                    out.append(self.aggregates[key])
-        return out
+    def sheet_by_id(self, sheet: UUID) -> Any:
+        return self.aggregates[sheet]
+
+    def sheet_casts(self, session: Any) -> list[tuple[int, Any]]:
+        keys = self.sheets.get((session.cycle, session.cohort), [])
+        return [(self.history[k][0].position, self.aggregates[k]) for k in keys]
+
+    def cut_off_position(self, session: Any) -> int:
+        return next(i.position for i in self.events_of(session.id) if i.name == "BallotBoxClosed")
 
     def adjustment(self, adjustment: str) -> Any:
         return self._get(UUID(adjustment), "adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment")

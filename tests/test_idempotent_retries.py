@@ -70,7 +70,7 @@ class Twice:
 async def test_every_write_route_answers_a_retry_with_the_first_answer(client, stack):
     await cast(client)
     twice = Twice(client, stack)
-    org, com = client.as_("org"), client.as_("com")
+    org = client.as_("org")
     key = "idem"
     future = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
     c = "/api/v1/cycles/{key}"

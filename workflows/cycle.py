@@ -19,7 +19,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import CLOSED, OPEN, PENDING, Actor
+    from domain.rules import CLOSED, OPEN, Actor
     from domain import stages as stage_machine
     from workflows.activities import KaoheActivities as A
     from workflows.base import KaoheWorkflow, check, command_id
