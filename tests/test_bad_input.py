@@ -449,7 +449,7 @@ async def test_scoring_before_the_scoring_stage_opens_is_refused(client, stack, 
 async def test_a_ballot_before_the_debrief_opens_is_refused(client, stack, self_review_cycle):
     # No debrief session exists yet: the step has not been opened.
     r = client.as_("R1").post(f"/cycles/{self_review_cycle}/debrief/{COHORT}/ballots", json={"scores": {"U1": "90"}})
-    await refused(stack, r, 404, "not_open")
+    await refused(stack, r, 404, "not_open", "cohort")  # names the session, says to wait for it
 
 
 async def test_proposing_an_adjustment_before_the_adjustments_stage_is_refused(client, stack, self_review_cycle):
