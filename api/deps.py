@@ -10,13 +10,13 @@ from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.accounts import Accounts, User
+from adapters.accounts import Accounts, User
 from api.errors import error_body
-from api.readcache import ReadCache
+from services.readcache import ReadCache
 from domain.app import KaoheApp
 from domain.rules import ROLE_NAMES
 from projections.runner import ProjectionRunner
-from workflows.gateway import Gateway
+from adapters.gateway import Gateway
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Services:
     accounts: Accounts
     production: bool = False
     signing_key: str | None = None
-    attachments: Any = None  # kaohe.attachments.AttachmentStore
+    attachments: Any = None  # adapters.attachments.AttachmentStore
     read_cache_seconds: float = 5.0
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import DomainError, Unavailable
 from eventsourcing.persistence import IntegrityError, OperationalError as StoreOperationalError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
-from workflows.gateway import unavailable
+from adapters.gateway import unavailable
 
 log = logging.getLogger("kaohe.api")
 

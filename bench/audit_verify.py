@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from domain.app import KaoheApp  # noqa: E402
 from domain.model import UnitAssessment  # noqa: E402
 from domain.scheme import default_scheme  # noqa: E402
-from kaohe.audit import Auditor  # noqa: E402
+from services.audit import Auditor  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
 
 

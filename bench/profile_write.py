@@ -40,7 +40,7 @@ import latency  # noqa: E402  (bench/latency.py: the same setup)
 from api.deps import Services  # noqa: E402
 from kaohe.runtime import free_port, start_stack  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
-from workflows.gateway import Gateway  # noqa: E402
+from adapters.gateway import Gateway  # noqa: E402
 
 times: dict[str, list[float]] = defaultdict(list)
 

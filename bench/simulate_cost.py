@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from kaohe import simulate  # noqa: E402
 from kaohe.runtime import free_port, read_credentials, start_stack  # noqa: E402
-from kaohe.scenario import load  # noqa: E402
+from simulation.scenario import load  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
 
 

@@ -80,7 +80,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
-    from api.accounts import Accounts
+    from adapters.accounts import Accounts
     from projections.runner import make_engine
 
     password = args.password
@@ -115,7 +115,7 @@ async def _api_is_up(url: str) -> bool:
 async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict[str, Any]) -> int:
     from kaohe import simulate
     from kaohe.runtime import StartupError, free_port, read_credentials, start_stack
-    from kaohe.scenario import dumps
+    from simulation.scenario import dumps
 
     progress = simulate.Progress(quiet=args.quiet)
     url = args.api or f"http://{settings.api_host}:{settings.api_port}"
@@ -162,7 +162,7 @@ async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from kaohe.scenario import ScenarioError, load
+    from simulation.scenario import ScenarioError, load
 
     try:
         scenario = load(args.scenario)
@@ -176,7 +176,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _auditor(settings: Settings):
     from domain.app import KaoheApp
-    from kaohe.audit import Auditor
+    from services.audit import Auditor
 
     return Auditor(KaoheApp(env=settings.event_store_env()))
 
@@ -195,7 +195,7 @@ def _audit(fn):
 
 @_audit
 def cmd_audit_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from kaohe.scenario import dumps
+    from simulation.scenario import dumps
 
     auditor = _auditor(settings)
     if args.as_of is None and args.position is None:
@@ -226,7 +226,7 @@ def cmd_audit_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 @_audit
 def cmd_audit_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from kaohe.audit import generate_key
+    from services.audit import generate_key
 
     private, public = generate_key()
     print(f"KAOHE_AUDIT_SIGNING_KEY={private}")
@@ -236,7 +236,7 @@ def cmd_audit_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 @_audit
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from kaohe.audit import check_digest, verify_bundle
+    from services.audit import check_digest, verify_bundle
 
     public = args.public_key or settings.audit_public_key
     if args.bundle:
@@ -276,7 +276,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 @_audit
 def cmd_audit_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from kaohe.audit import to_csv, to_jsonl, to_text
+    from services.audit import to_csv, to_jsonl, to_text
 
     entries = _auditor(settings).timeline(args.cycle, unit=args.unit, actor=args.actor, stage=args.stage, event=args.type)
     text = {"text": to_text, "jsonl": to_jsonl, "csv": to_csv}[args.format](entries)
@@ -303,7 +303,7 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
 @_audit
 def cmd_download(args: argparse.Namespace, settings: Settings) -> int:
     from domain.app import KaoheApp
-    from kaohe import reports
+    from reporting import reports
 
     if args.what == "feedback" and not args.unit:
         return fail("下载反馈需要 --unit / feedback needs --unit", 2)

@@ -24,15 +24,15 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.accounts import Accounts
+from adapters.accounts import Accounts
 from api.app import create_app
 from api.deps import Services
 from domain.app import KaoheApp
-from kaohe.attachments import AttachmentStore
+from adapters.attachments import AttachmentStore
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
-from workflows.gateway import Gateway
+from adapters.gateway import Gateway
 from workflows.worker import build_worker, connect
 
 log = logging.getLogger("kaohe")

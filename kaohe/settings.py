@@ -80,7 +80,7 @@ class Settings(BaseSettings):
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
                 "CREATE_TABLE": "y",
-                "APPLICATION_RECORDER_TOPIC": "kaohe.eventstore:ChainedPostgresApplicationRecorder",
+                "APPLICATION_RECORDER_TOPIC": "adapters.eventstore:ChainedPostgresApplicationRecorder",
             }
         if self.database_url:
             raise ValueError("KAOHE_DATABASE_URL must be a postgresql:// URL (unset means SQLite in KAOHE_DATA_DIR)")
@@ -89,7 +89,7 @@ class Settings(BaseSettings):
             "SQLITE_DBNAME": str(self.ensure_data_dir().resolve() / "events.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
             "CREATE_TABLE": "y",
-            "APPLICATION_RECORDER_TOPIC": "kaohe.eventstore:ChainedSQLiteApplicationRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.eventstore:ChainedSQLiteApplicationRecorder",
         }
 
     def read_url(self) -> str:

@@ -6,7 +6,7 @@ never applies an event twice or skips one.
 The runner does not wait for a poll to see a new event. It is woken (``kick``):
 
 - in process, by the event store itself: the recorder calls its listeners as soon as an
-  insert has committed (``kaohe.eventstore``), so in the embedded stack, where the worker,
+  insert has committed (``adapters.eventstore``), so in the embedded stack, where the worker,
   the runner and the API share one ``KaoheApp``, a stored event is applied at once;
 - across processes on PostgreSQL, by ``LISTEN``: ``eventsourcing``'s recorder sends ``NOTIFY``
   on the events table's channel inside each insert transaction, so the notification arrives
@@ -80,7 +80,7 @@ class ProjectionRunner:
         self._async_waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future]] = []
         self.error: BaseException | None = None
         add_listener = getattr(app.recorder, "add_listener", None)
-        if add_listener is not None:  # kaohe.eventstore's recorders: told of each committed insert
+        if add_listener is not None:  # adapters.eventstore's recorders: told of each committed insert
             add_listener(self._recorded)
 
     def _upgrade(self) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from domain.app import KaoheApp
 from domain.rules import Actor
-from kaohe.audit import Auditor, check_digest, generate_key, verify_bundle
-from kaohe.scenario import load
+from services.audit import Auditor, check_digest, generate_key, verify_bundle
+from simulation.scenario import load
 from kaohe.settings import Settings
 from tests.conftest import log_position
 from tests.helpers import TINY_SCHEME, cast, small_cycle

@@ -30,7 +30,7 @@ import pytest
 from domain.app import KaoheApp
 from domain.grading import allocate, results_document
 from kaohe import simulate
-from kaohe.audit import Auditor
+from services.audit import Auditor
 from kaohe.devserver import temporal_path
 from kaohe.runtime import free_port
 from kaohe.settings import Settings

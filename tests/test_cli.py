@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.accounts import Accounts
+from adapters.accounts import Accounts
 from domain.app import KaoheApp
 from kaohe.runtime import free_port
 from kaohe.settings import Settings

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from api.accounts import User
+from adapters.accounts import User
 from api.routers.tasks import inbox
 from domain.app import KaoheApp
 from domain.errors import DomainError
@@ -44,7 +44,7 @@ from projections.runner import ProjectionRunner, make_engine
 from tests.helpers import TINY_SCHEME
 from workflows import cycle as cw
 from workflows import unit as uw
-from workflows.gateway import Gateway
+from adapters.gateway import Gateway
 from workflows.messages import CycleState, UnitState, cycle_workflow_id, unit_workflow_id
 from workflows.worker import build_worker
 

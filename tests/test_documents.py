@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from domain.report import feedback_draft, special_report
 from domain.scheme import resolve_scheme
-from kaohe.documents import feedback_docx, rectification_xlsx, report_docx, report_pdf, results_xlsx
+from reporting.documents import feedback_docx, rectification_xlsx, report_docx, report_pdf, results_xlsx
 from tests.domain.test_report import NAMES, RESULTS, draft_of, report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.app import KaoheApp
-from kaohe.audit import Auditor, to_jsonl
+from services.audit import Auditor, to_jsonl
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
 from tests.conftest import CONTRACT, EXAMPLES

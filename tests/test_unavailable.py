@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import as_unavailable, retry_headers
 from api.idempotency import fingerprint
 from domain.errors import Conflict, Unavailable
-from workflows.gateway import unavailable
+from adapters.gateway import unavailable
 
 
 @pytest.mark.parametrize(

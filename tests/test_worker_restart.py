@@ -3,7 +3,7 @@ finish with no event lost or stored twice.
 
 The API (with its projections) runs in this process against the shared Temporal dev server,
 without a worker; the worker is the real ``kaohe worker`` console script in a subprocess. The
-shared worked example is played through the API by ``kaohe.simulate``; once the event log is
+shared worked example is played through the API by ``simulation.runner``; once the event log is
 past the scoring stage the worker is killed with SIGKILL (no shutdown, in-flight workflow tasks
 and activities are lost), and a new one is started a little later. Requests made meanwhile wait
 for the new worker; the cycle must then finish with exactly the results of the worked example
@@ -27,7 +27,7 @@ import pytest
 from domain.app import KaoheApp
 from kaohe import simulate
 from kaohe.runtime import Stack, free_port, start_stack
-from kaohe.scenario import load
+from simulation.scenario import load
 from kaohe.settings import Settings
 from tests.conftest import CONTRACT, temporal_address
 
@@ -61,7 +61,7 @@ def problems(sc: dict[str, Any]) -> int:
 
 
 def expected_event_kinds(sc: dict[str, Any]) -> Counter:
-    """The events a clean run of ``kaohe.simulate`` stores for a scenario, by kind (what a
+    """The events a clean run of ``simulation.runner`` stores for a scenario, by kind (what a
     clean run of the shared example stored, 100 events, counted kind by kind)."""
     units = sc["units"]
     n = len(units)
@@ -209,7 +209,7 @@ async def test_killing_the_worker_mid_cycle_loses_and_duplicates_nothing(setting
         assert positions == sorted(set(positions))
         if backend == "sqlite":
             assert positions == list(range(1, len(events) + 1))
-        from kaohe.audit import Auditor
+        from services.audit import Auditor
 
         assert Auditor(stack.app).verify().ok
         assert_nothing_twice(events)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, Svc, require
 from domain.audit import parse_moment
-from kaohe.audit import Auditor, to_csv, to_jsonl
+from services.audit import Auditor, to_csv, to_jsonl
 
 router = APIRouter(prefix="/audit", tags=["audit 审计"])
 READERS = ("auditor", "organizer", "committee")

@@ -18,7 +18,7 @@ from api.deps import CurrentUser, IdempotencyKey, Svc, command_id, forbidden, re
 from api.schemas import Model
 from domain import use_of_results as use
 from domain.errors import InvalidInput
-from kaohe import reports
+from reporting import reports
 from projections.models import CycleRow, ResultRow
 
 router = APIRouter(tags=["reports 报告与结果运用"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from api.accounts import User
+from adapters.accounts import User
 from api.deps import CurrentUser, Svc
 from domain import rules
 from domain.errors import DomainError

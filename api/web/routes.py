@@ -2,7 +2,7 @@
 
 The pages never call the API over HTTP: they call the API's own route functions
 (``api.routers.tasks.my_tasks``, ``api.routers.cycles.get_cycle``, ``api.routers.units.get_unit``…)
-with the signed-in :class:`~api.accounts.User`, so every role and unit-scope rule is the
+with the signed-in :class:`~adapters.accounts.User`, so every role and unit-scope rule is the
 API's rule. Errors those functions raise (``DomainError``, ``HTTPException``) become HTML
 pages here (:class:`PageRoute`), never JSON and never a crash.
 
@@ -36,7 +36,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from api.accounts import User
+from adapters.accounts import User
 from api.deps import Services
 from api.errors import STATUS, as_unavailable, retry_headers
 from api.routers import cycles as cycles_api
@@ -45,7 +45,7 @@ from api.routers import units as units_api
 from api.web import i18n
 from domain.errors import DomainError
 from domain.rules import STAGES
-from kaohe.documents import CHINA
+from reporting.documents import CHINA
 from projections.models import UnitRow
 
 HERE = Path(__file__).resolve().parent

@@ -2,7 +2,7 @@
 
 Runs one small cycle end to end on the real pieces — the embedded Temporal dev server, the
 Kaohe worker (``workflows.worker.build_worker``), a ``KaoheApp`` on a temporary SQLite event
-store and ``workflows.gateway.Gateway`` (no HTTP) — and writes the histories of the cycle
+store and ``adapters.gateway.Gateway`` (no HTTP) — and writes the histories of the cycle
 workflow, one unit workflow, the debrief workflow and one rectification item's workflow to
 ``tests/data/histories/v2/``.
 
@@ -48,7 +48,7 @@ from workflows import cycle as cw  # noqa: E402
 from workflows import debrief as dw  # noqa: E402
 from workflows import rectification as rw  # noqa: E402
 from workflows import unit as uw  # noqa: E402
-from workflows.gateway import Gateway  # noqa: E402
+from adapters.gateway import Gateway  # noqa: E402
 from workflows.messages import cycle_workflow_id, session_workflow_id, unit_workflow_id  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
 

@@ -9,7 +9,7 @@
   ``…/integrity`` the hash-chain check and the current digest; ``…/export`` the audit bundle.
 
 Every page calls the JSON API's own route functions (or, for the auditor, the same
-:class:`kaohe.audit.Auditor` methods), so every role, stage and quota rule is the API's rule.
+:class:`services.audit.Auditor` methods), so every role, stage and quota rule is the API's rule.
 A refused command re-renders the page with the API's message beside the form it concerns and
 what the user typed kept in the form. Only committee members see forms that write.
 """
@@ -39,8 +39,8 @@ from api.web.routes import PageError, PageRoute, PageUser, checked_form, render_
 from domain.errors import Conflict, DomainError
 from domain.policy import GRADE_NAMES, GRADES
 from domain.rules import STAGES
-from kaohe import reports
-from kaohe.audit import Auditor, to_csv
+from reporting import reports
+from services.audit import Auditor, to_csv
 from projections.models import UnitRow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -55,7 +55,7 @@ COMMITTEE_READERS = ("committee", "organizer", "auditor")
 DOC_READERS = ("organizer", "committee", "auditor")
 AUDIT_READERS = ("auditor", "organizer", "committee")
 
-#: ``/results/{cycle}/download/{what}`` → the builder's name in :func:`kaohe.reports.build`.
+#: ``/results/{cycle}/download/{what}`` → the builder's name in :func:`reporting.reports.build`.
 DOWNLOADS = {
     "results.xlsx": "results",
     "report.docx": "report-docx",

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.accounts import User
+from adapters.accounts import User
 from api.deps import require, require_unit_scope
 from api.errors import STATUS
 from api.routers import cycles as cycles_api

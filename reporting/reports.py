@@ -10,7 +10,7 @@ from domain import use_of_results as use
 from domain.app import KaoheApp
 from domain.errors import Conflict
 from domain.scheme import parse_scheme
-from kaohe import documents
+from reporting import documents
 
 
 def _published(app: KaoheApp, cycle: str):

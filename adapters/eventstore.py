@@ -23,7 +23,7 @@ from psycopg.sql import SQL, Identifier
 from domain.ledger import GENESIS, link
 
 CHAIN_TABLE = "event_chain"
-log = logging.getLogger("kaohe.eventstore")
+log = logging.getLogger("adapters.eventstore")
 
 
 class _Listeners:

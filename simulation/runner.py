@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import httpx
 
-from kaohe.scenario import jsonable
+from simulation.scenario import jsonable
 
 CONCURRENCY = 8
 
