@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors, web
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from api.deps import Services
+from services import Services
 from api.routers import adjustments, audit, auth, cycles, debrief, rectification, reports, tasks, units
 
 DESCRIPTION = """党建工作考核系统 · Party-building work assessment.

@@ -1,43 +1,20 @@
-"""Dependencies: the services, the current user, role and unit-scope checks."""
+"""Dependencies of the JSON API: the services, the current user, the idempotency key.
+
+Who may do what is not checked here but at the service layer's door (``services.permissions``)."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from adapters.accounts import Accounts, User
+from adapters.accounts import User
 from api.errors import error_body
-from services.readcache import ReadCache
-from domain.app import KaoheApp
-from domain.rules import ROLE_NAMES
-from projections.runner import ProjectionRunner
-from adapters.gateway import Gateway
-
-
-@dataclass
-class Services:
-    app: KaoheApp
-    gateway: Gateway
-    runner: ProjectionRunner
-    accounts: Accounts
-    production: bool = False
-    signing_key: str | None = None
-    attachments: Any = None  # adapters.attachments.AttachmentStore
-    read_cache_seconds: float = 5.0
-
-    def __post_init__(self) -> None:
-        self.reads = ReadCache(self.runner, self.read_cache_seconds)
-
-    async def settle(self, result: dict[str, Any] | Any) -> None:
-        """Wait until the read models include what a command wrote (read-your-writes)."""
-        position = result.get("position") if isinstance(result, dict) else getattr(result, "position", None)
-        if position:
-            await self.runner.until(position, 10.0)  # woken the moment it is applied; holds no thread
+from services import Services
+from services import command_id as _command_id
 
 
 def services(request: Request) -> Services:
@@ -68,30 +45,60 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Svc = Annotated[Services, Depends(services)]
 
 
+def checked_key(idempotency_key: str | None) -> str | None:
+    """The client's ``Idempotency-Key``, stripped; 400 when it is empty or too long."""
+    if idempotency_key is None:
+        return None
+    key = idempotency_key.strip()
+    if not key or len(key) > 200:
+        raise HTTPException(400, error_body("invalid_idempotency_key", "Idempotency-Key 须为 1–200 个字符 / 1..200 chars", "Idempotency-Key"))
+    return key
+
+
+def command_id(user: User, idempotency_key: str | None) -> str:
+    """A command's idempotency key: the client's ``Idempotency-Key`` (scoped to the user) or a new one."""
+    return _command_id(user, checked_key(idempotency_key))
+
+
+def idempotency_key(
+    idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", description="重试时请使用相同的键 / reuse on retry")] = None,
+) -> str | None:
+    return checked_key(idempotency_key_header)
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def json_answer(body: bytes) -> Response:
+    """A cached answer (JSON bytes from ``services.readcache``) as the response."""
+    return Response(body, media_type="application/json")
+
+
+def download(data: bytes, media: str, name: str) -> Response:
+    """A file download with its name in ASCII and in UTF-8 (RFC 6266)."""
+    from urllib.parse import quote
+
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    })
+
+
+# -- kept for the web pages until they call the service layer (then removed)
+
+
 def forbidden(message: str) -> HTTPException:
     return HTTPException(403, error_body("forbidden", message))
 
 
 def require(user: User, *roles: str) -> None:
+    from domain.rules import ROLE_NAMES
+
     if user.role not in roles:
         wanted = "、".join(f"{ROLE_NAMES[r]}({r})" for r in roles)
         raise forbidden(f"此操作须由{wanted}执行 / this needs role {', '.join(roles)}")
 
 
 def require_unit_scope(user: User, unit: str) -> None:
-    """A unit user sees and acts for their own unit only."""
     if user.role == "unit" and user.unit != unit:
         raise forbidden(f"您只能查看和操作本单位（{user.unit}）的内容 / you may see only your own unit")
-
-
-def command_id(user: User, idempotency_key: str | None) -> str:
-    """A command's idempotency key: the client's ``Idempotency-Key`` (scoped to the user) or a new one."""
-    if idempotency_key is not None:
-        key = idempotency_key.strip()
-        if not key or len(key) > 200:
-            raise HTTPException(400, error_body("invalid_idempotency_key", "Idempotency-Key 须为 1–200 个字符 / 1..200 chars", "Idempotency-Key"))
-        return f"{user.username}/{key}"
-    return f"{user.username}/{uuid.uuid4()}"
-
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="重试时请使用相同的键 / reuse on retry")]

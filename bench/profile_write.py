@@ -12,7 +12,7 @@ nothing else going on) and then ``--units`` at once, timing each step by wrappin
       ├ load aggregates (repository.get)
       └ event store insert (recorder.insert_events, with the hash chain link)
     └ activity's extra read (KaoheApp.cycle)  the stages returned to the workflow
-  └ settle (Services.settle)                  until the read models include the position
+  └ settle (Services.caught_up)                  until the read models include the position
 
 Prints the mean and p50 of each step in ms, as the table in bench/README.md.
 """
@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import latency  # noqa: E402  (bench/latency.py: the same setup)
 
-from api.deps import Services  # noqa: E402
+from services import Services  # noqa: E402
 from kaohe.runtime import free_port, start_stack  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
 from adapters.gateway import Gateway  # noqa: E402
@@ -101,7 +101,7 @@ async def main(units: int) -> None:
     password = secrets.token_urlsafe(12)
     settings = Settings(data_dir=work / "data", api_port=free_port(), temporal_port=free_port(), temporal_ui_port=free_port(), admin_password=password)
     Gateway._update = timed_async("update", Gateway._update)
-    Services.settle = timed_async("settle", Services.settle)
+    Services.caught_up = timed_async("settle", Services.caught_up)
     stack = await start_stack(settings, embedded_temporal=True)
     app = stack.app
     app.submit_scoring = timed_sync("use_case", app.submit_scoring)

@@ -37,7 +37,7 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kaohe import simulate  # noqa: E402
+from simulation import runner as simulate  # noqa: E402
 from kaohe.runtime import free_port, read_credentials, start_stack  # noqa: E402
 from simulation.scenario import load  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402

@@ -113,7 +113,7 @@ async def _api_is_up(url: str) -> bool:
 
 
 async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict[str, Any]) -> int:
-    from kaohe import simulate
+    from simulation import runner as simulate
     from kaohe.runtime import StartupError, free_port, read_credentials, start_stack
     from simulation.scenario import dumps
 

@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 from adapters.accounts import Accounts
 from api.app import create_app
-from api.deps import Services
+from services import Services
 from domain.app import KaoheApp
 from adapters.attachments import AttachmentStore
 from kaohe.devserver import temporal_path

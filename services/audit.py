@@ -22,9 +22,10 @@ from eventsourcing.persistence import StoredEvent
 
 from domain import grading
 from domain.app import KaoheApp
-from domain.audit import Entry, Logged, Replay, describe, explain, position_at, read_log, replay, timeline
+from domain.audit import Entry, Logged, Replay, describe, explain, parse_moment, position_at, read_log, replay, timeline
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
+from services.permissions import allow
 
 DIGEST_FORMAT = "kaohe-digest/1"
 BUNDLE_FORMAT = "kaohe-audit-bundle/1"
@@ -299,3 +300,38 @@ def to_csv(entries: list[Entry]) -> str:
 
 def to_text(entries: list[Entry]) -> str:
     return "".join(f"#{e.position} {describe(e)}\n" for e in entries)
+
+
+# ------------------------------------------------------------------ the doors' use cases
+# Auditors, the organizer and the committee read the audit trail; nothing here writes.
+
+
+def head_digest(svc: Any, user: Any) -> dict[str, Any]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).digest(svc.signing_key)
+
+
+def verify_log(svc: Any, user: Any) -> dict[str, Any]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).verify().to_dict()
+
+
+def replay_cycle(svc: Any, user: Any, cycle: str, position: int | None = None, as_of: str | None = None) -> dict[str, Any]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).replay(cycle, position, parse_moment(as_of))
+
+
+def cycle_timeline(svc: Any, user: Any, cycle: str, *, unit: str | None = None, actor: str | None = None,
+                   stage: str | None = None, event: str | None = None) -> list[Entry]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).timeline(cycle, unit=unit, actor=actor, stage=stage, event=event)
+
+
+def explain_grade(svc: Any, user: Any, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).explain(cycle, unit, position)
+
+
+def export_bundle(svc: Any, user: Any, cycle: str, out: Path) -> dict[str, Any]:
+    allow(user, "audit.read")
+    return Auditor(svc.app).export(cycle, out, svc.signing_key)

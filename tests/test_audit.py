@@ -215,7 +215,7 @@ async def cast_second_committee(client):
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
 @pytest.mark.parametrize("example", ["contract/example-2026", "scenario-2026"])
 async def test_explain_reproduces_every_published_result_of_the_example(client, stack, tmp_path, example):
-    from kaohe import simulate
+    from simulation import runner as simulate
     from tests.conftest import EXAMPLES
 
     scenario = load(EXAMPLES / f"{example}.json")

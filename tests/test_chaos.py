@@ -29,7 +29,7 @@ import pytest
 
 from domain.app import KaoheApp
 from domain.grading import allocate, results_document
-from kaohe import simulate
+from simulation import runner as simulate
 from services.audit import Auditor
 from kaohe.devserver import temporal_path
 from kaohe.runtime import free_port

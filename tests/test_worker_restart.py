@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from domain.app import KaoheApp
-from kaohe import simulate
+from simulation import runner as simulate
 from kaohe.runtime import Stack, free_port, start_stack
 from simulation.scenario import load
 from kaohe.settings import Settings

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, Form, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, Svc, bearer, require, unauthorized
+from api.deps import CurrentUser, Svc, bearer, unauthorized
 from api.schemas import Login, TokenOut, UserIn
+from services import people
 
 router = APIRouter(tags=["auth 登录与用户"])
 
 
 async def _login(svc, username: str, password: str) -> TokenOut:
-    found = await svc.accounts.login_async(username, password)  # bounded Argon2
+    found = await people.sign_in(svc, username, password)  # bounded Argon2
     if found is None:
         raise unauthorized("用户名或密码错误 / wrong username or password")
     token, expires, user = found
@@ -32,7 +33,7 @@ async def token(svc: Svc, username: str = Form(), password: str = Form()) -> Tok
 
 @router.post("/auth/logout", status_code=204, summary="退出 / sign out")
 async def logout(user: CurrentUser, svc: Svc, creds: HTTPAuthorizationCredentials = Depends(bearer)) -> Response:
-    await run_in_threadpool(svc.accounts.logout, creds.credentials)
+    await people.sign_out(svc, creds.credentials)
     return Response(status_code=204)
 
 
@@ -43,13 +44,11 @@ async def me(user: CurrentUser) -> dict:
 
 @router.get("/users", summary="用户列表 / list users")
 async def list_users(user: CurrentUser, svc: Svc, role: str | None = None) -> list[dict]:
-    require(user, "admin", "organizer", "auditor")
-    return [u.to_dict() for u in await run_in_threadpool(svc.accounts.list, role)]
+    return await run_in_threadpool(people.users, svc, user, role)
 
 
 @router.put("/users/{username}", summary="创建或更新用户 / create or update a user")
 async def put_user(username: str, body: UserIn, user: CurrentUser, svc: Svc, response: Response) -> dict:
-    require(user, "admin")
-    saved, created = await svc.accounts.put_async(username, body.role, body.password, body.unit, body.display_name)
+    saved, created = await people.put_user(svc, user, username, body.role, body.password, body.unit, body.display_name)
     response.status_code = 201 if created else 200
-    return saved.to_dict()
+    return saved

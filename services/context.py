@@ -1,0 +1,57 @@
+"""What the use cases work with: the domain, the workflows' gateway, the read models, accounts,
+attachments — wired once by the composition root (``kaohe.runtime``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import anyio.to_thread
+
+from adapters.accounts import Accounts, User
+from adapters.attachments import AttachmentStore
+from adapters.gateway import Gateway
+from domain.app import KaoheApp
+from projections.runner import ProjectionRunner
+from services.readcache import ReadCache
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    app: KaoheApp
+    gateway: Gateway | None
+    runner: ProjectionRunner
+    accounts: Accounts
+    production: bool = False
+    signing_key: str | None = None
+    attachments: AttachmentStore | None = None
+    read_cache_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        self.reads = ReadCache(self.runner, self.read_cache_seconds)
+
+    async def caught_up(self, result: dict[str, Any] | Any) -> None:
+        """Wait until the read models include what a command wrote (read-your-writes)."""
+        position = result.get("position") if isinstance(result, dict) else getattr(result, "position", None)
+        if position:
+            await self.runner.until(position, 10.0)  # woken the moment it is applied; holds no thread
+
+    async def recorded(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run a domain use case in a worker thread (``eventsourcing`` is synchronous), wait for
+        the read models, and answer what it recorded."""
+        out = (await in_thread(use_case, *args, **kwargs)).to_dict()
+        await self.caught_up(out)
+        return out
+
+
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A blocking call (the event store, the read models) off the event loop."""
+    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+
+def command_id(user: User, key: str | None) -> str:
+    """A command's idempotency key: the client's (scoped to the user) or a new one."""
+    return f"{user.username}/{key}" if key is not None else f"{user.username}/{uuid.uuid4()}"

@@ -1,0 +1,155 @@
+"""My inbox: what waits for me, for which cycle and unit, since when, and by when. The inbox
+states no rule of its own: it asks the domain's rules whether each step may happen now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.accounts import User
+from domain import rules
+from domain.errors import DomainError
+from domain.rules import OPEN, PENDING, STAGE_NAMES
+from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, RectificationRow, SessionRow, UnitRow
+from services.context import Services
+from services.permissions import allow
+
+
+def _task(kind: str, title: str, cycle: CycleRow, since: Any, stage: str | None = None, **extra: Any) -> dict[str, Any]:
+    deadline = cycle.deadlines.get(stage) if stage else None
+    now = datetime.now(timezone.utc)
+    overdue = bool(deadline) and datetime.fromisoformat(deadline) < now
+    if isinstance(since, datetime):
+        since = (since if since.tzinfo else since.replace(tzinfo=timezone.utc)).isoformat()
+    return {
+        "kind": kind,
+        "title": title,
+        "cycle": cycle.key,
+        "cycle_name": cycle.name,
+        "stage": stage,
+        "since": since,
+        "deadline": deadline,
+        "overdue": overdue or kind == "deadline_missed",
+        **extra,
+    }
+
+
+def allowed(rule, *args: Any) -> bool:
+    """Whether the domain's rule lets the step happen now (the inbox states no rule of its own)."""
+    try:
+        rule(*args)
+    except DomainError:
+        return False
+    return True
+
+
+_UNIT_COLUMNS = (UnitRow.unit, UnitRow.name, UnitRow.self_review, UnitRow.self_review_at, UnitRow.scored, UnitRow.feedback, UnitRow.feedback_at)
+
+
+def _units(db, c: CycleRow, user: User) -> list:
+    """Only the units this user's tasks can be about, and only the columns the tasks read (no
+    JSON score columns): a unit user's own unit; an evaluator's while scoring is open; for the
+    organizer, units without feedback while feedback is open."""
+    q = select(*_UNIT_COLUMNS).where(UnitRow.cycle == c.key).order_by(UnitRow.unit)
+    if user.role == "unit":
+        q = q.where(UnitRow.unit == user.unit)
+    elif user.role == "evaluator" and c.stages.get("scoring") == OPEN:
+        pass
+    elif user.role == "organizer" and c.stages.get("feedback") == OPEN:
+        q = q.where(UnitRow.feedback == "none")
+    else:
+        return []
+    return list(db.execute(q))
+
+
+def inbox(db, user: User) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = []
+    cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != "closed").order_by(CycleRow.key)))
+    for c in cycles:
+        since = lambda stage: (c.stage_changed_at or {}).get(stage) or c.updated_at  # noqa: E731
+        units = _units(db, c, user)
+        if user.role == "organizer":
+            if c.status == "setup":
+                tasks.append(_task("open_cycle", f"开启考核周期「{c.name}」/ open the cycle", c, c.created_at))
+            for n in db.scalars(select(NoticeRow).where(NoticeRow.cycle == c.key, NoticeRow.resolved.is_(False))):
+                tasks.append(_task(n.kind, n.text, c, n.at, n.stage))
+            for stage in ("self_review", "scoring", "debrief", "adjustments"):
+                if c.stages.get(stage) == OPEN:
+                    tasks.append(_task("close_stage", f"结束「{STAGE_NAMES[stage]}」阶段 / close the {stage} stage", c, since(stage), stage))
+            if c.status == "open":
+                for stage in ("scoring", "debrief", "adjustments"):
+                    if allowed(rules.check_open_stage, c.stages, stage):
+                        tasks.append(_task("open_stage", f"开启「{STAGE_NAMES[stage]}」阶段 / open the {stage} stage", c, c.updated_at, stage))
+            for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
+                tasks.append(_task("close_session", f"结束 {s.cohort} 述职评议（已收 {s.ballots} 份）/ close the debrief session", c, s.opened_at, "debrief", cohort=s.cohort))
+            if c.stages.get("feedback") == OPEN:
+                for u in units:
+                    if u.feedback == "none":
+                        tasks.append(_task("issue_feedback", f"向 {u.name} 下发考核反馈 / issue feedback", c, since("feedback"), "feedback", unit=u.unit))
+        elif user.role == "unit":
+            for u in units:
+                if u.unit != user.unit:
+                    continue
+                if allowed(rules.check_self_review, c.stages, user.actor, u.unit, u.self_review):
+                    tasks.append(_task("submit_self_review", f"提交 {u.name} 的自查自评 / submit the self-review", c, since("self_review"), "self_review", unit=u.unit))
+                if u.feedback == "issued":
+                    tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
+        elif user.role == "evaluator":
+            if c.stages.get("scoring") == OPEN:
+                for u in units:
+                    if allowed(rules.check_scoring, c.stages, user.actor, u.unit, u.self_review, u.scored):
+                        tasks.append(_task("submit_scoring", f"为 {u.name} 的评价要点评分 / score the unit", c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
+        elif user.role == "representative":
+            cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}
+            for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
+                if s.cohort not in cast:
+                    tasks.append(_task("cast_ballot", f"为 {s.cohort} 书记述职评分 / cast your ballot sheet", c, s.opened_at, "debrief", cohort=s.cohort))
+        elif user.role == "committee":
+            if c.stages.get("adjustments") == OPEN:
+                for a in db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == c.key, AdjustmentRow.status == PENDING)):
+                    if not allowed(rules.check_decide, c.stages, user.actor, a.unit, a.proposer, a.status):
+                        continue  # the proposer, or a member attached to the unit, abstains
+                    tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
+            if c.stages.get("allocation") == OPEN:
+                tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
+    tasks.extend(rectification_tasks(db, user, {c.key: c for c in db.scalars(select(CycleRow))}))
+    return tasks
+
+
+def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str, Any]]:
+    """Items to report on (unit), to verify (organizer), and overdue ones (both)."""
+    out: list[dict[str, Any]] = []
+    q = select(RectificationRow).where(RectificationRow.status != "closed").order_by(RectificationRow.deadline)
+    if user.role == "unit":
+        q = q.where(RectificationRow.unit == user.unit)
+    elif user.role != "organizer":
+        return out
+    now = datetime.now(timezone.utc)
+    for r in db.scalars(q):
+        c = cycles.get(r.cycle)
+        late = r.overdue or datetime.fromisoformat(r.deadline) < now
+        base = {
+            "cycle": r.cycle, "cycle_name": c.name if c else r.cycle, "stage": "rectification", "since": r.updated_at.isoformat(),
+            "deadline": r.deadline, "overdue": late, "unit": r.unit, "item": r.id,
+        }
+        if user.role == "unit" and r.status in ("open", "in_progress"):
+            out.append({"kind": "report_rectification", "title": f"报告整改进展：{r.description[:40]} / report on the item", **base})
+        elif user.role == "organizer" and r.status == "submitted":
+            out.append({"kind": "verify_rectification", "title": f"核验 {r.unit} 的整改完成情况 / verify the item", **base})
+        elif user.role == "organizer" and late:
+            out.append({"kind": "rectification_overdue", "title": f"{r.unit} 的整改事项已逾期 / the item is overdue", **base})
+    return out
+
+
+def tasks(svc: Services, user: User) -> list[dict[str, Any]]:
+    allow(user, "tasks.read")
+    with svc.runner.sessions() as db:
+        return inbox(db, user)
+
+
+def tasks_cache_key(user: User) -> tuple:
+    # Kept at most read_cache_seconds, and never past a change to the read models: "overdue"
+    # depends on the clock too.
+    return ("tasks", user.username, user.role, user.unit)

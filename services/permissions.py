@@ -1,0 +1,114 @@
+"""Who may do what: the one table every door is checked against (SPEC §1).
+
+Each use case of the service layer names its action here and calls :func:`allow` first. A
+unit user acts for their own unit only (:func:`in_scope`). The separation of duties that depends
+on the case itself — the proposer of an adjustment does not decide it, a committee member
+attached to a unit abstains, an evaluator does not score twice — is the domain's
+(``domain/rules.py``), checked where the decision is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import Forbidden
+from domain.rules import ROLE_NAMES, ROLES
+
+ORGANIZER, EVALUATOR, UNIT, REPRESENTATIVE, COMMITTEE, AUDITOR, ADMIN = ROLES
+EVERYONE = ROLES
+READERS = (ORGANIZER, COMMITTEE, AUDITOR)  # of reports, documents, the audit trail
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: tuple[str, ...]
+    #: What a refused caller is told; by default, which roles may do it.
+    refusal: str | None = None
+
+    def message(self) -> str:
+        if self.refusal:
+            return self.refusal
+        wanted = "、".join(f"{ROLE_NAMES[r]}({r})" for r in self.roles)
+        return f"此操作须由{wanted}执行 / this needs role {', '.join(self.roles)}"
+
+
+def _everyone_but(*roles: str, refusal: str) -> Rule:
+    return Rule(tuple(r for r in ROLES if r not in roles), refusal)
+
+
+#: action → who may take it. Grouped as the service layer is, by stage.
+TABLE: dict[str, Rule] = {
+    # setup: cycles, units, stages, deadlines
+    "cycle.create": Rule((ORGANIZER,)),
+    "cycle.read": Rule(EVERYONE),
+    "units.register": Rule((ORGANIZER,)),
+    "cycle.open": Rule((ORGANIZER,)),
+    "stage.open": Rule((ORGANIZER,)),
+    "stage.close": Rule((ORGANIZER,)),
+    "deadline.set": Rule((ORGANIZER,)),
+    "cycle.close": Rule((ORGANIZER,)),
+    # self-review and scoring
+    "units.read": _everyone_but(REPRESENTATIVE, refusal="参会代表请使用述职评议页面 / representatives use the debrief pages"),
+    "self_review.save_draft": Rule((UNIT,)),
+    "self_review.submit": Rule((UNIT,)),
+    "scoring.submit": Rule((EVALUATOR,)),
+    # debrief
+    "debrief.read": _everyone_but(UNIT, refusal="单位用户不能查看述职评议 / unit users cannot see ballots"),
+    "ballot.cast": Rule((REPRESENTATIVE,)),
+    "session.close": Rule((ORGANIZER,)),
+    # adjustments: bonus points, downgrades, vetoes
+    "adjustments.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看加分与降档 / your role cannot read adjustments"),
+    "adjustment.propose": Rule((ORGANIZER,)),
+    "adjustment.decide": Rule((COMMITTEE,)),
+    # the grade allocation and the results
+    "allocation.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),
+    "allocation.decide": Rule((COMMITTEE,)),  # ties, overrides, approving or sending back
+    "results.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看考核结果 / your role cannot read results"),
+    # feedback
+    "feedback.read": Rule((ORGANIZER, AUDITOR, UNIT, COMMITTEE), "您的角色不能查看反馈 / your role cannot read feedback"),
+    "feedback.edit_draft": Rule((ORGANIZER,)),
+    "feedback.issue": Rule((ORGANIZER,)),
+    "feedback.acknowledge": Rule((UNIT,)),
+    "feedback.download": Rule(READERS + (UNIT,), "您的角色不能下载反馈 / your role cannot download feedback"),
+    # rectification items
+    "rectification.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看整改事项 / your role cannot read rectification items"),
+    "rectification.carried.read": Rule(EVERYONE),
+    "rectification.create": Rule((ORGANIZER,)),
+    "rectification.report": Rule((UNIT,)),
+    "rectification.verify": Rule((ORGANIZER,)),
+    "attachment.upload": Rule((UNIT, ORGANIZER)),
+    "attachment.read": Rule((UNIT, ORGANIZER, COMMITTEE, AUDITOR), "您的角色不能下载材料 / your role cannot download evidence"),
+    # the special report and the use of results
+    "reports.read": Rule(READERS),
+    "report.suggest": Rule((ORGANIZER,)),
+    "results_use.set": Rule((ORGANIZER,)),
+    "business_grades.import": Rule((ORGANIZER,)),
+    "trend.read": Rule(READERS + (UNIT,), "您的角色不能查看 / your role cannot read this"),
+    # audit
+    "audit.read": Rule((AUDITOR, ORGANIZER, COMMITTEE)),
+    # people
+    "users.read": Rule((ADMIN, ORGANIZER, AUDITOR)),
+    "users.write": Rule((ADMIN,)),
+    "tasks.read": Rule(EVERYONE),
+}
+
+
+def may(user: Any, action: str) -> bool:
+    return user.role in TABLE[action].roles
+
+
+def allow(user: Any, action: str, unit: str | None = None) -> None:
+    """Refuse (403) unless the user's role may take ``action``; with ``unit``, a unit user must
+    also be of that unit."""
+    rule = TABLE[action]
+    if user.role not in rule.roles:
+        raise Forbidden("forbidden", rule.message())
+    if unit is not None:
+        in_scope(user, unit)
+
+
+def in_scope(user: Any, unit: str) -> None:
+    """A unit user sees and acts for their own unit only."""
+    if user.role == UNIT and user.unit != unit:
+        raise Forbidden("forbidden", f"您只能查看和操作本单位（{user.unit}）的内容 / you may see only your own unit")

@@ -1,0 +1,90 @@
+"""Self-review and scoring (SPEC §3 stages 2–3): the units' views by role, drafts, the
+self-review, an evaluator's scoring of a unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.accounts import User
+from domain.errors import NotFound
+from projections.models import UnitRow
+from services.context import Services, command_id
+from services.permissions import allow
+
+
+def unit_row(svc: Services, cycle: str, unit: str) -> UnitRow:
+    with svc.runner.sessions() as db:
+        row = db.get(UnitRow, (cycle, unit))
+        if row is None:
+            raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit in this cycle", "unit")
+        return row
+
+
+def unit_view(row: UnitRow, role: str) -> dict[str, Any]:
+    """What each role sees of a unit: a unit its own draft; evaluators and oversight the scores."""
+    view: dict[str, Any] = {
+        "cycle": row.cycle,
+        "unit": row.unit,
+        "name": row.name,
+        "cohort": row.cohort,
+        "self_review": row.self_review,
+        "self_review_at": row.self_review_at.isoformat() if row.self_review_at else None,
+        "scored": row.scored,
+        "feedback": row.feedback,
+    }
+    if role in ("unit", "evaluator", "organizer", "auditor", "committee"):
+        view["self_scores"] = row.self_scores
+        view["self_evidence"] = row.self_evidence
+    if role == "unit":
+        view["draft"] = row.draft
+    if role in ("evaluator", "organizer", "auditor", "committee"):
+        view["scores"] = row.scores
+        view["na_reasons"] = row.na_reasons
+        view["comments"] = row.comments
+        view["scored_by"] = row.scored_by
+    if role in ("unit", "organizer", "auditor") and row.feedback != "none":
+        view["feedback_text"] = row.feedback_text
+    return view
+
+
+def units(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    """The cycle's units as this user may see them (a unit user: their own)."""
+    allow(user, "units.read")
+    with svc.runner.sessions() as db:
+        q = select(UnitRow).where(UnitRow.cycle == cycle).order_by(UnitRow.unit)
+        if user.role == "unit":
+            q = q.where(UnitRow.unit == user.unit)
+        return [unit_view(r, user.role) for r in db.scalars(q)]
+
+
+def units_cache_key(user: User, cycle: str) -> tuple:
+    """What the units' answer depends on besides the read models."""
+    return ("units", cycle, user.role, user.unit if user.role == "unit" else None)
+
+
+def unit(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]:
+    allow(user, "units.read", unit)
+    return unit_view(unit_row(svc, cycle, unit), user.role)
+
+
+async def save_draft(svc: Services, user: User, cycle: str, unit: str, scores: Any, evidence: Any, idem: str | None = None) -> dict[str, Any]:
+    allow(user, "self_review.save_draft", unit)
+    return await svc.recorded(svc.app.save_self_review_draft, cycle, unit, scores, evidence, user.actor, command_id(user, idem))
+
+
+async def submit_self_review(svc: Services, user: User, cycle: str, unit: str, scores: Any, evidence: Any, idem: str | None = None) -> dict[str, Any]:
+    # Straight to the domain, like a draft: the unit's workflow does not branch on it, and the
+    # aggregate checks the stage, the actor and the scores (no Temporal update slot per unit).
+    allow(user, "self_review.submit", unit)
+    return await svc.recorded(svc.app.submit_self_review, cycle, unit, scores, evidence, user.actor, command_id(user, idem))
+
+
+async def submit_scoring(
+    svc: Services, user: User, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any, idem: str | None = None
+) -> dict[str, Any]:
+    # Straight to the domain (twenty evaluators at once need no workflow round trip): the
+    # aggregate refuses a second scoring, a closed stage and bad scores.
+    allow(user, "scoring.submit")
+    return await svc.recorded(svc.app.submit_scoring, cycle, unit, scores, na_reasons, comments, user.actor, command_id(user, idem))
