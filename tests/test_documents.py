@@ -18,6 +18,7 @@ import openpyxl
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
+from domain.policy import GRADE_NAMES, GRADES
 from domain.report import feedback_draft, special_report
 from domain.scheme import resolve_scheme
 from reporting.documents import feedback_docx, rectification_xlsx, report_docx, report_pdf, results_xlsx
@@ -248,14 +249,21 @@ def test_scenario_documents_build_for_every_unit():
             scenario["scores"][u["unit"]], {}, [a for a in adjustments if a["unit"] == u["unit"]],
             cycle_name=scenario["cycle"]["name"],
         )
-        assert draft["grade"]["code"] == results["units"][u["unit"]]["grade"]
         d = _docx(feedback_docx(draft))
         assert d.paragraphs[0].text == "2026年度党建工作考核 考核反馈意见书"
+        # The letter's first table says the unit's grade in words and its final score, as published.
+        first = {row.cells[0].text: row.cells[1].text for row in d.tables[0].rows}
+        assert first["考核等次"] == GRADE_NAMES[results["units"][u["unit"]]["grade"]]
+        assert first["最终得分（F）"] == results["units"][u["unit"]]["final_score"]
     rep = special_report(
         scenario["cycle"], results, units, schemes, scenario["scores"], scenario.get("self_review", {}),
         adjustments, {"open": 3, "closed": 1}, "加强基层党组织建设。",
     )
-    assert {d["cohort"]: d["counts"] for d in rep["distribution"]} == results["distribution"]
+    # The report's totals add the cohorts' counts up (not copied from anywhere): 12 units in all.
+    total = rep["distribution_total"]
+    assert sum(total["counts"].values()) == len(units) == 12
+    for grade in GRADES:
+        assert total["counts"][grade] == sum(d["counts"][grade] for d in rep["distribution"])
     assert _docx(report_docx(rep)).tables
     assert PdfReader(io.BytesIO(report_pdf(rep))).pages
     names = {u["unit"]: u["name"] for u in units}
