@@ -11,7 +11,6 @@ from adapters.accounts import User
 from projections.models import AdjustmentRow
 from services.context import Services
 from services.permissions import allow
-from services.setup import cycle_command
 from workflows import cycle as cycle_workflow
 
 
@@ -48,10 +47,10 @@ async def propose(
 ) -> dict[str, Any]:
     allow(user, "adjustment.propose")
     cmd = cycle_workflow.ProposeAdjustment(user.actor, unit, kind, reason, points, levels, evidence)
-    return await cycle_command(svc, user, cycle, "propose_adjustment", cmd, idem)
+    return await svc.cycle_command(user, cycle, "propose_adjustment", cmd, idem)
 
 
 async def decide(svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
     allow(user, "adjustment.decide")
     cmd = cycle_workflow.DecideAdjustment(user.actor, adjustment, decision, reason)
-    return await cycle_command(svc, user, cycle, "decide_adjustment", cmd, idem)
+    return await svc.cycle_command(user, cycle, "decide_adjustment", cmd, idem)

@@ -13,7 +13,7 @@ from domain.grading import unit_result
 from projections.models import DistributionRow, ResultRow
 from services.context import Services
 from services.permissions import allow
-from services.setup import cycle_command, cycle_row
+from services.setup import cycle_row
 from workflows import cycle as cycle_workflow
 
 
@@ -41,22 +41,22 @@ def allocation(svc: Services, user: User, cycle: str) -> dict[str, Any]:
 
 async def resolve_tie(svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str = "", idem: str | None = None) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await cycle_command(svc, user, cycle, "resolve_tie", cycle_workflow.ResolveTie(user.actor, cohort, units, reason), idem)
+    return await svc.cycle_command(user, cycle, "resolve_tie", cycle_workflow.ResolveTie(user.actor, cohort, units, reason), idem)
 
 
 async def override(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None = None) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await cycle_command(svc, user, cycle, "override_grade", cycle_workflow.OverrideGrade(user.actor, unit, grade, reason), idem)
+    return await svc.cycle_command(user, cycle, "override_grade", cycle_workflow.OverrideGrade(user.actor, unit, grade, reason), idem)
 
 
 async def approve(svc: Services, user: User, cycle: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await cycle_command(svc, user, cycle, "approve_allocation", cycle_workflow.Decision(user.actor, reason), idem)
+    return await svc.cycle_command(user, cycle, "approve_allocation", cycle_workflow.Decision(user.actor, reason), idem)
 
 
 async def reject(svc: Services, user: User, cycle: str, reason: str, idem: str | None = None) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await cycle_command(svc, user, cycle, "reject_allocation", cycle_workflow.Decision(user.actor, reason), idem)
+    return await svc.cycle_command(user, cycle, "reject_allocation", cycle_workflow.Decision(user.actor, reason), idem)
 
 
 def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:

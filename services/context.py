@@ -39,6 +39,13 @@ class Services:
         if position:
             await self.runner.until(position, 10.0)  # woken the moment it is applied; holds no thread
 
+    async def cycle_command(self, user: User, key: str, name: str, arg: Any, idem: str | None) -> dict[str, Any]:
+        """An update on the cycle's workflow (the use case has checked who may send it), then
+        wait for the read models."""
+        result = await self.gateway.cycle_update(key, name, arg, command_id(user, idem))
+        await self.caught_up(result)
+        return result
+
     async def recorded(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Run a domain use case in a worker thread (``eventsourcing`` is synchronous), wait for
         the read models, and answer what it recorded."""

@@ -14,7 +14,6 @@ from domain.errors import Forbidden, InvalidInput, NotFound
 from projections.models import RectificationRow
 from services.context import Services, command_id, in_thread
 from services.permissions import allow, in_scope
-from services.setup import cycle_command
 from workflows import cycle as cycle_workflow
 from workflows import rectification as item_workflow
 
@@ -64,7 +63,7 @@ async def create(
 ) -> dict[str, Any]:
     allow(user, "rectification.create")
     cmd = cycle_workflow.CreateRectification(user.actor, unit, description, point, deadline)
-    return await cycle_command(svc, user, cycle, "create_rectification", cmd, idem)
+    return await svc.cycle_command(user, cycle, "create_rectification", cmd, idem)
 
 
 async def _item_update(svc: Services, user: User, cycle: str, item: str, name: str, arg: Any, idem: str | None) -> dict[str, Any]:

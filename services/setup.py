@@ -149,32 +149,24 @@ async def open_cycle(svc: Services, user: User, key: str, idem: str | None = Non
     return result
 
 
-async def _cycle_update(svc: Services, user: User, key: str, name: str, arg: Any, idem: str | None) -> dict[str, Any]:
-    result = await svc.gateway.cycle_update(key, name, arg, command_id(user, idem))
-    await svc.caught_up(result)
-    return result
 
 
 async def open_stage(svc: Services, user: User, key: str, name: str, idem: str | None = None) -> dict[str, Any]:
     allow(user, "stage.open")
-    return await _cycle_update(svc, user, key, "open_stage", cycle_workflow.StageCommand(user.actor, stage(name)), idem)
+    return await svc.cycle_command(user, key, "open_stage", cycle_workflow.StageCommand(user.actor, stage(name)), idem)
 
 
 async def close_stage(svc: Services, user: User, key: str, name: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
     allow(user, "stage.close")
-    return await _cycle_update(svc, user, key, "close_stage", cycle_workflow.StageCommand(user.actor, stage(name), reason), idem)
+    return await svc.cycle_command(user, key, "close_stage", cycle_workflow.StageCommand(user.actor, stage(name), reason), idem)
 
 
 async def set_deadline(svc: Services, user: User, key: str, name: str, deadline: str | None, idem: str | None = None) -> dict[str, Any]:
     allow(user, "deadline.set")
-    return await _cycle_update(svc, user, key, "set_deadline", cycle_workflow.SetDeadline(user.actor, stage(name), deadline), idem)
+    return await svc.cycle_command(user, key, "set_deadline", cycle_workflow.SetDeadline(user.actor, stage(name), deadline), idem)
 
 
 async def close_cycle(svc: Services, user: User, key: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
     allow(user, "cycle.close")
-    return await _cycle_update(svc, user, key, "close_cycle", cycle_workflow.Decision(user.actor, reason), idem)
+    return await svc.cycle_command(user, key, "close_cycle", cycle_workflow.Decision(user.actor, reason), idem)
 
-
-async def cycle_command(svc: Services, user: User, key: str, name: str, arg: Any, idem: str | None) -> dict[str, Any]:
-    """A workflow update on the cycle, for the stage modules (each checks its own action first)."""
-    return await _cycle_update(svc, user, key, name, arg, idem)
