@@ -13,10 +13,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.errors import Conflict, DomainError, NotFound, Unavailable, rebuild_error
 from domain.model import Cycle
 from domain.rules import Actor
-from workflows import cycle as cw
-from workflows import debrief as dw
-from workflows import rectification as rw
-from workflows import unit as uw
+from workflows import cycle as cycle_workflow
+from workflows import debrief as debrief_workflow
+from workflows import rectification as item_workflow
+from workflows import unit as unit_workflow
 from workflows.messages import (
     CycleState,
     cycle_workflow_id,
@@ -123,7 +123,7 @@ class Gateway:
     async def open_cycle(self, c: Cycle, point_max: dict[str, dict[str, str]], actor: Actor, command_id: str) -> dict:
         try:
             await self.client.start_workflow(
-                cw.CycleWorkflow.run,
+                cycle_workflow.CycleWorkflow.run,
                 initial_state(c, point_max),
                 id=cycle_workflow_id(self.task_queue, c.key),
                 task_queue=self.task_queue,
@@ -131,21 +131,21 @@ class Gateway:
             )
         except Exception as err:
             raise unavailable(err) or err from None
-        return await self._update(cycle_workflow_id(self.task_queue, c.key), cw.CycleWorkflow.open, cw.OpenCycle(actor), command_id)
+        return await self._update(cycle_workflow_id(self.task_queue, c.key), cycle_workflow.CycleWorkflow.open, cycle_workflow.OpenCycle(actor), command_id)
 
     async def cycle_update(self, cycle: str, name: str, arg: Any, command_id: str) -> dict:
-        update = getattr(cw.CycleWorkflow, name)
+        update = getattr(cycle_workflow.CycleWorkflow, name)
         return await self._update(cycle_workflow_id(self.task_queue, cycle), update, arg, command_id)
 
     async def unit_update(self, cycle: str, unit: str, name: str, arg: Any, command_id: str) -> dict:
-        update = getattr(uw.UnitWorkflow, name)
+        update = getattr(unit_workflow.UnitWorkflow, name)
         return await self._update(unit_workflow_id(cycle_workflow_id(self.task_queue, cycle), unit), update, arg, command_id)
 
     async def session_update(self, cycle: str, cohort: str, name: str, arg: Any, command_id: str) -> dict:
-        update = getattr(dw.DebriefWorkflow, name)
+        update = getattr(debrief_workflow.DebriefWorkflow, name)
         return await self._update(session_workflow_id(cycle_workflow_id(self.task_queue, cycle), cohort), update, arg, command_id)
 
     async def item_update(self, cycle: str, item: str, name: str, arg: Any, command_id: str) -> dict:
-        update = getattr(rw.RectificationWorkflow, name)
-        workflow_id = rw.rectification_workflow_id(cycle_workflow_id(self.task_queue, cycle), item)
+        update = getattr(item_workflow.RectificationWorkflow, name)
+        workflow_id = item_workflow.rectification_workflow_id(cycle_workflow_id(self.task_queue, cycle), item)
         return await self._update(workflow_id, update, arg, command_id)

@@ -33,7 +33,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.accounts import User
-from api.routers.tasks import inbox
+from services.inbox import inbox
 from domain.app import KaoheApp
 from domain.errors import DomainError
 from domain.model import cycle_id, unit_id
@@ -42,8 +42,8 @@ from domain.scheme import parse_scheme
 from projections.models import ReadModel
 from projections.runner import ProjectionRunner, make_engine
 from tests.helpers import TINY_SCHEME
-from workflows import cycle as cw
-from workflows import unit as uw
+from workflows import cycle as cycle_workflow
+from workflows import unit as unit_workflow
 from adapters.gateway import Gateway
 from workflows.messages import CycleState, UnitState, cycle_workflow_id, unit_workflow_id
 from workflows.worker import build_worker
@@ -128,7 +128,7 @@ async def start_cycle(h: Harness, deadlines: dict[str, str] | None = None) -> st
 
 async def self_review(h: Harness, key: str, unit: str) -> None:
     actor = Actor(unit.lower(), "unit", unit)
-    await h.gateway.unit_update(key, unit, "submit_self_review", uw.SubmitSelfReview(actor, SELF_REVIEW), cid())
+    await h.gateway.unit_update(key, unit, "submit_self_review", unit_workflow.SubmitSelfReview(actor, SELF_REVIEW), cid())
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -146,11 +146,11 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str 
 
 
 async def cycle_state(h: Harness, key: str) -> CycleState:
-    return await h.cycle_handle(key).query(cw.CycleWorkflow.state, result_type=CycleState)
+    return await h.cycle_handle(key).query(cycle_workflow.CycleWorkflow.state, result_type=CycleState)
 
 
 async def unit_state(h: Harness, key: str, unit: str) -> UnitState:
-    return await h.unit_handle(key, unit).query(uw.UnitWorkflow.state, result_type=UnitState)
+    return await h.unit_handle(key, unit).query(unit_workflow.UnitWorkflow.state, result_type=UnitState)
 
 
 async def test_a_missed_self_review_deadline_closes_the_stage(harness: Harness) -> None:
@@ -183,8 +183,8 @@ async def test_a_missed_self_review_deadline_closes_the_stage(harness: Harness) 
     with pytest.raises(DomainError) as refused:
         await self_review(h, key, "U2")
     assert refused.value.code == "stage_not_open", refused.value
-    await h.gateway.cycle_update(key, "open_stage", cw.StageCommand(ORG, "scoring"), cid())
-    await h.gateway.unit_update(key, "U2", "submit_scoring", uw.SubmitScoring(EVA, {"1.1.1": "4", "1.1.2": "2"}), cid())
+    await h.gateway.cycle_update(key, "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), cid())
+    await h.gateway.unit_update(key, "U2", "submit_scoring", unit_workflow.SubmitScoring(EVA, {"1.1.1": "4", "1.1.2": "2"}), cid())
 
 
 async def test_a_missed_scoring_deadline_is_recorded_and_waits_in_the_organizers_inbox(harness: Harness) -> None:
@@ -193,7 +193,7 @@ async def test_a_missed_scoring_deadline_is_recorded_and_waits_in_the_organizers
     key = await start_cycle(h, {"scoring": deadline})
     await self_review(h, key, "U1")
     await self_review(h, key, "U2")
-    await h.gateway.cycle_update(key, "open_stage", cw.StageCommand(ORG, "scoring"), cid())
+    await h.gateway.cycle_update(key, "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), cid())
 
     [missed] = await eventually(lambda: h.cycle_events(key, "StageDeadlineMissed"), what="the scoring deadline")
     assert (missed.stage, missed.deadline) == ("scoring", iso(deadline))
@@ -203,7 +203,7 @@ async def test_a_missed_scoring_deadline_is_recorded_and_waits_in_the_organizers
     await asyncio.sleep(0.3)
     assert h.cycle_events(key, "StageClosed") == []
     assert (await cycle_state(h, key)).stages["scoring"] == "open"
-    await h.gateway.unit_update(key, "U1", "submit_scoring", uw.SubmitScoring(EVA, {"1.1.1": "6", "1.1.2": "3.5"}), cid())
+    await h.gateway.unit_update(key, "U1", "submit_scoring", unit_workflow.SubmitScoring(EVA, {"1.1.1": "6", "1.1.2": "3.5"}), cid())
 
     # The organizer's inbox (read models built from the log) shows the missed deadline.
     runner = ProjectionRunner(h.app, make_engine(f"sqlite:///{h.tmp / f'read-{key}.sqlite'}"))
@@ -238,11 +238,11 @@ async def test_moving_a_deadline_rearms_the_timer(harness: Harness) -> None:
     key = await start_cycle(h)
     await self_review(h, key, "U1")
     await self_review(h, key, "U2")
-    await h.gateway.cycle_update(key, "open_stage", cw.StageCommand(ORG, "scoring"), cid())
+    await h.gateway.cycle_update(key, "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), cid())
     began = time.monotonic()
     first, moved = in_seconds(3), in_seconds(7)
-    await h.gateway.cycle_update(key, "set_deadline", cw.SetDeadline(ORG, "scoring", first), cid())
-    await h.gateway.cycle_update(key, "set_deadline", cw.SetDeadline(ORG, "scoring", moved), cid())
+    await h.gateway.cycle_update(key, "set_deadline", cycle_workflow.SetDeadline(ORG, "scoring", first), cid())
+    await h.gateway.cycle_update(key, "set_deadline", cycle_workflow.SetDeadline(ORG, "scoring", moved), cid())
     assert time.monotonic() - began < 2.5, "too slow to move the deadline before the first one passed"
     assert (await cycle_state(h, key)).deadlines["scoring"] == iso(moved)
 

@@ -19,7 +19,7 @@ from kaohe.runtime import Stack
 from projections.models import ReadModel
 from tests.conftest import Client, log_position
 from tests.helpers import cast, small_cycle
-from workflows import cycle as cw
+from workflows import cycle as cycle_workflow
 from workflows import messages
 from workflows.messages import CycleState, cycle_workflow_id
 
@@ -184,7 +184,7 @@ async def test_a_deadline_retried_after_continue_as_new_keeps_the_logged_deadlin
     assert stack.app.cycle(key).deadlines["feedback"] == latest
 
     # The workflow's copy, which arms the timer, must agree with the log ...
-    state = await stack.client.get_workflow_handle(wid).query(cw.CycleWorkflow.state, result_type=CycleState)
+    state = await stack.client.get_workflow_handle(wid).query(cycle_workflow.CycleWorkflow.state, result_type=CycleState)
     assert state.deadlines["feedback"] == latest
     # ... so the logged deadline, a few seconds ahead, is missed and recorded as such.
     await _eventually(

@@ -114,7 +114,7 @@ class CreateRectification:
 class CycleWorkflow(KaoheWorkflow):
     @workflow.init
     def __init__(self, state: CycleState) -> None:
-        self.s = state
+        self.state = state
         self.done_updates = state.done_updates
         self.lock = asyncio.Lock()
         self.wakeup = False
@@ -123,24 +123,24 @@ class CycleWorkflow(KaoheWorkflow):
 
     @workflow.run
     async def run(self, state: CycleState) -> dict[str, Any]:
-        await workflow.wait_condition(lambda: self.s.children_started)
-        while self.s.status != "closed":
+        await workflow.wait_condition(lambda: self.state.children_started)
+        while self.state.status != "closed":
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                self.s.done_updates = self.done_updates[-messages.CARRIED_UPDATE_IDS:]
-                workflow.continue_as_new(self.s)
+                self.state.done_updates = self.done_updates[-messages.CARRIED_UPDATE_IDS:]
+                workflow.continue_as_new(self.state)
             stage, moment = self._next_deadline()
             timeout = None if moment is None else max((moment - workflow.now()).total_seconds(), 0.0)
             self.wakeup = False
             try:
                 await workflow.wait_condition(
-                    lambda: self.wakeup or self.s.status == "closed" or self._should_continue_as_new(),
+                    lambda: self.wakeup or self.state.status == "closed" or self._should_continue_as_new(),
                     timeout=timeout,
                 )
             except asyncio.TimeoutError:
                 await self._deadline_passed(stage)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return {"cycle": self.s.cycle, "status": self.s.status}
+        return {"cycle": self.state.cycle, "status": self.state.status}
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -148,8 +148,8 @@ class CycleWorkflow(KaoheWorkflow):
 
     def _next_deadline(self) -> tuple[str | None, datetime | None]:
         best: tuple[str | None, datetime | None] = (None, None)
-        for stage, iso in sorted(self.s.deadlines.items()):
-            if self.s.stages.get(stage) != OPEN or f"{stage}@{iso}" in self.s.deadlines_handled:
+        for stage, iso in sorted(self.state.deadlines.items()):
+            if self.state.stages.get(stage) != OPEN or f"{stage}@{iso}" in self.state.deadlines_handled:
                 continue
             moment = datetime.fromisoformat(iso)
             if best[1] is None or moment < best[1]:
@@ -160,26 +160,26 @@ class CycleWorkflow(KaoheWorkflow):
         if stage is None:
             return
         async with self.lock:
-            iso = self.s.deadlines.get(stage)
-            if iso is None or self.s.stages.get(stage) != OPEN:
+            iso = self.state.deadlines.get(stage)
+            if iso is None or self.state.stages.get(stage) != OPEN:
                 return
             mark = f"{stage}@{iso}"
-            step = steps.DeadlineMissedStep(self.s.cycle, stage, iso, f"{workflow.info().workflow_id}/deadline/{mark}")
+            step = steps.DeadlineMissedStep(self.state.cycle, stage, iso, f"{workflow.info().workflow_id}/deadline/{mark}")
             result = await self.step(A.record_deadline_missed, step)
-            self.s.deadlines_handled.append(mark)
-            await self._apply(result, stage_machine.deadline_missed(stage, self.s.stages))
+            self.state.deadlines_handled.append(mark)
+            await self._apply(result, stage_machine.deadline_missed(stage, self.state.stages))
 
     # ------------------------------------------------------------------ children
 
     async def _start_units(self) -> None:
         starts = []
-        for unit, cohort in sorted(self.s.units.items()):
+        for unit, cohort in sorted(self.state.units.items()):
             child = UnitState(
-                cycle=self.s.cycle,
+                cycle=self.state.cycle,
                 unit=unit,
                 cohort=cohort,
-                point_max=self.s.point_max[cohort],
-                stages=dict(self.s.stages),
+                point_max=self.state.point_max[cohort],
+                stages=dict(self.state.stages),
             )
             starts.append(
                 workflow.start_child_workflow(
@@ -190,70 +190,70 @@ class CycleWorkflow(KaoheWorkflow):
                 )
             )
         await asyncio.gather(*starts)
-        self.s.children_started = True
+        self.state.children_started = True
 
     async def _start_sessions(self, cohorts: list[str]) -> None:
         starts = []
         for cohort in cohorts:
-            members = sorted(u for u, c in self.s.units.items() if c == cohort)
+            members = sorted(u for u, c in self.state.units.items() if c == cohort)
             starts.append(
                 workflow.start_child_workflow(
                     DebriefWorkflow.run,
-                    SessionState(self.s.cycle, cohort, members, dict(self.s.categories)),
+                    SessionState(self.state.cycle, cohort, members, dict(self.state.categories)),
                     id=session_workflow_id(workflow.info().workflow_id, cohort),
                     parent_close_policy=ParentClosePolicy.ABANDON,
                 )
             )
         await asyncio.gather(*starts)
-        self.s.open_sessions = sorted(set(self.s.open_sessions) | set(cohorts))
+        self.state.open_sessions = sorted(set(self.state.open_sessions) | set(cohorts))
 
     async def _apply(self, result: dict[str, Any], *transitions: stage_machine.Transition) -> None:
         """Take the step's stage transitions (``domain.stages``, the ones the aggregate applied)
         and tell the children what changed."""
-        before = dict(self.s.stages)
+        before = dict(self.state.stages)
         for t in () if self.last_step_retried else transitions:
-            self.s.stages = t.apply(self.s.stages)
+            self.state.stages = t.apply(self.state.stages)
             if t.status is not None:
-                self.s.status = t.status
+                self.state.status = t.status
         self.wakeup = True
-        changed = {k for k in self.s.stages if self.s.stages[k] != before.get(k)}
-        if self.s.children_started and changed & {"self_review", "scoring", "feedback"} and self._units_follow(changed):
-            message = Stages(dict(self.s.stages))
+        changed = {k for k in self.state.stages if self.state.stages[k] != before.get(k)}
+        if self.state.children_started and changed & {"self_review", "scoring", "feedback"} and self._units_follow(changed):
+            message = Stages(dict(self.state.stages))
             await asyncio.gather(
                 *(
                     workflow.get_external_workflow_handle(unit_workflow_id(workflow.info().workflow_id, u)).signal(UnitWorkflow.stages, message)
-                    for u in sorted(self.s.units)
+                    for u in sorted(self.state.units)
                 )
             )
-        if "debrief" in changed and self.s.stages.get("debrief") == CLOSED:
+        if "debrief" in changed and self.state.stages.get("debrief") == CLOSED:
             await asyncio.gather(
                 *(
                     workflow.get_external_workflow_handle(session_workflow_id(workflow.info().workflow_id, c)).signal(DebriefWorkflow.finish)
-                    for c in self.s.open_sessions
+                    for c in self.state.open_sessions
                 )
             )
-            self.s.open_sessions = []
+            self.state.open_sessions = []
 
     def _units_follow(self, changed: set[str]) -> bool:
         """Whether the unit workflows are told of this change. They used to keep a copy of the
         stages for their validators; now the domain checks the stage when it records a unit's
         step, and a unit's workflow only needs to hear that the cycle's feedback has closed."""
         if workflow.patched(UNITS_HEAR_ONLY_THE_END):
-            return "feedback" in changed and self.s.stages.get("feedback") == CLOSED
+            return "feedback" in changed and self.state.stages.get("feedback") == CLOSED
         return True
 
     @workflow.query
     def state(self) -> CycleState:
-        return self.s
+        return self.state
 
     # ------------------------------------------------------------------ opening and stages
 
     @workflow.update
     async def open(self, cmd: OpenCycle) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.open_cycle, steps.OpenCycleStep(self.s.cycle, cmd.actor, command_id()))
+            result = await self.step(A.open_cycle, steps.OpenCycleStep(self.state.cycle, cmd.actor, command_id()))
             await self._apply(result, stage_machine.cycle_opened())
-            if not self.s.children_started:
+            if not self.state.children_started:
                 await self._start_units()  # before replying, so units can act at once
             return result
 
@@ -262,12 +262,12 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(rules.require_cycle_status, self.s.status, "setup")
+        check(rules.require_cycle_status, self.state.status, "setup")
 
     @workflow.update
     async def open_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.open_stage, steps.OpenStageStep(self.s.cycle, cmd.stage, cmd.actor, command_id()))
+            result = await self.step(A.open_stage, steps.OpenStageStep(self.state.cycle, cmd.stage, cmd.actor, command_id()))
             if result.get("sessions"):
                 await self._start_sessions(result["sessions"])
             await self._apply(result, stage_machine.stage_opened(cmd.stage))
@@ -278,13 +278,13 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(rules.require_cycle_status, self.s.status, "open")
-        check(rules.check_open_stage, self.s.stages, cmd.stage)
+        check(rules.require_cycle_status, self.state.status, "open")
+        check(rules.check_open_stage, self.state.stages, cmd.stage)
 
     @workflow.update
     async def close_stage(self, cmd: StageCommand) -> dict[str, Any]:
         async with self.lock:
-            step = steps.CloseStageStep(self.s.cycle, cmd.stage, cmd.reason, cmd.actor, command_id())
+            step = steps.CloseStageStep(self.state.cycle, cmd.stage, cmd.reason, cmd.actor, command_id())
             result = await self.step(A.close_stage, step)
             await self._apply(result, stage_machine.stage_closed(cmd.stage))
             return result
@@ -294,19 +294,19 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(rules.check_close_stage, self.s.stages, cmd.stage)
+        check(rules.check_close_stage, self.state.stages, cmd.stage)
 
     @workflow.update
     async def set_deadline(self, cmd: SetDeadline) -> dict[str, Any]:
         async with self.lock:
-            step = steps.SetDeadlineStep(self.s.cycle, cmd.stage, cmd.deadline, cmd.actor, command_id())
+            step = steps.SetDeadlineStep(self.state.cycle, cmd.stage, cmd.deadline, cmd.actor, command_id())
             result = await self.step(A.set_deadline, step)
             if self.last_step_retried:
                 pass  # carried over from an earlier run, with whatever was set since
             elif cmd.deadline is None:
-                self.s.deadlines.pop(cmd.stage, None)
+                self.state.deadlines.pop(cmd.stage, None)
             else:
-                self.s.deadlines[cmd.stage] = datetime.fromisoformat(cmd.deadline).isoformat()
+                self.state.deadlines[cmd.stage] = datetime.fromisoformat(cmd.deadline).isoformat()
             await self._apply(result)
             return result
 
@@ -322,7 +322,7 @@ class CycleWorkflow(KaoheWorkflow):
     async def propose_adjustment(self, cmd: ProposeAdjustment) -> dict[str, Any]:
         async with self.lock:
             step = steps.ProposeAdjustmentStep(
-                self.s.cycle, cmd.unit, cmd.kind, cmd.points, cmd.levels, cmd.reason, cmd.evidence, cmd.actor, command_id()
+                self.state.cycle, cmd.unit, cmd.kind, cmd.points, cmd.levels, cmd.reason, cmd.evidence, cmd.actor, command_id()
             )
             result = await self.step(A.propose_adjustment, step)
             await self._apply(result)
@@ -332,12 +332,12 @@ class CycleWorkflow(KaoheWorkflow):
     def _validate_propose(self, cmd: ProposeAdjustment) -> None:
         if self.is_retry():
             return
-        check(rules.check_propose, self.s.stages, cmd.actor)
+        check(rules.check_propose, self.state.stages, cmd.actor)
 
     @workflow.update
     async def decide_adjustment(self, cmd: DecideAdjustment) -> dict[str, Any]:
         async with self.lock:
-            step = steps.DecideAdjustmentStep(self.s.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id())
+            step = steps.DecideAdjustmentStep(self.state.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id())
             result = await self.step(A.decide_adjustment, step)
             await self._apply(result)
             return result
@@ -347,14 +347,14 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "committee")
-        check(rules.require_stage_open, self.s.stages, "adjustments")
+        check(rules.require_stage_open, self.state.stages, "adjustments")
 
     # ------------------------------------------------------------------ allocation
 
     @workflow.update
     async def resolve_tie(self, cmd: ResolveTie) -> dict[str, Any]:
         async with self.lock:
-            step = steps.ResolveTieStep(self.s.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id())
+            step = steps.ResolveTieStep(self.state.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id())
             result = await self.step(A.resolve_tie, step)
             await self._apply(result)
             return result
@@ -364,12 +364,12 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "committee")
-        check(rules.require_stage_open, self.s.stages, "allocation")
+        check(rules.require_stage_open, self.state.stages, "allocation")
 
     @workflow.update
     async def override_grade(self, cmd: OverrideGrade) -> dict[str, Any]:
         async with self.lock:
-            step = steps.OverrideGradeStep(self.s.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id())
+            step = steps.OverrideGradeStep(self.state.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id())
             result = await self.step(A.override_grade, step)
             await self._apply(result)
             return result
@@ -379,12 +379,12 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "committee")
-        check(rules.require_stage_open, self.s.stages, "allocation")
+        check(rules.require_stage_open, self.state.stages, "allocation")
 
     @workflow.update
     async def approve_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.approve_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "approve_allocation")
+            result = await self.step(A.approve_allocation, steps.CycleDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id()), "approve_allocation")
             await self._apply(result, *stage_machine.approval())
             return result
 
@@ -393,12 +393,12 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "committee")
-        check(rules.require_stage_open, self.s.stages, "allocation")
+        check(rules.require_stage_open, self.state.stages, "allocation")
 
     @workflow.update
     async def reject_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.reject_allocation, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "reject_allocation")
+            result = await self.step(A.reject_allocation, steps.CycleDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id()), "reject_allocation")
             await self._apply(result, stage_machine.allocation_rejected())
             return result
 
@@ -407,7 +407,7 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "committee")
-        check(rules.require_stage_open, self.s.stages, "allocation")
+        check(rules.require_stage_open, self.state.stages, "allocation")
 
     # ------------------------------------------------------------------ rectification
 
@@ -415,11 +415,11 @@ class CycleWorkflow(KaoheWorkflow):
     async def create_rectification(self, cmd: CreateRectification) -> dict[str, Any]:
         async with self.lock:
             step = steps.CreateRectificationStep(
-                self.s.cycle, cmd.unit, cmd.point, cmd.description, cmd.deadline, cmd.actor, command_id()
+                self.state.cycle, cmd.unit, cmd.point, cmd.description, cmd.deadline, cmd.actor, command_id()
             )
             result = await self.step(A.create_rectification, step)
             await self._apply(result)
-            await start_items(self.s.cycle, result.get("items", []), workflow.info().workflow_id)
+            await start_items(self.state.cycle, result.get("items", []), workflow.info().workflow_id)
             return result
 
     @create_rectification.validator
@@ -433,7 +433,7 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def close_cycle(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.close_cycle, steps.CycleDecisionStep(self.s.cycle, cmd.reason, cmd.actor, command_id()), "close_cycle")
+            result = await self.step(A.close_cycle, steps.CycleDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id()), "close_cycle")
             await self._apply(result, stage_machine.cycle_closed())
             return result
 
@@ -442,4 +442,4 @@ class CycleWorkflow(KaoheWorkflow):
         if self.is_retry():
             return
         check(rules.require_role, cmd.actor, "organizer")
-        check(rules.require_stage_open, self.s.stages, "feedback")
+        check(rules.require_stage_open, self.state.stages, "feedback")

@@ -35,7 +35,7 @@ class CloseSession:
 class DebriefWorkflow(KaoheWorkflow):
     @workflow.init
     def __init__(self, state: SessionState) -> None:
-        self.s = state
+        self.state = state
         self.done_updates: list[str] = []
         self.finished = False
         self.lock = asyncio.Lock()
@@ -43,16 +43,16 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.run
     async def run(self, state: SessionState) -> dict[str, Any]:
         await workflow.wait_condition(lambda: self.finished and workflow.all_handlers_finished())
-        return {"cohort": self.s.cohort, "ballots": len(self.s.cast_by)}
+        return {"cohort": self.state.cohort, "ballots": len(self.state.cast_by)}
 
     @workflow.query
     def state(self) -> SessionState:
-        return self.s
+        return self.state
 
     @workflow.signal
     def finish(self) -> None:
         """The cycle closed the debrief stage (which closes this session in the domain)."""
-        self.s.is_open = False
+        self.state.is_open = False
         self.finished = True
 
     @workflow.update
@@ -62,29 +62,29 @@ class DebriefWorkflow(KaoheWorkflow):
         this workflow owns only the session's opening and closing."""
         async with self.lock:
             step = steps.CastBallotStep(
-                self.s.cycle, self.s.cohort, cmd.representative, cmd.category, cmd.scores, cmd.actor, command_id()
+                self.state.cycle, self.state.cohort, cmd.representative, cmd.category, cmd.scores, cmd.actor, command_id()
             )
             result = await self.legacy_step("cast_ballot", step)
-            self.s.cast_by.append(cmd.representative)
+            self.state.cast_by.append(cmd.representative)
             return result
 
     @cast_ballot.validator
     def _validate_ballot(self, cmd: CastBallot) -> None:
         if self.is_retry():
             return
-        check(rules.check_ballot, cmd.actor, cmd.representative, self.s.is_open, self.s.cast_by, self.s.categories, cmd.category)
-        check(rules.parse_ballot_scores, self.s.secretaries, cmd.scores)
+        check(rules.check_ballot, cmd.actor, cmd.representative, self.state.is_open, self.state.cast_by, self.state.categories, cmd.category)
+        check(rules.parse_ballot_scores, self.state.secretaries, cmd.scores)
 
     @workflow.update
     async def close(self, cmd: CloseSession) -> dict[str, Any]:
         async with self.lock:
-            step = steps.CloseSessionStep(self.s.cycle, self.s.cohort, cmd.actor, command_id())
+            step = steps.CloseSessionStep(self.state.cycle, self.state.cohort, cmd.actor, command_id())
             result = await self.step(A.close_session, step)
-            self.s.is_open = False
+            self.state.is_open = False
             return result
 
     @close.validator
     def _validate_close(self, cmd: CloseSession) -> None:
         if self.is_retry():
             return
-        check(rules.check_close_session, cmd.actor, self.s.is_open)
+        check(rules.check_close_session, cmd.actor, self.state.is_open)

@@ -53,31 +53,31 @@ def rectification_workflow_id(cycle_workflow: str, item: str) -> str:
 class RectificationWorkflow(KaoheWorkflow):
     @workflow.init
     def __init__(self, state: ItemState) -> None:
-        self.s = state
+        self.state = state
         self.done_updates = state.done_updates
         self.lock = asyncio.Lock()
         self.changed = False
 
     @workflow.run
     async def run(self, state: ItemState) -> dict[str, Any]:
-        while self.s.status != "closed":
+        while self.state.status != "closed":
             kind, days, moment = self._next_timer()
             timeout = None if moment is None else max((moment - workflow.now()).total_seconds(), 0.0)
             self.changed = False
             try:
-                await workflow.wait_condition(lambda: self.changed or self.s.status == "closed", timeout=timeout)
+                await workflow.wait_condition(lambda: self.changed or self.state.status == "closed", timeout=timeout)
             except asyncio.TimeoutError:
                 await self._fire(kind, days)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return {"item": self.s.item, "status": self.s.status, "overdue": self.s.overdue}
+        return {"item": self.state.item, "status": self.state.status, "overdue": self.state.overdue}
 
     def _next_timer(self) -> tuple[str | None, int, datetime | None]:
-        deadline = datetime.fromisoformat(self.s.deadline)
+        deadline = datetime.fromisoformat(self.state.deadline)
         for days in rules.REMIND_DAYS_BEFORE:
             at = deadline - timedelta(days=days)
-            if days not in self.s.reminded and at > workflow.now():
+            if days not in self.state.reminded and at > workflow.now():
                 return "remind", days, at
-        if not self.s.overdue and self.s.status != "submitted":
+        if not self.state.overdue and self.state.status != "submitted":
             return "overdue", 0, deadline
         return None, 0, None
 
@@ -85,28 +85,28 @@ class RectificationWorkflow(KaoheWorkflow):
         if kind is None:
             return
         async with self.lock:
-            if self.s.status in ("closed", "submitted"):
+            if self.state.status in ("closed", "submitted"):
                 if kind == "remind":
-                    self.s.reminded.append(days)
+                    self.state.reminded.append(days)
                 return
             base = f"{workflow.info().workflow_id}/{kind}/{days}"
             if kind == "remind":
-                await self.step(A.remind_rectification, steps.RemindRectificationStep(self.s.item, days, base))
-                self.s.reminded.append(days)
+                await self.step(A.remind_rectification, steps.RemindRectificationStep(self.state.item, days, base))
+                self.state.reminded.append(days)
             else:
-                await self.step(A.rectification_overdue, steps.RectificationOverdueStep(self.s.item, base))
-                self.s.overdue = True
+                await self.step(A.rectification_overdue, steps.RectificationOverdueStep(self.state.item, base))
+                self.state.overdue = True
 
     @workflow.query
     def state(self) -> ItemState:
-        return self.s
+        return self.state
 
     @workflow.update
     async def report_progress(self, cmd: ReportItem) -> dict[str, Any]:
         async with self.lock:
-            step = steps.ReportRectificationStep(self.s.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
+            step = steps.ReportRectificationStep(self.state.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
             result = await self.step(A.report_rectification, step, "report_rectification")
-            self.s.status = result.get("status", "in_progress")
+            self.state.status = result.get("status", "in_progress")
             self.changed = True
             return result
 
@@ -114,14 +114,14 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_report(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_reporter, cmd.actor, self.s.unit)
+        check(rules.check_reporter, cmd.actor, self.state.unit)
 
     @workflow.update
     async def submit(self, cmd: ReportItem) -> dict[str, Any]:
         async with self.lock:
-            step = steps.ReportRectificationStep(self.s.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
+            step = steps.ReportRectificationStep(self.state.item, cmd.text, cmd.actor, command_id(), list(cmd.attachments))
             result = await self.step(A.submit_rectification, step, "submit_rectification")
-            self.s.status = result.get("status", "submitted")
+            self.state.status = result.get("status", "submitted")
             self.changed = True
             return result
 
@@ -129,14 +129,14 @@ class RectificationWorkflow(KaoheWorkflow):
     def _validate_submit(self, cmd: ReportItem) -> None:
         if self.is_retry():
             return
-        check(rules.check_reporter, cmd.actor, self.s.unit)
+        check(rules.check_reporter, cmd.actor, self.state.unit)
 
     @workflow.update
     async def verify(self, cmd: VerifyItem) -> dict[str, Any]:
         async with self.lock:
-            step = steps.VerifyRectificationStep(self.s.item, cmd.decision, cmd.reason, cmd.actor, command_id())
+            step = steps.VerifyRectificationStep(self.state.item, cmd.decision, cmd.reason, cmd.actor, command_id())
             result = await self.step(A.verify_rectification, step)
-            self.s.status = result.get("status", self.s.status)
+            self.state.status = result.get("status", self.state.status)
             self.changed = True
             return result
 

@@ -54,50 +54,50 @@ class AcknowledgeFeedback:
 class UnitWorkflow(KaoheWorkflow):
     @workflow.init
     def __init__(self, state: UnitState) -> None:
-        self.s = state
+        self.state = state
         self.done_updates = state.done_updates
         self.lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, state: UnitState) -> dict[str, Any]:
         await workflow.wait_condition(
-            lambda: self.s.stages.get("feedback") == CLOSED and workflow.all_handlers_finished()
+            lambda: self.state.stages.get("feedback") == CLOSED and workflow.all_handlers_finished()
         )
-        return {"unit": self.s.unit, "self_review": self.s.self_review, "scored": self.s.scored, "feedback": self.s.feedback}
+        return {"unit": self.state.unit, "self_review": self.state.self_review, "scored": self.state.scored, "feedback": self.state.feedback}
 
     @workflow.query
     def state(self) -> UnitState:
-        return self.s
+        return self.state
 
     @workflow.signal
     def stages(self, update: Stages) -> None:
         """The cycle's stages: since ``UNITS_HEAR_ONLY_THE_END`` only when feedback closes."""
-        self.s.stages = dict(update.stages)
+        self.state.stages = dict(update.stages)
 
     # -- self-review
     @workflow.update
     async def submit_self_review(self, cmd: SubmitSelfReview) -> dict[str, Any]:
         async with self.lock:
-            step = steps.SelfReviewStep(self.s.cycle, self.s.unit, cmd.scores, cmd.evidence, cmd.actor, command_id())
+            step = steps.SelfReviewStep(self.state.cycle, self.state.unit, cmd.scores, cmd.evidence, cmd.actor, command_id())
             result = await self.step(A.submit_self_review, step)
-            self.s.self_review = "submitted"
+            self.state.self_review = "submitted"
             return result
 
     @submit_self_review.validator
     def _validate_self_review(self, cmd: SubmitSelfReview) -> None:
         if self.is_retry():
             return
-        check(rules.check_self_reviewer, cmd.actor, self.s.unit)
+        check(rules.check_self_reviewer, cmd.actor, self.state.unit)
 
     # -- indicator scoring
     @workflow.update
     async def submit_scoring(self, cmd: SubmitScoring) -> dict[str, Any]:
         async with self.lock:
             step = steps.ScoringStep(
-                self.s.cycle, self.s.unit, cmd.scores, cmd.na_reasons, cmd.comments, cmd.actor, command_id()
+                self.state.cycle, self.state.unit, cmd.scores, cmd.na_reasons, cmd.comments, cmd.actor, command_id()
             )
             result = await self.step(A.submit_scoring, step)
-            self.s.scored = True
+            self.state.scored = True
             return result
 
     @submit_scoring.validator
@@ -110,10 +110,10 @@ class UnitWorkflow(KaoheWorkflow):
     @workflow.update
     async def issue_feedback(self, cmd: IssueFeedback) -> dict[str, Any]:
         async with self.lock:
-            step = steps.IssueFeedbackStep(self.s.cycle, self.s.unit, cmd.text, cmd.actor, command_id())
+            step = steps.IssueFeedbackStep(self.state.cycle, self.state.unit, cmd.text, cmd.actor, command_id())
             result = await self.step(A.issue_feedback, step)
-            self.s.feedback = "issued"
-            await start_items(self.s.cycle, result.get("items", []))  # cycle workflow id from ours
+            self.state.feedback = "issued"
+            await start_items(self.state.cycle, result.get("items", []))  # cycle workflow id from ours
             return result
 
     @issue_feedback.validator
@@ -125,16 +125,16 @@ class UnitWorkflow(KaoheWorkflow):
     @workflow.update
     async def acknowledge_feedback(self, cmd: AcknowledgeFeedback) -> dict[str, Any]:
         async with self.lock:
-            step = steps.AcknowledgeFeedbackStep(self.s.cycle, self.s.unit, cmd.actor, command_id())
+            step = steps.AcknowledgeFeedbackStep(self.state.cycle, self.state.unit, cmd.actor, command_id())
             result = await self.step(A.acknowledge_feedback, step)
-            self.s.feedback = "acknowledged"
+            self.state.feedback = "acknowledged"
             return result
 
     @acknowledge_feedback.validator
     def _validate_ack(self, cmd: AcknowledgeFeedback) -> None:
         if self.is_retry():
             return
-        check(rules.check_acknowledge, cmd.actor, self.s.unit, self.s.feedback)
+        check(rules.check_acknowledge, cmd.actor, self.state.unit, self.state.feedback)
 
 
 async def start_items(cycle: str, items: list[dict[str, Any]], cycle_workflow: str | None = None) -> None:

@@ -44,10 +44,10 @@ from domain.scheme import parse_scheme  # noqa: E402
 from kaohe.devserver import temporal_path  # noqa: E402
 from kaohe.runtime import hard_exit  # noqa: E402
 from tests.helpers import TINY_SCHEME  # noqa: E402
-from workflows import cycle as cw  # noqa: E402
-from workflows import debrief as dw  # noqa: E402
-from workflows import rectification as rw  # noqa: E402
-from workflows import unit as uw  # noqa: E402
+from workflows import cycle as cycle_workflow  # noqa: E402
+from workflows import debrief as debrief_workflow  # noqa: E402
+from workflows import rectification as item_workflow  # noqa: E402
+from workflows import unit as unit_workflow  # noqa: E402
 from adapters.gateway import Gateway  # noqa: E402
 from workflows.messages import cycle_workflow_id, session_workflow_id, unit_workflow_id  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
@@ -95,64 +95,64 @@ async def drive(client: Client, app: KaoheApp) -> None:
     await g.open_cycle(app.cycle(CYCLE), point_max(app, CYCLE), ORG, cid())
 
     # Self-review: U1 submits, U2 does not; the organizer opens scoring and closes self-review.
-    await g.unit_update(CYCLE, "U1", "submit_self_review", uw.SubmitSelfReview(U1, {"1.1.1": "5", "1.1.2": "3"}, {"1.1.1": "会议记录"}), cid())
-    await g.cycle_update(CYCLE, "open_stage", cw.StageCommand(ORG, "scoring"), cid())
-    await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "self_review", "U2 逾期未交"), cid())
+    await g.unit_update(CYCLE, "U1", "submit_self_review", unit_workflow.SubmitSelfReview(U1, {"1.1.1": "5", "1.1.2": "3"}, {"1.1.1": "会议记录"}), cid())
+    await g.cycle_update(CYCLE, "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), cid())
+    await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "self_review", "U2 逾期未交"), cid())
 
     # A scoring deadline a few seconds ahead: the durable timer fires and the miss is recorded.
     soon = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
-    await g.cycle_update(CYCLE, "set_deadline", cw.SetDeadline(ORG, "scoring", soon), cid())
+    await g.cycle_update(CYCLE, "set_deadline", cycle_workflow.SetDeadline(ORG, "scoring", soon), cid())
     until = time.monotonic() + 30
     while "Cycle.StageDeadlineMissed" not in event_names(app):
         if time.monotonic() > until:
             raise RuntimeError("the scoring deadline did not fire")
         await asyncio.sleep(0.3)
 
-    await g.unit_update(CYCLE, "U1", "submit_scoring", uw.SubmitScoring(EVA, {"1.1.1": "6", "1.1.2": "3.5"}, comments={"1.1.1": "扎实"}), cid())
-    await g.unit_update(CYCLE, "U2", "submit_scoring", uw.SubmitScoring(EVA, {"1.1.1": "5", "1.1.2": None}, {"1.1.2": "本年度无此项工作"}), cid())
-    await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "scoring"), cid())
+    await g.unit_update(CYCLE, "U1", "submit_scoring", unit_workflow.SubmitScoring(EVA, {"1.1.1": "6", "1.1.2": "3.5"}, comments={"1.1.1": "扎实"}), cid())
+    await g.unit_update(CYCLE, "U2", "submit_scoring", unit_workflow.SubmitScoring(EVA, {"1.1.1": "5", "1.1.2": None}, {"1.1.2": "本年度无此项工作"}), cid())
+    await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "scoring"), cid())
 
     # Debrief: three ballot sheets; the organizer closes the session, then the stage.
-    await g.cycle_update(CYCLE, "open_stage", cw.StageCommand(ORG, "debrief"), cid())
+    await g.cycle_update(CYCLE, "open_stage", cycle_workflow.StageCommand(ORG, "debrief"), cid())
     for rep, (a, b) in {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81")}.items():
         # sheets go straight to the domain, as the API sends them
         app.cast_ballot(CYCLE, COHORT, rep, None, {"U1": a, "U2": b}, Actor(rep, "representative"), cid())
-    await g.session_update(CYCLE, COHORT, "close", dw.CloseSession(ORG), cid())
-    await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "debrief"), cid())
+    await g.session_update(CYCLE, COHORT, "close", debrief_workflow.CloseSession(ORG), cid())
+    await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "debrief"), cid())
 
     # Adjustments: a bonus approved, a veto rejected.
-    await g.cycle_update(CYCLE, "open_stage", cw.StageCommand(ORG, "adjustments"), cid())
-    bonus = await g.cycle_update(CYCLE, "propose_adjustment", cw.ProposeAdjustment(ORG, "U2", "bonus", "获评先进基层党组织", points="2", evidence="表彰文件"), cid())
-    await g.cycle_update(CYCLE, "decide_adjustment", cw.DecideAdjustment(COM, bonus["adjustment"], "approve", "属实"), cid())
-    veto = await g.cycle_update(CYCLE, "propose_adjustment", cw.ProposeAdjustment(ORG, "U1", "veto", "信访举报"), cid())
-    await g.cycle_update(CYCLE, "decide_adjustment", cw.DecideAdjustment(COM, veto["adjustment"], "reject", "经核查不属实"), cid())
-    await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "adjustments"), cid())
+    await g.cycle_update(CYCLE, "open_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
+    bonus = await g.cycle_update(CYCLE, "propose_adjustment", cycle_workflow.ProposeAdjustment(ORG, "U2", "bonus", "获评先进基层党组织", points="2", evidence="表彰文件"), cid())
+    await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, bonus["adjustment"], "approve", "属实"), cid())
+    veto = await g.cycle_update(CYCLE, "propose_adjustment", cycle_workflow.ProposeAdjustment(ORG, "U1", "veto", "信访举报"), cid())
+    await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, veto["adjustment"], "reject", "经核查不属实"), cid())
+    await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
 
     # Allocation: sent back once, then an override and the approval.
-    await g.cycle_update(CYCLE, "reject_allocation", cw.Decision(COM, "请复核加分依据"), cid())
-    await g.cycle_update(CYCLE, "close_stage", cw.StageCommand(ORG, "adjustments"), cid())
-    await g.cycle_update(CYCLE, "override_grade", cw.OverrideGrade(COM, "U2", "average", "党委会研究决定"), cid())
-    approved = await g.cycle_update(CYCLE, "approve_allocation", cw.Decision(COM2, "同意"), cid())
+    await g.cycle_update(CYCLE, "reject_allocation", cycle_workflow.Decision(COM, "请复核加分依据"), cid())
+    await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
+    await g.cycle_update(CYCLE, "override_grade", cycle_workflow.OverrideGrade(COM, "U2", "average", "党委会研究决定"), cid())
+    approved = await g.cycle_update(CYCLE, "approve_allocation", cycle_workflow.Decision(COM2, "同意"), cid())
     grades = {u: r["grade"] for u, r in approved["results"]["units"].items()}
     assert grades == {"U1": "excellent", "U2": "average"}, grades
 
     # Feedback, a deadline on it, and the end of the cycle.
     items = {}
     for unit, user in (("U1", U1), ("U2", U2)):
-        issued = await g.unit_update(CYCLE, unit, "issue_feedback", uw.IssueFeedback(ORG, f"{unit}：成绩与问题"), cid())
+        issued = await g.unit_update(CYCLE, unit, "issue_feedback", unit_workflow.IssueFeedback(ORG, f"{unit}：成绩与问题"), cid())
         items[unit] = [i["id"] for i in issued.get("items", [])]
-        await g.unit_update(CYCLE, unit, "acknowledge_feedback", uw.AcknowledgeFeedback(user), cid())
+        await g.unit_update(CYCLE, unit, "acknowledge_feedback", unit_workflow.AcknowledgeFeedback(user), cid())
     # One of U1's rectification items to closure: progress, a send-back, completion, verification.
     item = items["U1"][0]
-    await g.item_update(CYCLE, item, "report_progress", rw.ReportItem(U1, "正在整改"), cid())
-    await g.item_update(CYCLE, item, "submit", rw.ReportItem(U1, "已完成"), cid())
-    await g.item_update(CYCLE, item, "verify", rw.VerifyItem(ORG, "reject", "佐证不足"), cid())
-    await g.item_update(CYCLE, item, "submit", rw.ReportItem(U1, "补充佐证"), cid())
-    await g.item_update(CYCLE, item, "verify", rw.VerifyItem(ORG, "approve"), cid())
+    await g.item_update(CYCLE, item, "report_progress", item_workflow.ReportItem(U1, "正在整改"), cid())
+    await g.item_update(CYCLE, item, "submit", item_workflow.ReportItem(U1, "已完成"), cid())
+    await g.item_update(CYCLE, item, "verify", item_workflow.VerifyItem(ORG, "reject", "佐证不足"), cid())
+    await g.item_update(CYCLE, item, "submit", item_workflow.ReportItem(U1, "补充佐证"), cid())
+    await g.item_update(CYCLE, item, "verify", item_workflow.VerifyItem(ORG, "approve"), cid())
     RECTIFIED.append(item)
     later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
-    await g.cycle_update(CYCLE, "set_deadline", cw.SetDeadline(ORG, "feedback", later), cid())
-    await g.cycle_update(CYCLE, "close_cycle", cw.Decision(ORG, "年度考核结束"), cid())
+    await g.cycle_update(CYCLE, "set_deadline", cycle_workflow.SetDeadline(ORG, "feedback", later), cid())
+    await g.cycle_update(CYCLE, "close_cycle", cycle_workflow.Decision(ORG, "年度考核结束"), cid())
 
 
 async def main() -> None:
@@ -169,7 +169,7 @@ async def main() -> None:
                     "cycle": wid,
                     "unit": unit_workflow_id(wid, "U1"),
                     "debrief": session_workflow_id(wid, COHORT),
-                    "rectification": rw.rectification_workflow_id(wid, RECTIFIED[0]),
+                    "rectification": item_workflow.rectification_workflow_id(wid, RECTIFIED[0]),
                 }
                 for name, workflow_id in targets.items():
                     handle = env.client.get_workflow_handle(workflow_id)
