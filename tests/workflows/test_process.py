@@ -20,12 +20,12 @@ from temporalio.worker import Worker
 
 from domain.app import Outcome
 from domain.errors import Conflict, DomainError, Forbidden
-from workflows import cycle as cw
-from workflows import debrief as dw
-from workflows import rectification as rw
-from workflows import unit as uw
+from workflows import cycle as cycle_workflow
+from workflows import debrief as debrief_workflow
+from workflows import rectification as item_workflow
+from workflows import unit as unit_workflow
 from workflows.activities import LEGACY
-from workflows.gateway import Gateway
+from adapters.gateway import Gateway
 from workflows.messages import CycleState, cycle_workflow_id, session_workflow_id, unit_workflow_id
 from workflows.worker import WORKFLOWS, workflow_runner
 from tests.walk import COHORT, COM, ORG, U1, U2
@@ -75,12 +75,12 @@ async def start_cycle(client, queue: str, key: str = "c1", deadlines: dict | Non
                        categories={"representatives": "1"}, deadlines=deadlines or {},
                        stages={s: "pending" for s in ("self_review", "scoring", "debrief", "adjustments", "allocation", "feedback")},
                        status="setup")
-    return await client.start_workflow(cw.CycleWorkflow.run, state, id=cycle_workflow_id(queue, key), task_queue=queue)
+    return await client.start_workflow(cycle_workflow.CycleWorkflow.run, state, id=cycle_workflow_id(queue, key), task_queue=queue)
 
 
 async def opened(client, queue, g: Gateway) -> None:
     await start_cycle(client, queue)
-    await g.cycle_update("c1", "open", cw.OpenCycle(ORG), "open-1")
+    await g.cycle_update("c1", "open", cycle_workflow.OpenCycle(ORG), "open-1")
 
 
 async def refused(fakes: Fakes, call, kind: type[DomainError], code: str) -> None:
@@ -109,18 +109,18 @@ async def test_opening_starts_a_workflow_per_unit_and_the_stages_follow_in_order
     assert (s.status, s.stages["self_review"]) == ("open", "open")
 
     # Refused by the validators before any step: a second opening, stages out of order, wrong roles.
-    await refused(fakes, g.cycle_update("c1", "open", cw.OpenCycle(ORG), "open-2"), Conflict, "wrong_cycle_status")
-    await refused(fakes, g.cycle_update("c1", "open_stage", cw.StageCommand(ORG, "adjustments"), "x1"), Conflict, "earlier_stage_open")
-    await refused(fakes, g.cycle_update("c1", "close_stage", cw.StageCommand(ORG, "scoring"), "x2"), Conflict, "stage_not_open")
-    await refused(fakes, g.cycle_update("c1", "open_stage", cw.StageCommand(COM, "scoring"), "x3"), Forbidden, "wrong_role")
-    await refused(fakes, g.cycle_update("c1", "approve_allocation", cw.Decision(COM, "同意"), "x4"), Conflict, "stage_not_open")
-    await refused(fakes, g.cycle_update("c1", "propose_adjustment", cw.ProposeAdjustment(ORG, "U1", "bonus", "r", "1"), "x5"),
+    await refused(fakes, g.cycle_update("c1", "open", cycle_workflow.OpenCycle(ORG), "open-2"), Conflict, "wrong_cycle_status")
+    await refused(fakes, g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(ORG, "adjustments"), "x1"), Conflict, "earlier_stage_open")
+    await refused(fakes, g.cycle_update("c1", "close_stage", cycle_workflow.StageCommand(ORG, "scoring"), "x2"), Conflict, "stage_not_open")
+    await refused(fakes, g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(COM, "scoring"), "x3"), Forbidden, "wrong_role")
+    await refused(fakes, g.cycle_update("c1", "approve_allocation", cycle_workflow.Decision(COM, "同意"), "x4"), Conflict, "stage_not_open")
+    await refused(fakes, g.cycle_update("c1", "propose_adjustment", cycle_workflow.ProposeAdjustment(ORG, "U1", "bonus", "r", "1"), "x5"),
                   Conflict, "stage_not_open")
 
-    await g.cycle_update("c1", "open_stage", cw.StageCommand(ORG, "scoring"), "s1")
-    await refused(fakes, g.cycle_update("c1", "close_stage", cw.StageCommand(ORG, "scoring"), "x6"), Conflict, "earlier_stage_open")
-    await g.cycle_update("c1", "close_stage", cw.StageCommand(ORG, "self_review", "到期"), "s2")
-    await g.cycle_update("c1", "close_stage", cw.StageCommand(ORG, "scoring"), "s3")
+    await g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), "s1")
+    await refused(fakes, g.cycle_update("c1", "close_stage", cycle_workflow.StageCommand(ORG, "scoring"), "x6"), Conflict, "earlier_stage_open")
+    await g.cycle_update("c1", "close_stage", cycle_workflow.StageCommand(ORG, "self_review", "到期"), "s2")
+    await g.cycle_update("c1", "close_stage", cycle_workflow.StageCommand(ORG, "scoring"), "s3")
     steps = [(n, step.get("stage")) for n, step in fakes.calls[1:]]
     assert steps == [("open_stage", "scoring"), ("close_stage", "self_review"), ("close_stage", "scoring")]
     assert fakes.named("close_stage")[0]["reason"] == "到期"
@@ -132,8 +132,8 @@ async def test_opening_starts_a_workflow_per_unit_and_the_stages_follow_in_order
 async def test_the_same_update_id_runs_its_step_once(env):
     client, queue, fakes, g = env
     await opened(client, queue, g)
-    first = await g.cycle_update("c1", "open_stage", cw.StageCommand(ORG, "scoring"), "same-id")
-    again = await g.cycle_update("c1", "open_stage", cw.StageCommand(ORG, "scoring"), "same-id")
+    first = await g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), "same-id")
+    again = await g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(ORG, "scoring"), "same-id")
     assert again == first
     assert len(fakes.named("open_stage")) == 1
 
@@ -142,15 +142,15 @@ async def test_the_debrief_opens_a_session_workflow_and_the_stage_close_finishes
     client, queue, fakes, g = env
     await opened(client, queue, g)
     fakes.answers["open_stage"] = {"sessions": [COHORT]}  # what the domain answers when debrief opens
-    await g.cycle_update("c1", "open_stage", cw.StageCommand(ORG, "debrief"), "d1")
+    await g.cycle_update("c1", "open_stage", cycle_workflow.StageCommand(ORG, "debrief"), "d1")
     session = client.get_workflow_handle(session_workflow_id(cycle_workflow_id(queue, "c1"), COHORT))
     s = await state(client, session.id)
     assert (s.secretaries, s.is_open) == (["U1", "U2"], True)
     with pytest.raises(DomainError) as info:
-        await g.session_update("c1", COHORT, "close", dw.CloseSession(COM), "d-wrong")
+        await g.session_update("c1", COHORT, "close", debrief_workflow.CloseSession(COM), "d-wrong")
     assert info.value.code == "wrong_role" and not fakes.named("close_session")
     fakes.answers.pop("open_stage")
-    await g.cycle_update("c1", "close_stage", cw.StageCommand(ORG, "debrief"), "d2")
+    await g.cycle_update("c1", "close_stage", cycle_workflow.StageCommand(ORG, "debrief"), "d2")
     assert (await asyncio.wait_for(session.result(), 20)) == {"cohort": COHORT, "ballots": 0}
 
 
@@ -158,7 +158,7 @@ async def test_a_stage_deadline_is_a_durable_timer(env):
     client, queue, fakes, g = env
     await opened(client, queue, g)
     soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()
-    await g.cycle_update("c1", "set_deadline", cw.SetDeadline(ORG, "self_review", soon), "dl-1")
+    await g.cycle_update("c1", "set_deadline", cycle_workflow.SetDeadline(ORG, "self_review", soon), "dl-1")
     for _ in range(100):
         if fakes.named("record_deadline_missed"):
             break
@@ -175,12 +175,12 @@ async def test_unit_validators_refuse_before_any_step(env):
     client, queue, fakes, g = env
     await opened(client, queue, g)
     scores = {"1.1.1": "5", "1.1.2": "3"}
-    await refused(fakes, g.unit_update("c1", "U1", "submit_self_review", uw.SubmitSelfReview(U2, scores), "u-1"), Forbidden, "not_your_unit")
-    await refused(fakes, g.unit_update("c1", "U1", "submit_scoring", uw.SubmitScoring(ORG, scores), "u-2"), Forbidden, "wrong_role")
-    await refused(fakes, g.unit_update("c1", "U1", "acknowledge_feedback", uw.AcknowledgeFeedback(U1), "u-3"), Conflict,
+    await refused(fakes, g.unit_update("c1", "U1", "submit_self_review", unit_workflow.SubmitSelfReview(U2, scores), "u-1"), Forbidden, "not_your_unit")
+    await refused(fakes, g.unit_update("c1", "U1", "submit_scoring", unit_workflow.SubmitScoring(ORG, scores), "u-2"), Forbidden, "wrong_role")
+    await refused(fakes, g.unit_update("c1", "U1", "acknowledge_feedback", unit_workflow.AcknowledgeFeedback(U1), "u-3"), Conflict,
                   "feedback_not_issued")
-    await refused(fakes, g.unit_update("c1", "U1", "issue_feedback", uw.IssueFeedback(COM, "反馈"), "u-4"), Forbidden, "wrong_role")
-    await g.unit_update("c1", "U1", "submit_self_review", uw.SubmitSelfReview(U1, scores), "u-5")
+    await refused(fakes, g.unit_update("c1", "U1", "issue_feedback", unit_workflow.IssueFeedback(COM, "反馈"), "u-4"), Forbidden, "wrong_role")
+    await g.unit_update("c1", "U1", "submit_self_review", unit_workflow.SubmitSelfReview(U1, scores), "u-5")
     assert fakes.named("submit_self_review")[0]["unit"] == "U1"
 
 
@@ -190,13 +190,13 @@ async def test_issuing_feedback_starts_a_rectification_workflow_per_item(env):
     due = (datetime.now(timezone.utc) + timedelta(days=90)).isoformat()
     fakes.answers["issue_feedback"] = {"items": [{"id": "item-a", "unit": "U1", "deadline": due},
                                                  {"id": "item-b", "unit": "U1", "deadline": due}]}
-    await g.unit_update("c1", "U1", "issue_feedback", uw.IssueFeedback(ORG, "反馈"), "f-1")
+    await g.unit_update("c1", "U1", "issue_feedback", unit_workflow.IssueFeedback(ORG, "反馈"), "f-1")
     wf = cycle_workflow_id(queue, "c1")
     for item in ("item-a", "item-b"):
-        s = await state(client, rw.rectification_workflow_id(wf, item))
+        s = await state(client, item_workflow.rectification_workflow_id(wf, item))
         assert (s.unit, s.status, s.deadline) == ("U1", "open", due)
     # acknowledged now that it is issued
-    await g.unit_update("c1", "U1", "acknowledge_feedback", uw.AcknowledgeFeedback(U1), "f-2")
+    await g.unit_update("c1", "U1", "acknowledge_feedback", unit_workflow.AcknowledgeFeedback(U1), "f-2")
     assert len(fakes.named("acknowledge_feedback")) == 1
 
 
@@ -205,10 +205,10 @@ async def test_a_rectification_item_escalates_at_its_deadline_and_ends_when_veri
     # Due in 2 s: both reminders (7 and 1 days before) are already past, so the next timer is the
     # deadline itself, and the item is marked overdue.
     due = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()
-    wf = rw.rectification_workflow_id(cycle_workflow_id(queue, "c1"), "item-1")
-    handle = await client.start_workflow(rw.RectificationWorkflow.run, rw.ItemState("c1", "item-1", "U1", due), id=wf, task_queue=queue)
-    await refused(fakes, g.item_update("c1", "item-1", "report_progress", rw.ReportItem(U2, "进展"), "r-1"), Forbidden, "not_your_unit")
-    await refused(fakes, g.item_update("c1", "item-1", "verify", rw.VerifyItem(U1, "approve"), "r-2"), Forbidden, "wrong_role")
+    wf = item_workflow.rectification_workflow_id(cycle_workflow_id(queue, "c1"), "item-1")
+    handle = await client.start_workflow(item_workflow.RectificationWorkflow.run, item_workflow.ItemState("c1", "item-1", "U1", due), id=wf, task_queue=queue)
+    await refused(fakes, g.item_update("c1", "item-1", "report_progress", item_workflow.ReportItem(U2, "进展"), "r-1"), Forbidden, "not_your_unit")
+    await refused(fakes, g.item_update("c1", "item-1", "verify", item_workflow.VerifyItem(U1, "approve"), "r-2"), Forbidden, "wrong_role")
     for _ in range(100):
         if fakes.named("rectification_overdue"):
             break
@@ -216,7 +216,7 @@ async def test_a_rectification_item_escalates_at_its_deadline_and_ends_when_veri
     assert [n for n, _ in fakes.calls] == ["rectification_overdue"] and not fakes.named("remind_rectification")
     assert (await state(client, wf)).overdue is True
     fakes.answers["submit_rectification"] = {"status": "submitted"}
-    await g.item_update("c1", "item-1", "submit", rw.ReportItem(U1, "已完成"), "r-3")
+    await g.item_update("c1", "item-1", "submit", item_workflow.ReportItem(U1, "已完成"), "r-3")
     fakes.answers["verify_rectification"] = {"status": "closed"}
-    await g.item_update("c1", "item-1", "verify", rw.VerifyItem(ORG, "approve"), "r-4")
+    await g.item_update("c1", "item-1", "verify", item_workflow.VerifyItem(ORG, "approve"), "r-4")
     assert await asyncio.wait_for(handle.result(), 20) == {"item": "item-1", "status": "closed", "overdue": True}
