@@ -29,6 +29,9 @@ ASSET_VERSION = "2"
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
 
+#: The error page's title (a catalogue key) by status; any other status is ``error_title``.
+ERROR_TITLES = {403: "forbidden_title", 404: "not_found_title", 503: "unavailable_title"}
+
 
 def unit_label(svc: Services, unit: str | None, lang: str = catalogue.DEFAULT) -> str:
     """``第一支部（U1）``: the unit's name from its latest cycle, or its key alone."""
@@ -115,7 +118,7 @@ async def retry_page(request: Request, response: Response) -> Response:
 
 def error_page(request: Request, status: int, message: str, resend: dict[str, Any] | None = None) -> Response:
     user = getattr(request.state, "user", None)
-    title = {403: "forbidden_title", 404: "not_found_title", 503: "unavailable_title"}.get(status, "error_title")
+    title = ERROR_TITLES.get(status, "error_title")
     if user is not None:
         try:
             request.state.unit_label = unit_label(services(request), user.unit, getattr(request.state, "lang", catalogue.DEFAULT))
