@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from adapters.accounts import User
 from api.errors import error_body
 from services import Services
-from services import command_id as _command_id
 
 
 def services(request: Request) -> Services:
@@ -55,11 +54,6 @@ def checked_key(idempotency_key: str | None) -> str | None:
     return key
 
 
-def command_id(user: User, idempotency_key: str | None) -> str:
-    """A command's idempotency key: the client's ``Idempotency-Key`` (scoped to the user) or a new one."""
-    return _command_id(user, checked_key(idempotency_key))
-
-
 def idempotency_key(
     idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", description="重试时请使用相同的键 / reuse on retry")] = None,
 ) -> str | None:
@@ -83,22 +77,3 @@ def download(data: bytes, media: str, name: str) -> Response:
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     })
 
-
-# -- kept for the web pages until they call the service layer (then removed)
-
-
-def forbidden(message: str) -> HTTPException:
-    return HTTPException(403, error_body("forbidden", message))
-
-
-def require(user: User, *roles: str) -> None:
-    from domain.rules import ROLE_NAMES
-
-    if user.role not in roles:
-        wanted = "、".join(f"{ROLE_NAMES[r]}({r})" for r in roles)
-        raise forbidden(f"此操作须由{wanted}执行 / this needs role {', '.join(roles)}")
-
-
-def require_unit_scope(user: User, unit: str) -> None:
-    if user.role == "unit" and user.unit != unit:
-        raise forbidden(f"您只能查看和操作本单位（{user.unit}）的内容 / you may see only your own unit")

@@ -1,6 +1,6 @@
 """A retry with the same ``Idempotency-Key`` gets the first attempt's answer, on every write route.
 
-The domain stores a retried command once (its command id is the user's key, ``api.deps.command_id``),
+The domain stores a retried command once (its command id is the user's key, ``services.command_id``),
 but a route may check something before the command runs — ``POST /cycles/{key}/open`` asks "is it
 still in setup?" — and a client that lost the first answer would then be told its retry failed. So
 one pure ASGI middleware stands in front of every route (JSON API and pages alike):

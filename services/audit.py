@@ -311,6 +311,11 @@ def head_digest(svc: Any, user: Any) -> dict[str, Any]:
     return Auditor(svc.app).digest(svc.signing_key)
 
 
+def verify_report(svc: Any, user: Any) -> Report:
+    allow(user, "audit.read")
+    return Auditor(svc.app).verify()
+
+
 def verify_log(svc: Any, user: Any) -> dict[str, Any]:
     allow(user, "audit.read")
     return Auditor(svc.app).verify().to_dict()

@@ -64,6 +64,7 @@ TABLE: dict[str, Rule] = {
     # the grade allocation and the results
     "allocation.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),
     "allocation.decide": Rule((COMMITTEE,)),  # ties, overrides, approving or sending back
+    "oversight.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),  # the committee's pages: adjustments, allocation
     "results.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看考核结果 / your role cannot read results"),
     # feedback
     "feedback.read": Rule((ORGANIZER, AUDITOR, UNIT, COMMITTEE), "您的角色不能查看反馈 / your role cannot read feedback"),

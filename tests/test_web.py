@@ -94,7 +94,7 @@ async def test_unit_user_signs_in_sees_the_inbox_and_signs_out(client, stack, br
         token = cookies["kaohe_token"]["value"]
         await screenshot(page, "inbox.png", tmp_path)
 
-        # The task opens its page: the self-review form (api/web/pages/people.py); the unit's status page.
+        # The task opens its page: the self-review form (api/web/pages/self_review.py); the unit's status page.
         await page.click("[data-testid=inbox] tbody tr .task-title a")
         await page.wait_for_url(re.compile(rf"/self-review/{key}/U1$"))
         assert await page.locator("[data-testid=self-review]").count() == 1

@@ -1,0 +1,286 @@
+"""Everything the web pages ask of the system, in one file: each read and each command is one small
+async function with plain arguments (``svc``, the signed-in ``user``, then the page's values),
+calling the service layer (``services/``) — the same use cases, role table and errors as the
+JSON API. Queries run in a worker thread. No module under ``api/web/pages/`` imports
+``api.routers`` (``tests/test_web_catalogue.py`` and ``tests/test_architecture.py`` check it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import FileResponse, Response
+
+from adapters.accounts import User
+from api.deps import download
+from projections.models import UnitRow
+from services import Services, adjustments as adjustments_service, allocation as allocation_service
+from services import audit as audit_service, debrief as debrief_service, feedback as feedback_service
+from services import inbox, rectification as rectification_service, results_use, review, setup
+from services.permissions import allow, in_scope, may
+
+__all__ = ["may"]  # whether a role may: for what a page shows
+
+
+def may_open(user: User, action: str) -> None:
+    """A page for ``action`` opens only for whom the role table lets take it (403 page otherwise)."""
+    allow(user, action)
+
+
+def require_unit_scope(user: User, unit: str) -> None:
+    in_scope(user, unit)
+
+
+# ------------------------------------------------------------------ reads
+
+
+async def my_tasks(svc: Services, user: User) -> list[dict[str, Any]]:
+    return await run_in_threadpool(inbox.tasks, svc, user)
+
+
+async def cycles(svc: Services, user: User) -> list[dict[str, Any]]:
+    return await run_in_threadpool(setup.cycles, svc, user)
+
+
+async def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
+    """The cycle with its stages, deadlines and progress, as the API shows it to ``user``."""
+    return await run_in_threadpool(setup.cycle, svc, user, key)
+
+
+async def cycle_record(svc: Services, key: str) -> dict[str, Any]:
+    """The cycle's own record (name, status, stages, policy…) without progress: a page's header."""
+    return await run_in_threadpool(lambda: setup.cycle_view(setup.cycle_row(svc, key)))
+
+
+async def units(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(review.units, svc, user, cycle)
+
+
+async def unit(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]:
+    """One unit in a cycle; the API's unit scope (403 for another unit)."""
+    return await run_in_threadpool(review.unit, svc, user, cycle, unit)
+
+
+def unit_name(svc: Services, unit: str) -> str | None:
+    """The unit's name in its latest cycle (blocking: call it in a thread)."""
+    with svc.runner.sessions() as db:
+        return db.scalar(select(UnitRow.name).where(UnitRow.unit == unit).order_by(UnitRow.cycle.desc()).limit(1))
+
+
+async def unit_names(svc: Services, cycle: str) -> dict[str, str]:
+    """Unit key → name, for every unit of the cycle."""
+
+    def load() -> dict[str, str]:
+        with svc.runner.sessions() as db:
+            return {u.unit: u.name for u in db.scalars(select(UnitRow).where(UnitRow.cycle == cycle).order_by(UnitRow.unit))}
+
+    return await run_in_threadpool(load)
+
+
+async def scheme(svc: Services, cycle: str, cohort: str) -> dict[str, Any] | None:
+    """The scheme tree (as stored) the cycle assesses ``cohort`` with, or None."""
+    return (await run_in_threadpool(lambda: svc.app.cycle(cycle).schemes)).get(cohort)
+
+
+async def sessions(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(debrief_service.sessions, svc, user, cycle)
+
+
+async def adjustments(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(adjustments_service.adjustments, svc, user, cycle)
+
+
+async def items(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(rectification_service.items, svc, user, cycle)
+
+
+async def carried_items(svc: Services, user: User, cycle: str, unit: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(rectification_service.carried, svc, user, cycle, unit)
+
+
+async def feedback(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]:
+    return await run_in_threadpool(feedback_service.feedback, svc, user, cycle, unit)
+
+
+async def allocation(svc: Services, user: User, cycle: str) -> dict[str, Any]:
+    return await run_in_threadpool(allocation_service.allocation, svc, user, cycle)
+
+
+async def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:
+    """The published results (a unit user sees only its own row); Conflict before publication."""
+    return await run_in_threadpool(allocation_service.results, svc, user, cycle)
+
+
+async def evidence_file(svc: Services, user: User, sha256: str) -> Response:
+    return FileResponse(await run_in_threadpool(rectification_service.attachment, svc, user, sha256), filename=sha256)
+
+
+async def feedback_docx(svc: Services, user: User, cycle: str, unit: str) -> Response:
+    return download(*await run_in_threadpool(feedback_service.letter, svc, user, cycle, unit))
+
+
+async def document(svc: Services, user: User, builder: str, cycle: str) -> tuple[bytes, str, str]:
+    """A document of the cycle (``results``, ``report-docx``…): bytes, media type, file name."""
+    return await run_in_threadpool(results_use.document, svc, user, cycle, builder)
+
+
+# ------------------------------------------------------------------ the auditor's reads
+
+
+async def audit_timeline(svc: Services, user: User, cycle: str, filters: dict[str, str | None]) -> tuple[list, list, dict[str, Any]]:
+    """The whole timeline, the entries the filters keep, and the current digest."""
+
+    def load():
+        everything = audit_service.cycle_timeline(svc, user, cycle)
+        shown = audit_service.cycle_timeline(svc, user, cycle, unit=filters["unit"], actor=filters["actor"], stage=filters["stage"], event=filters["type"])
+        return everything, shown, audit_service.head_digest(svc, user)
+
+    return await run_in_threadpool(load)
+
+
+async def audit_entries(svc: Services, user: User, cycle: str, filters: dict[str, str | None]) -> list:
+    return await run_in_threadpool(lambda: audit_service.cycle_timeline(
+        svc, user, cycle, unit=filters["unit"], actor=filters["actor"], stage=filters["stage"], event=filters["type"]))
+
+
+async def explain_grade(svc: Services, user: User, cycle: str, unit: str) -> Any:
+    return await run_in_threadpool(audit_service.explain_grade, svc, user, cycle, unit)
+
+
+async def integrity(svc: Services, user: User) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The hash-chain check (as a dict and as one line) and the current digest."""
+
+    def check():
+        digest = audit_service.head_digest(svc, user)
+        report = audit_service.verify_report(svc, user)
+        return report.to_dict(), report.line(), digest
+
+    return await run_in_threadpool(check)
+
+
+async def export_bundle(svc: Services, user: User, cycle: str, path: Path) -> None:
+    await run_in_threadpool(audit_service.export_bundle, svc, user, cycle, path)
+
+
+# ------------------------------------------------------------------ organizer commands
+
+
+async def create_cycle(svc: Services, user: User, key: str, year: Any, name: str, policy: dict[str, Any],
+                       schemes: dict[str, Any], categories: dict[str, str] | None, idem: str | None) -> None:
+    """A form's raw text goes to the domain as typed (a year typed as words is the domain's to word)."""
+    await setup.create_cycle(svc, user, key, year, name, policy, schemes, categories, None, idem)
+
+
+async def register_units(svc: Services, user: User, cycle: str, units: list[dict[str, Any]], idem: str | None) -> int:
+    """The number registered."""
+    return int((await setup.register_units(svc, user, cycle, units, idem))["registered"])
+
+
+async def open_cycle(svc: Services, user: User, cycle: str, idem: str | None) -> None:
+    await setup.open_cycle(svc, user, cycle, idem)
+
+
+async def open_stage(svc: Services, user: User, cycle: str, stage: str, idem: str | None) -> None:
+    await setup.open_stage(svc, user, cycle, stage, idem)
+
+
+async def close_stage(svc: Services, user: User, cycle: str, stage: str, idem: str | None) -> None:
+    await setup.close_stage(svc, user, cycle, stage, "", idem)
+
+
+async def set_deadline(svc: Services, user: User, cycle: str, stage: str, deadline: str | None, idem: str | None) -> None:
+    await setup.set_deadline(svc, user, cycle, stage, deadline, idem)
+
+
+async def close_session(svc: Services, user: User, cycle: str, cohort: str, idem: str | None) -> None:
+    await debrief_service.close_session(svc, user, cycle, cohort, idem)
+
+
+async def propose_adjustment(svc: Services, user: User, cycle: str, *, unit: str, kind: str, reason: str,
+                             points: str | None, levels: str | None, evidence: str, idem: str | None) -> None:
+    await adjustments_service.propose(svc, user, cycle, unit, kind, reason, points, levels, evidence, idem)
+
+
+async def verify_item(svc: Services, user: User, cycle: str, item: str, decision: str, reason: str, idem: str | None) -> None:
+    await rectification_service.verify(svc, user, cycle, item, decision, reason, idem)
+
+
+async def issue_feedback(svc: Services, user: User, cycle: str, unit: str, text: str, idem: str | None) -> None:
+    await feedback_service.issue(svc, user, cycle, unit, text, idem)
+
+
+async def edit_feedback_draft(svc: Services, user: User, cycle: str, unit: str, text: str, idem: str | None) -> None:
+    await feedback_service.edit_draft(svc, user, cycle, unit, text, idem)
+
+
+# ------------------------------------------------------------------ committee commands
+
+
+async def decide_adjustment(svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str,
+                            idem: str | None) -> None:
+    await adjustments_service.decide(svc, user, cycle, adjustment, decision, reason, idem)
+
+
+async def override_grade(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None) -> None:
+    await allocation_service.override(svc, user, cycle, unit, grade, reason, idem)
+
+
+async def resolve_tie(svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str,
+                      idem: str | None) -> None:
+    await allocation_service.resolve_tie(svc, user, cycle, cohort, units, reason, idem)
+
+
+async def approve_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None) -> None:
+    await allocation_service.approve(svc, user, cycle, reason, idem)
+
+
+async def reject_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None) -> None:
+    await allocation_service.reject(svc, user, cycle, reason, idem)
+
+
+# ------------------------------------------------------------------ unit, evaluator and representative commands
+
+
+async def save_self_review_draft(svc: Services, user: User, cycle: str, unit: str, scores: dict[str, str],
+                                 evidence: dict[str, str]) -> None:
+    await review.save_draft(svc, user, cycle, unit, scores, evidence)
+
+
+async def submit_self_review(svc: Services, user: User, cycle: str, unit: str, scores: dict[str, str],
+                             evidence: dict[str, str], idem: str | None) -> None:
+    await review.submit_self_review(svc, user, cycle, unit, scores, evidence, idem)
+
+
+async def acknowledge_feedback(svc: Services, user: User, cycle: str, unit: str, idem: str | None) -> None:
+    await feedback_service.acknowledge(svc, user, cycle, unit, idem)
+
+
+async def upload_evidence(svc: Services, user: User, file: UploadFile) -> dict[str, Any]:
+    """One evidence file into the attachment store (who may upload is checked before it is read)."""
+    rectification_service.may_upload(user)
+    data = await file.read(svc.attachments.max_bytes + 1)
+    return await rectification_service.upload(svc, user, file.filename or "file", data)
+
+
+async def report_progress(svc: Services, user: User, cycle: str, item: str, text: str, attachments: list[dict[str, Any]],
+                          idem: str | None) -> None:
+    await rectification_service.report_progress(svc, user, cycle, item, text, attachments, idem)
+
+
+async def submit_completion(svc: Services, user: User, cycle: str, item: str, text: str, attachments: list[dict[str, Any]],
+                            idem: str | None) -> None:
+    await rectification_service.submit(svc, user, cycle, item, text, attachments, idem)
+
+
+async def submit_scoring(svc: Services, user: User, cycle: str, unit: str, scores: dict[str, Any],
+                         na_reasons: dict[str, str], comments: dict[str, str], idem: str | None) -> None:
+    await review.submit_scoring(svc, user, cycle, unit, scores, na_reasons, comments, idem)
+
+
+async def cast_ballot(svc: Services, user: User, cycle: str, cohort: str, scores: dict[str, str], category: str | None,
+                      idem: str | None) -> None:
+    await debrief_service.cast_ballot(svc, user, cycle, cohort, category, scores, idem)

@@ -1,0 +1,163 @@
+"""``/org/cycles/{key}``: the organizer's cycle console — open the cycle, open and close stages, set
+deadlines, close a debrief session, propose an adjustment, verify a rectification item.
+
+Every action is one small form posting to its own URL; on success back to the console
+(``?done=1`` and the section's anchor), on an error the console again with the message beside that
+form's field and what was typed kept (:func:`act`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+from api.errors import error_body
+from api.web import backend, catalogue
+from api.web.forms import REFUSED, beside, idem_of, new_idem, refusal, see_other, text, typed_values
+from api.web.pageroute import page_router
+from api.web.render import render_page
+from api.web.session import PageUser, checked_form, services
+from api.web.views import local_input, stage_rows
+from domain import rules
+from domain.errors import DomainError
+from domain.scheme import ORG_TYPES
+from reporting.documents import CHINA
+
+router = page_router()
+
+CONSOLE = "/org/cycles/{cycle}"
+TASK_PAGES: dict[str, str] = {
+    "open_cycle": CONSOLE,
+    "close_stage": CONSOLE + "#stages",
+    "open_stage": CONSOLE + "#stages",
+    "deadline_missed": CONSOLE + "#stages",
+    "allocation_rejected": CONSOLE + "#stages",
+    "close_session": CONSOLE + "#debrief",
+    "verify_rectification": CONSOLE + "#item-{item}",
+    "rectification_overdue": CONSOLE + "#item-{item}",
+}
+
+OPENABLE = ("scoring", "debrief", "adjustments")
+CLOSABLE = ("self_review", "scoring", "debrief", "adjustments")
+
+
+def allowed(check, stages: dict[str, str], stage: str) -> bool:
+    try:
+        check(stages, stage)
+        return True
+    except DomainError:
+        return False
+
+
+async def console(request: Request, user, key: str, errors: dict[str, dict[str, str]] | None = None,
+                  values: dict[str, dict[str, str]] | None = None, status: int = 200, notice: str = "") -> Response:
+    svc = services(request)
+    view = await backend.cycle(svc, user, key)
+    units = await backend.units(svc, user, key)
+    sessions = await backend.sessions(svc, user, key)
+    adjustments = await backend.adjustments(svc, user, key)
+    items = await backend.items(svc, user, key)
+    rows = stage_rows(view)
+    is_open = view["status"] == "open"
+    for row in rows:
+        s = row["stage"]
+        row["can_open"] = is_open and s in OPENABLE and allowed(rules.check_open_stage, view["stages"], s)
+        row["can_close"] = is_open and s in CLOSABLE and allowed(rules.check_close_stage, view["stages"], s)
+        row["deadline_input"] = local_input(row["deadline"])
+    names = {u["unit"]: u["name"] for u in units}
+    return await render_page(
+        request, "organizer_console.html", user, status,
+        cycle=view, stages=rows, units=units, sessions=sessions, adjustments=adjustments, items=items, names=names,
+        errors=errors or {}, values=values or {}, notice=notice, idem=new_idem, org_types=ORG_TYPES,
+        kinds=rules.ADJUSTMENT_KINDS,
+    )
+
+
+@router.get("/org/cycles/{key}")
+async def console_page(request: Request, key: str, user: PageUser, done: str | None = None) -> Response:
+    backend.may_open(user, "stage.open")
+    notice = catalogue.t(request.state.lang, "org_done") if done else ""
+    return await console(request, user, key, notice=notice)
+
+
+async def act(request: Request, user, key: str, form_id: str, fields: list[str], action, anchor: str = "") -> Response:
+    """Run one console action; on success back to the console, on an error the console again
+    with the message beside the form's field and the form's typed values kept."""
+    backend.may_open(user, "stage.open")
+    form = await checked_form(request)
+    try:
+        await action(form)
+    except REFUSED as e:
+        error = refusal(e)
+        return await console(request, user, key, {form_id: beside(error, fields)}, {form_id: typed_values(form)}, error.status)
+    return see_other(f"/org/cycles/{quote(key)}?done=1{anchor}")
+
+
+@router.post("/org/cycles/{key}/open")
+async def open_cycle(request: Request, key: str, user: PageUser) -> Response:
+    async def run(form):
+        await backend.open_cycle(services(request), user, key, idem_of(form))
+
+    return await act(request, user, key, "open-cycle", [], run)
+
+
+@router.post("/org/cycles/{key}/stages/{stage}/{action}")
+async def stage_action(request: Request, key: str, stage: str, action: str, user: PageUser) -> Response:
+    async def run(form):
+        if action == "open":
+            await backend.open_stage(services(request), user, key, stage, idem_of(form))
+        elif action == "close":
+            await backend.close_stage(services(request), user, key, stage, idem_of(form))
+        else:
+            raise HTTPException(404, error_body("not_found", catalogue.t(request.state.lang, "not_found")))
+
+    return await act(request, user, key, f"stage-{stage}", [], run, "#stages")
+
+
+def deadline_value(typed: str) -> str | None:
+    """A ``datetime-local`` value is Beijing time; anything else goes to the API as typed (its parser words the error)."""
+    if not typed:
+        return None
+    try:
+        return datetime.fromisoformat(typed).replace(tzinfo=CHINA).isoformat() if "T" in typed and len(typed) <= 19 else typed
+    except ValueError:
+        return typed
+
+
+@router.post("/org/cycles/{key}/deadlines/{stage}")
+async def set_deadline(request: Request, key: str, stage: str, user: PageUser) -> Response:
+    async def run(form):
+        await backend.set_deadline(services(request), user, key, stage, deadline_value(text(form, "deadline")), idem_of(form))
+
+    return await act(request, user, key, f"deadline-{stage}", ["deadline"], run, "#stages")
+
+
+@router.post("/org/cycles/{key}/debrief/{cohort}/close")
+async def close_session(request: Request, key: str, cohort: str, user: PageUser) -> Response:
+    async def run(form):
+        await backend.close_session(services(request), user, key, cohort, idem_of(form))
+
+    return await act(request, user, key, f"session-{cohort}", [], run, "#debrief")
+
+
+@router.post("/org/cycles/{key}/adjustments")
+async def propose_adjustment(request: Request, key: str, user: PageUser) -> Response:
+    async def run(form):
+        await backend.propose_adjustment(
+            services(request), user, key, unit=text(form, "unit"), kind=text(form, "kind"), reason=text(form, "reason"),
+            points=text(form, "points") or None, levels=text(form, "levels") or None, evidence=text(form, "evidence"),
+            idem=idem_of(form),
+        )
+
+    return await act(request, user, key, "adjust", ["unit", "kind", "points", "levels", "reason", "evidence"], run, "#adjustments")
+
+
+@router.post("/org/cycles/{key}/rectifications/{item}/verify")
+async def verify_item(request: Request, key: str, item: str, user: PageUser) -> Response:
+    async def run(form):
+        await backend.verify_item(services(request), user, key, item, text(form, "decision"), text(form, "reason"), idem_of(form))
+
+    return await act(request, user, key, f"item-{item}", ["decision", "reason"], run, "#rectification")

@@ -1,0 +1,50 @@
+"""``/tasks``: my inbox, each task linked to the page that does it.
+
+Each page module says which task kinds it does in its ``TASK_PAGES`` (task kind → URL pattern);
+``api.web.routes.install`` gathers them into :data:`LINKS`. A kind no page claims opens the
+unit's page or the cycle's page (:data:`FALLBACK`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from api.web import backend
+from api.web.pageroute import page_router
+from api.web.render import render_page
+from api.web.session import PageUser, services
+
+router = page_router()
+
+#: Where a task is done when no page module claims its kind.
+FALLBACK: dict[str, str] = {
+    "submit_self_review": "/cycles/{cycle}/units/{unit}",
+    "acknowledge_feedback": "/cycles/{cycle}/units/{unit}",
+    "submit_scoring": "/cycles/{cycle}/units/{unit}",
+    "issue_feedback": "/cycles/{cycle}/units/{unit}",
+}
+#: Task kind → page pattern: :data:`FALLBACK`, then every page module's ``TASK_PAGES`` (at install).
+LINKS: dict[str, str] = dict(FALLBACK)
+
+
+def task_href(task: dict[str, Any]) -> str:
+    """The page that does a task. Patterns may use {cycle}, {unit}, {cohort}, {item}, {adjustment}."""
+    pattern = LINKS.get(task["kind"])
+    if pattern:
+        values = {k: quote(str(task.get(k) or "")) for k in ("cycle", "unit", "cohort", "item", "adjustment")}
+        needed = [k for k in values if "{" + k + "}" in pattern]
+        if all(values[k] for k in needed):
+            return pattern.format(**values)
+    return f"/cycles/{quote(task['cycle'])}"
+
+
+@router.get("/tasks")
+async def my_tasks(request: Request, user: PageUser) -> Response:
+    tasks = await backend.my_tasks(services(request), user)
+    for task in tasks:
+        task["href"] = task_href(task)
+    return await render_page(request, "tasks.html", user, tasks=tasks, nav="tasks")

@@ -1,0 +1,106 @@
+"""What the organizer uploads or types in bulk, read into the command's fields: units from an
+.xlsx, a scheme from an .xlsx, ballot categories from a text box. A file that cannot be read is
+the user's input error (``InvalidInput`` naming the field), never a crash."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from api.web import catalogue
+from domain.errors import InvalidInput
+from domain.scheme import ORG_TYPES, tree_from_rows
+
+MAX_UPLOAD = 5 * 1024 * 1024
+#: The key of a scheme read from an .xlsx whose file name gives none.
+EXCEL_SCHEME_KEY = "excel"
+
+#: Header names accepted in a units sheet (Chinese or the API's field names) → the unit's field.
+HEADERS = {"单位编号": "key", "编号": "key", "key": "key", "单位名称": "name", "名称": "name", "name": "name",
+           "类型": "org_type", "党组织类型": "org_type", "org_type": "org_type"}
+#: The columns a units sheet must have, in the order the error names them.
+REQUIRED = (("xlsx_col_key", "key"), ("xlsx_col_name", "name"), ("xlsx_col_org_type", "org_type"))
+
+
+def zh_org_types() -> dict[str, str]:
+    """Org type by key or by Chinese name (with the ``/`` halves of 基层党总支/党支部 too)."""
+    out = {}
+    for key, name in ORG_TYPES.items():
+        out[key] = key
+        out[name] = key
+        for half in name.split("/"):
+            out[half] = key
+    return out
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
+    """Units from the first sheet: a header row (单位编号, 单位名称, 类型), then one unit a row.
+    Returns the units and the sheet row number of each."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
+        raise InvalidInput("invalid_xlsx", catalogue.both("err_invalid_xlsx", error=type(e).__name__), "file") from None
+    try:
+        rows = list(wb.worksheets[0].iter_rows(values_only=True)) if wb.worksheets else []
+    finally:
+        wb.close()
+    if not rows:
+        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+    columns = {}
+    for i, head in enumerate(rows[0]):
+        name = HEADERS.get(cell(head).lower() if cell(head).isascii() else cell(head))
+        if name and name not in columns:
+            columns[name] = i
+    missing = [catalogue.t("zh", label) for label, k in REQUIRED if k not in columns]
+    if missing:
+        raise InvalidInput("missing_columns", catalogue.both("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), "file")
+    types = zh_org_types()
+    units, numbers = [], []
+    for n, row in enumerate(rows[1:], start=2):
+        values = {k: cell(row[i]) if i < len(row) else "" for k, i in columns.items()}
+        if not any(values.values()):
+            continue
+        values["org_type"] = types.get(values["org_type"], values["org_type"])
+        units.append(values)
+        numbers.append(n)
+    return units, numbers
+
+
+def scheme_from_xlsx(data: bytes, filename: str) -> dict[str, Any]:
+    """The first sheet of an uploaded .xlsx as a scheme tree (header row first; one row per
+    evaluation point, ``domain.scheme.SCHEME_COLUMNS``)."""
+    from openpyxl import load_workbook
+
+    try:
+        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception:
+        raise InvalidInput("invalid_scheme", catalogue.both("err_invalid_scheme_xlsx"), "schemes") from None
+    rows = list(ws.iter_rows(values_only=True))[1:]
+    name = filename.rsplit(".", 1)[0]
+    return tree_from_rows(rows, name[:64] or EXCEL_SCHEME_KEY, name or catalogue.t("zh", "excel_scheme_name"), "schemes")
+
+
+def parse_categories_text(raw: str) -> dict[str, str] | None:
+    """``名称 权重`` per line (or ``名称=权重``); blank means the default single category."""
+    if not raw.strip():
+        return None
+    out: dict[str, str] = {}
+    for line in raw.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        name, _, weight = line.replace("=", " ").replace("：", " ").replace(":", " ").rpartition(" ")
+        if not name.strip():
+            raise InvalidInput("invalid_categories", catalogue.both("err_invalid_categories", line=line), "categories")
+        out[name.strip()] = weight.strip()
+    return out

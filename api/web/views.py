@@ -1,0 +1,126 @@
+"""View models that more than one page shows: a cycle's stage rows, a scheme as a score sheet,
+decimals as typed, and the template helpers of the committee's and auditor's pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import Request
+
+from services import Services
+from api.web import backend, catalogue
+from domain.errors import NotFound
+from domain.policy import GRADES
+from domain.rules import STAGES
+from domain.scheme import parse_scheme
+from reporting.documents import CHINA
+
+
+
+def stage_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per stage: its state, deadline, and how far it has got (done of total)."""
+    p = view["progress"]
+    n = p["units"]
+    done: dict[str, tuple[int, int] | None] = {
+        "self_review": (n - p["self_review"]["pending"], n),
+        "scoring": (p["scoring"]["scored"], n),
+        "debrief": (sum(1 for s in p["debrief"].values() if not s["open"]), len(p["debrief"])) if p["debrief"] else None,
+        "adjustments": (p["adjustments"]["approved"] + p["adjustments"]["rejected"], sum(p["adjustments"].values()))
+        if sum(p["adjustments"].values())
+        else None,
+        "allocation": None,
+        "feedback": (p["feedback"]["issued"] + p["feedback"]["acknowledged"], n),
+    }
+    rows = []
+    for stage in STAGES:
+        pair = done.get(stage)
+        rows.append({
+            "stage": stage,
+            "state": view["stages"].get(stage, "pending"),
+            "deadline": view["deadlines"].get(stage),
+            "done": pair[0] if pair else None,
+            "total": pair[1] if pair else None,
+            "percent": round(100 * pair[0] / pair[1]) if pair and pair[1] else 0,
+        })
+    return rows
+
+
+def local_input(value: str | None) -> str:
+    """An ISO time as the value of a ``datetime-local`` input, in Beijing time."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%dT%H:%M")
+    except ValueError:
+        return ""
+
+
+def fmt(value: Any) -> str:
+    """A decimal without trailing zeros: ``6``, ``3.5``."""
+    if value is None:
+        return ""
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(d.normalize(), "f")
+
+
+def total_of(values: dict[str, Any]) -> str:
+    """The sum of the scores typed so far (what is not a number counts nothing)."""
+    total = Decimal(0)
+    for v in values.values():
+        try:
+            total += Decimal(str(v)) if v not in (None, "") else 0
+        except InvalidOperation:
+            pass
+    return fmt(total)
+
+
+def stage_open(cycle_view: dict[str, Any], stage: str) -> bool:
+    return cycle_view["stages"].get(stage) == "open"
+
+
+async def scheme_tree(svc: Services, cycle: str, cohort: str, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The unit's scheme as level-1 groups → level-2 groups → points, the flat points, and the total."""
+    tree = await backend.scheme(svc, cycle, cohort)
+    if tree is None:
+        raise NotFound("scheme_not_found", catalogue.both("err_no_scheme", cycle=cycle, cohort=cohort), "cohort")
+    scheme = parse_scheme(tree)
+    name = lambda x: (x.name_en or x.name) if lang == "en" else x.name  # noqa: E731
+    by_code = {i.code: i for i in scheme.indicators}
+    points = {p.code: p for p in scheme.points}
+    groups, flat = [], []
+    for ind1 in (i for i in scheme.indicators if i.level == 1):
+        children = []
+        for code2 in ind1.children:
+            ind2 = by_code[code2]
+            rows = []
+            for code3 in ind2.children:
+                p = points[code3]
+                row = {"code": p.code, "name": name(p), "max": fmt(p.max)}
+                rows.append(row)
+                flat.append(row)
+            children.append({"code": ind2.code, "name": name(ind2), "max": fmt(ind2.max), "points": rows})
+        groups.append({"code": ind1.code, "name": name(ind1), "max": fmt(ind1.max), "children": children})
+    return groups, flat, fmt(scheme.total)
+
+
+def oversight_helpers(request: Request) -> dict[str, Any]:
+    """What the committee's, results and audit templates call: grade and adjustment names, JSON, the grades."""
+    lang = getattr(request.state, "lang", catalogue.DEFAULT)
+    return {
+        "grade_name": lambda g: catalogue.grade(lang, g),
+        "adj_kind": lambda k: catalogue.adjustment(lang, k),
+        "as_json": lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
+        "grades": GRADES,
+    }
+
+
+def done_message(request: Request) -> str:
+    """The notice of ``?done=<what>`` on the committee's and results pages (``ov_done_<what>``)."""
+    key = f"ov_done_{request.query_params.get('done') or ''}"
+    return catalogue.t(request.state.lang, key) if catalogue.has(key) else ""

@@ -1,0 +1,248 @@
+"""The shape of the web UI's code, checked without a browser (fast; no stack):
+
+* no page module imports the JSON API's routers (``api.routers``) or calls a private helper of
+  another module: every call into the system goes through ``api/web/backend.py``;
+* the catalogue has zh-CN and English for every key, every key the Python code and the templates
+  look up exists, and every family of keys (``org_kind_<kind>``, ``stage.<stage>``…) covers its values;
+* no Chinese text is left inline in the page handlers.
+
+Each scanner is also run on a small wrong sample, so a scanner that finds nothing fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from api.web import catalogue
+from api.web.render import ERROR_TITLES
+from domain.policy import GRADES
+from domain.rules import ADJUSTMENT_KINDS, ITEM_STATUSES, ROLE_NAMES, STAGES
+
+WEB = Path(__file__).resolve().parents[1] / "api" / "web"
+PAGES = WEB / "pages"
+PAGE_FILES = sorted(p for p in PAGES.glob("*.py") if p.name != "__init__.py")
+PYTHON_FILES = sorted(WEB.rglob("*.py"))
+TEMPLATE_FILES = sorted((WEB / "templates").glob("*.html"))
+
+
+# ------------------------------------------------------------------ scanners
+
+
+def router_imports(source: str) -> list[str]:
+    """Every import of ``api.routers`` (or of a module in it) in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name == "api.routers" or a.name.startswith("api.routers.")]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "api.routers" or node.module.startswith("api.routers."):
+                found.append(node.module)
+            elif node.module == "api" and any(a.name == "routers" for a in node.names):
+                found.append("api.routers")
+    return found
+
+
+def private_calls(source: str) -> list[str]:
+    """``module._helper`` uses, where ``module`` is a name ``source`` imported."""
+    tree = ast.parse(source)
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return [
+        f"{node.value.id}.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported
+        and node.attr.startswith("_") and not node.attr.startswith("__")
+    ]
+
+
+def python_keys(source: str) -> set[str]:
+    """Literal keys looked up in the catalogue: ``catalogue.t(lang, "k")``, ``t(lang, "k")``, ``catalogue.both("k")``."""
+    keys = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+        if isinstance(func, ast.Attribute) and owner not in ("catalogue",):
+            continue
+        position = {"t": 1, "both": 0}.get(name)
+        if position is None or len(node.args) <= position:
+            continue
+        arg = node.args[position]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            keys.add(arg.value)
+    return keys
+
+
+T_LITERAL = re.compile(r"""\bt\(\s*(["'])([^"']+)\1\s*\)""")
+T_FAMILY = re.compile(r"""\bt\(\s*(["'])([^"']+)\1\s*~""")
+T_VARIABLE = re.compile(r"""\bt\(\s*([A-Za-z_][A-Za-z_0-9.]*)\s*\)""")
+
+
+def template_keys(text: str) -> tuple[set[str], set[str], set[str]]:
+    """Keys a template looks up: literal, families (``t("org_kind_" ~ k)`` → ``org_kind_``) and variables."""
+    return ({m.group(2) for m in T_LITERAL.finditer(text)}, {m.group(2) for m in T_FAMILY.finditer(text)},
+            {m.group(1) for m in T_VARIABLE.finditer(text)})
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def inline_chinese(source: str) -> list[str]:
+    """String literals with Chinese in them, docstrings and comments aside."""
+    tree = ast.parse(source)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return [
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings and CJK.search(node.value)
+    ]
+
+
+# ------------------------------------------------------------------ the scanners find what they look for
+
+
+def test_the_scanners_find_a_wrong_sample():
+    wrong = (
+        "import api.routers.cycles\nfrom api.routers import units as units_api\nfrom api import routers\n"
+        "from api.web import catalogue\n"
+        "def page(lang):\n"
+        "    '''一个页面 / a page'''\n"
+        "    units_api._cycle_row(1)\n"
+        "    return catalogue.t(lang, 'no_such_key_anywhere') + t(lang, 'another_missing') + catalogue.both('third') + '已保存'\n"
+    )
+    assert router_imports(wrong) == ["api.routers.cycles", "api.routers", "api.routers"]
+    assert private_calls(wrong) == ["units_api._cycle_row"]
+    assert python_keys(wrong) == {"no_such_key_anywhere", "another_missing", "third"}
+    assert inline_chinese(wrong) == ["已保存"]
+    literal, family, variable = template_keys("""{{ t("a_key") }} {{ t('org_kind_' ~ k) }} {{ t(title_key) }}""")
+    assert (literal, family, variable) == ({"a_key"}, {"org_kind_"}, {"title_key"})
+
+
+# ------------------------------------------------------------------ the pages call the system through backend.py
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_no_page_imports_the_api_routers(path: Path):
+    assert router_imports(path.read_text(encoding="utf-8")) == [], f"{path.name}: call api/web/backend.py instead"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_no_page_calls_a_private_helper(path: Path):
+    assert private_calls(path.read_text(encoding="utf-8")) == []
+
+
+def test_nothing_in_the_web_ui_imports_the_api_routers():
+    """The pages and their backend call the service layer, as the JSON API's routers do."""
+    importing = [p.relative_to(WEB).as_posix() for p in PYTHON_FILES if router_imports(p.read_text(encoding="utf-8"))]
+    assert importing == []
+
+
+# ------------------------------------------------------------------ the catalogue
+
+
+def test_every_key_has_both_languages():
+    assert catalogue.LANGS == ("zh", "en") and catalogue.DEFAULT == "zh"
+    for key, entry in catalogue.CATALOGUE.items():
+        assert set(entry) == {"zh", "en"}, key
+        assert all(isinstance(entry[lang], str) and entry[lang].strip() for lang in catalogue.LANGS), key
+
+
+def test_every_key_the_python_code_uses_exists():
+    missing = {
+        f"{p.relative_to(WEB)}: {key}"
+        for p in PYTHON_FILES for key in python_keys(p.read_text(encoding="utf-8")) if not catalogue.has(key)
+    }
+    assert not missing
+
+
+#: Families the templates build a key of (``t("org_kind_" ~ kind)``) → the values they are built with.
+TEMPLATE_FAMILIES = {
+    "org_kind_": ADJUSTMENT_KINDS,
+    "org_item_": ITEM_STATUSES,
+    "org_p_": ("work_weight", "debrief_weight", "excellent_share", "bonus_cap", "trim_min_ballots"),
+    "org_th_": ("excellent", "good", "average"),
+    "ov_dl_": ("results.xlsx", "report.docx", "report.pdf", "rectifications.xlsx", "hr-export.xlsx"),
+}
+#: Variables the templates pass to ``t`` → the keys they may hold.
+TEMPLATE_VARIABLES = {
+    "title_key": (*ERROR_TITLES.values(), "error_title"),
+    "label": ("ov_actor", "unit", "stage", "ov_event"),
+}
+
+
+def test_every_key_the_templates_use_exists():
+    literal, family, variable = set(), set(), set()
+    for path in TEMPLATE_FILES:
+        a, b, c = template_keys(path.read_text(encoding="utf-8"))
+        literal |= a
+        family |= b
+        variable |= c
+    assert len(literal) > 100  # the scanner reads the templates
+    assert sorted(k for k in literal if not catalogue.has(k)) == []
+    assert family <= set(TEMPLATE_FAMILIES), f"a new key family in a template: list it in TEMPLATE_FAMILIES: {family - set(TEMPLATE_FAMILIES)}"
+    assert variable <= set(TEMPLATE_VARIABLES), f"a new variable key in a template: {variable - set(TEMPLATE_VARIABLES)}"
+    built = [prefix + v for prefix in family for v in TEMPLATE_FAMILIES[prefix]]
+    built += [k for name in variable for k in TEMPLATE_VARIABLES[name]]
+    assert sorted(k for k in built if not catalogue.has(k)) == []
+
+
+def test_the_downloads_listed_here_are_the_pages_downloads():
+    from api.web.pages.results import DOWNLOADS
+
+    assert tuple(DOWNLOADS) == TEMPLATE_FAMILIES["ov_dl_"]
+
+
+def test_every_family_covers_its_values():
+    from api.web.pages import adjustments, allocation
+
+    for lang in catalogue.LANGS:
+        for role in ROLE_NAMES:
+            assert catalogue.has(f"role.{role}"), role
+        for stage in (*STAGES, "rectification"):
+            assert catalogue.has(f"stage.{stage}"), stage
+        for grade in GRADES:
+            assert catalogue.has(f"grade.{grade}"), grade
+        for kind in ADJUSTMENT_KINDS:
+            assert catalogue.has(f"adjustment.{kind}"), kind
+        for status in ITEM_STATUSES:
+            assert catalogue.has(f"pp_item_{status}") and catalogue.has(f"org_item_{status}"), status
+            assert catalogue.item_status(lang, status) == catalogue.t(lang, f"pp_item_{status}")
+    # ``?done=<what>`` of the committee's pages: each a notice (``ov_done_<what>``).
+    done = set()
+    for module in (adjustments, allocation):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "done_redirect":
+                done.add(node.args[1].value)
+    assert done == {"decided", "override", "tie", "approve", "reject"}
+    assert all(catalogue.has(f"ov_done_{d}") for d in done)
+
+
+def test_lookups_are_in_the_pages_language_and_zh_first():
+    assert catalogue.t("zh", "org_done") == "操作成功。" and catalogue.t("en", "org_done") == "Done."
+    assert catalogue.t("fr", "org_done") == "操作成功。"  # zh-CN first
+    assert catalogue.t("en", "org_units_registered", n=3) == "3 unit(s) registered."
+    assert catalogue.both("err_file_too_large") == "文件超过 5 MB / the file is over 5 MB"
+    assert catalogue.grade("en", None) == "—" and catalogue.grade("zh", "excellent") == "优秀"
+    assert catalogue.stage("zh", "rectification") == "整改" and catalogue.stage("en", None) == ""
+    assert catalogue.pick("en", catalogue.both("err_empty_xlsx")) == "the sheet is empty"
+    assert catalogue.choose(None, "en") == "en" and catalogue.choose("xx", None) == "zh"
+
+
+# ------------------------------------------------------------------ no inline strings in the page handlers
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_no_chinese_inline_in_a_page(path: Path):
+    assert inline_chinese(path.read_text(encoding="utf-8")) == [], f"{path.name}: put the text in api/web/catalogue.py"
