@@ -39,9 +39,12 @@ from domain.scheme import Scheme, parse_scheme, resolve_scheme, validate_org_typ
 
 SYSTEM = Actor("system", "system")
 
-#: Topics of the events a session's sheets are found by in the log (``select_notifications``).
+#: Topics of the events a session's sheets are found by in the log (``select_notifications``):
+#: today's, and the one they were stored with before the aggregates moved (``domain.model``).
 SHEET_CAST = get_topic(BallotSheet.BallotSheetCast)
 BALLOT_BOX_CLOSED = get_topic(DebriefSession.BallotBoxClosed)
+SHEET_CAST_TOPICS = (SHEET_CAST, "domain.model:BallotSheet.BallotSheetCast")
+BALLOT_BOX_CLOSED_TOPICS = (BALLOT_BOX_CLOSED, "domain.model:DebriefSession.BallotBoxClosed")
 
 
 @dataclass
@@ -206,9 +209,9 @@ class KaoheApp(AllocationReader, Application[UUID]):
     # paid by a close (once per session), by the grading of a session still open, and by a retried
     # cast asking where its sheet is — never by a first cast.
 
-    def _scan(self, topic: str, start: int, stop: int | None = None, batch: int = 1000) -> Any:
+    def _scan(self, topics: Sequence[str], start: int, stop: int | None = None, batch: int = 1000) -> Any:
         while stop is None or start <= stop:
-            notes = self.recorder.select_notifications(start=start, limit=batch, stop=stop, topics=[topic])
+            notes = self.recorder.select_notifications(start=start, limit=batch, stop=stop, topics=list(topics))
             if not notes:
                 return
             for n in notes:
@@ -217,12 +220,12 @@ class KaoheApp(AllocationReader, Application[UUID]):
 
     def _sheet_casts(self, s: DebriefSession, stop: int | None = None) -> Any:
         """``(position, BallotSheetCast)`` of the session's sheets in log order, up to ``stop``."""
-        for position, e in self._scan(SHEET_CAST, s.opened_after + 1, stop):
+        for position, e in self._scan(SHEET_CAST_TOPICS, s.opened_after + 1, stop):
             if e.cycle == s.cycle and e.cohort == s.cohort:
                 yield position, e
 
     def cut_off_position(self, s: DebriefSession) -> int:
-        for position, e in self._scan(BALLOT_BOX_CLOSED, s.opened_after + 1):
+        for position, e in self._scan(BALLOT_BOX_CLOSED_TOPICS, s.opened_after + 1):
             if e.originator_id == s.id:
                 return position
         raise NotFound("cut_off_not_found", "未找到本场评议的截止记录 / the session's cut-off is not in the log", "cohort")
