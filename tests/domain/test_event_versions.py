@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from eventsourcing.domain import CanMutateAggregate
@@ -20,7 +21,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from domain.aggregates import Adjustment, BallotSheet, Cycle, DebriefSession, RectificationItem, UnitAssessment
 from domain.aggregates.topics import old_topics
 from domain.application import Assessments
-from domain.rules import Role
+from domain.rules import Actor, Role
 from domain.stages import Stage
 
 AGGREGATES = (Cycle, UnitAssessment, DebriefSession, BallotSheet, Adjustment, RectificationItem)
@@ -258,3 +259,39 @@ def test_an_event_given_enums_stores_and_decodes_plain_strings():
     back = app.mapper.to_domain_event(stored[1])
     assert type(back.stage) is str and type(back.role) is str
     assert back.stage == Stage.SCORING
+
+
+# ------------------------------------------------------------------ a session open across the move
+
+
+def app_with_log_up_to(position: int) -> Assessments:
+    """The committed log up to ``position``, in an in-memory store (positions as they were)."""
+    app = Assessments()
+    app.recorder.insert_events([
+        StoredEvent(originator_id=UUID(r["originator_id"]), originator_version=r["originator_version"],
+                    topic=r["topic"], state=r["state"].encode("utf-8"))
+        for r in ROWS[:position]
+    ])
+    assert app.recorder.max_notification_id() == position
+    return app
+
+
+def closed_sheets(position: int) -> list:
+    return json.loads(next(r["state"] for r in ROWS if r["position"] == position))["sheets"]
+
+
+def test_a_session_opened_before_the_move_counts_its_sheets_stored_under_the_old_topic():
+    """Sheets are found in the log by topic: those cast before an upgrade carry the old one."""
+    app = app_with_log_up_to(62)  # session secondary_committee open, its 9 sheets cast, no cut-off yet
+    organizer = Actor("org", Role.ORGANIZER)
+    done = app.close_session("example-2026", "secondary_committee", organizer, "test/close")
+    assert done.data["ballots"] == 9
+    assert app.session("example-2026", "secondary_committee").sheets == closed_sheets(64)
+
+
+def test_a_close_interrupted_before_the_move_finds_its_cut_off_under_the_old_topic():
+    app = app_with_log_up_to(63)  # the cut-off (BallotBoxClosed) stored, the count not yet
+    organizer = Actor("org", Role.ORGANIZER)
+    done = app.close_session("example-2026", "secondary_committee", organizer, "test/close")
+    assert done.data["ballots"] == 9
+    assert app.session("example-2026", "secondary_committee").sheets == closed_sheets(64)
