@@ -16,7 +16,7 @@ from domain.decimals import fmt2
 from domain.errors import InvalidInput, NotFound
 from domain.aggregates import cycle_id, session_id, unit_id
 from domain.policy import GRADE_NAMES, parse_categories, parse_policy
-from domain.rules import ROLE_NAMES, STAGE_NAMES
+from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus
 from domain.scheme import parse_scheme
 
 
@@ -256,7 +256,8 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
                 f" {e.points} 分" if e.points else f" {e.levels} 档" if e.levels else ""
             )
         if name in ("AdjustmentApproved", "AdjustmentRejected"):
-            old, new = "pending", "approved" if name == "AdjustmentApproved" else "rejected"
+            old = AdjustmentStatus.PENDING
+            new = AdjustmentStatus.APPROVED if name == "AdjustmentApproved" else AdjustmentStatus.REJECTED
         if name == "BallotCast":
             detail = f"（{e.representative}，{e.category}）"
             unit = None
