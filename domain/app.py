@@ -23,12 +23,18 @@ Outcome = Recorded
 
 __all__ = [
     "BALLOT_BOX_CLOSED",
+    "BALLOT_BOX_CLOSED_TOPICS",
     "SHEET_CAST",
+    "SHEET_CAST_TOPICS",
     "SYSTEM",
     "AllocationReader",
     "Assessments",
     "KaoheApp",
     "Outcome",
     "Recorded",
+    "_evidence",
     "_once_more_on_collision",
+    "_strs",
+    "_texts",
+    "already_recorded",
 ]
