@@ -28,6 +28,7 @@ AGGREGATES = (Cycle, UnitAssessment, DebriefSession, BallotSheet, Adjustment, Re
 BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 LOG = Path(__file__).resolve().parents[1] / "data" / "eventlog" / "v1" / "events.jsonl"
 ROWS = [json.loads(line) for line in LOG.read_text("utf-8").splitlines()]
+IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}  # whatever the environment says
 
 #: Each event's fields at its current ``class_version``. Changing an event's fields means a new
 #: version (and an upcaster, tested below), then a new line here.
@@ -157,7 +158,7 @@ def row_of(topic: str) -> dict:
 
 
 def decode(row: dict, state: dict) -> object:
-    return Assessments().mapper.to_domain_event(
+    return Assessments(env=IN_MEMORY).mapper.to_domain_event(
         StoredEvent(
             originator_id=row["originator_id"],
             originator_version=row["originator_version"],
@@ -246,7 +247,7 @@ def test_every_old_topic_resolves_to_todays_class_of_that_name(topic: str):
 
 
 def test_an_event_given_enums_stores_and_decodes_plain_strings():
-    app = Assessments()
+    app = Assessments(env=IN_MEMORY)
     c = Cycle(
         key="k", year=2026, name="n", policy={}, schemes={}, categories={}, deadlines={},
         actor="org", role=Role.ORGANIZER, command_id="c1",
@@ -266,7 +267,7 @@ def test_an_event_given_enums_stores_and_decodes_plain_strings():
 
 def app_with_log_up_to(position: int) -> Assessments:
     """The committed log up to ``position``, in an in-memory store (positions as they were)."""
-    app = Assessments()
+    app = Assessments(env=IN_MEMORY)
     app.recorder.insert_events([
         StoredEvent(originator_id=UUID(r["originator_id"]), originator_version=r["originator_version"],
                     topic=r["topic"], state=r["state"].encode("utf-8"))
