@@ -11,12 +11,12 @@ from typing import Any, Iterable, Iterator
 from uuid import UUID
 
 from domain import grading
-from domain.app import AllocationReader
+from domain.application.reading import AllocationReader
 from domain.decimals import fmt2
 from domain.errors import InvalidInput, NotFound
-from domain.model import cycle_id, session_id, unit_id
+from domain.aggregates import cycle_id, session_id, unit_id
 from domain.policy import GRADE_NAMES, parse_categories, parse_policy
-from domain.rules import ROLE_NAMES, STAGE_NAMES
+from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus
 from domain.scheme import parse_scheme
 
 
@@ -256,18 +256,19 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
                 f" {e.points} 分" if e.points else f" {e.levels} 档" if e.levels else ""
             )
         if name in ("AdjustmentApproved", "AdjustmentRejected"):
-            old, new = "pending", "approved" if name == "AdjustmentApproved" else "rejected"
+            old = AdjustmentStatus.PENDING
+            new = AdjustmentStatus.APPROVED if name == "AdjustmentApproved" else AdjustmentStatus.REJECTED
         if name == "BallotCast":
             detail = f"（{e.representative}，{e.category}）"
             unit = None
-        if name == "DebriefSessionClosed" and getattr(e, "sheets", None):
+        if name == "DebriefSessionClosed" and e.sheets:  # v1 closes are upcast with no sheets
             new = {"sheets": len(e.sheets)}
             detail = f"（计入 {len(e.sheets)} 份评议表）"
         if name == "ScoringSubmitted":
             new = dict(e.scores)
         if name == "SelfReviewSubmitted":
             new = dict(e.scores)
-        reason = getattr(e, "reason", "") or ""
+        reason = getattr(e, "reason", "") or ""  # not drift: only the steps that ask for a reason have one
         yield Entry(
             position=item.position,
             at=e.timestamp.isoformat(),
@@ -281,7 +282,7 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
             reason=reason,
             old=old,
             new=new,
-            command_id=getattr(e, "command_id", ""),
+            command_id=e.command_id,
             hash=(links or {}).get(item.position),
         )
 

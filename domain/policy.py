@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Mapping
 
 from domain.decimals import to_decimal
 from domain.errors import InvalidInput
 
-GRADES: tuple[str, ...] = ("excellent", "good", "average", "poor")
-GRADE_NAMES = {"excellent": "优秀", "good": "良好", "average": "一般", "poor": "较差"}
+class Grade(StrEnum):
+    """A unit's grade, best first (its value is what events, results and read models store)."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    AVERAGE = "average"
+    POOR = "poor"
+
+
+GRADES: tuple[str, ...] = tuple(Grade)
+GRADE_NAMES = {Grade.EXCELLENT: "优秀", Grade.GOOD: "良好", Grade.AVERAGE: "一般", Grade.POOR: "较差"}
 
 
 @dataclass(frozen=True)

@@ -10,35 +10,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Mapping
 
 from domain.decimals import to_decimal
 from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.stages import CLOSED, OPEN, PENDING, STAGES, CycleStatus, Stage, StageStatus  # noqa: F401 (re-exported)
 
-ROLES = ("organizer", "evaluator", "unit", "representative", "committee", "auditor", "admin")
+
+class Role(StrEnum):
+    ORGANIZER = "organizer"
+    EVALUATOR = "evaluator"
+    UNIT = "unit"
+    REPRESENTATIVE = "representative"
+    COMMITTEE = "committee"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"  # the process itself (deadlines, reminders); no person holds it
+
+
+#: The roles a person may hold (``Role.SYSTEM`` is the process's own).
+ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 ROLE_NAMES = {
-    "organizer": "组织部",
-    "evaluator": "考核组成员",
-    "unit": "被考核单位",
-    "representative": "参会代表",
-    "committee": "集团党委",
-    "auditor": "审计/纪检",
-    "admin": "系统管理员",
+    Role.ORGANIZER: "组织部",
+    Role.EVALUATOR: "考核组成员",
+    Role.UNIT: "被考核单位",
+    Role.REPRESENTATIVE: "参会代表",
+    Role.COMMITTEE: "集团党委",
+    Role.AUDITOR: "审计/纪检",
+    Role.ADMIN: "系统管理员",
 }
 
-#: Stages after setup, in order (SPEC §3). Stages 2–4 may overlap; 5 and 6 are cycle-wide.
-STAGES = ("self_review", "scoring", "debrief", "adjustments", "allocation", "feedback")
 STAGE_NAMES = {
     "setup": "准备",
-    "self_review": "自查自评",
-    "scoring": "指标评分",
-    "debrief": "述职评议",
-    "adjustments": "加分与降档",
-    "allocation": "等次确定",
-    "feedback": "考核反馈",
+    Stage.SELF_REVIEW: "自查自评",
+    Stage.SCORING: "指标评分",
+    Stage.DEBRIEF: "述职评议",
+    Stage.ADJUSTMENTS: "加分与降档",
+    Stage.ALLOCATION: "等次确定",
+    Stage.FEEDBACK: "考核反馈",
 }
-PENDING, OPEN, CLOSED = "pending", "open", "closed"
-ADJUSTMENT_KINDS = ("bonus", "downgrade", "veto")
+
+
+class SelfReviewStatus(StrEnum):
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    MISSED = "missed"
+
+
+class FeedbackStatus(StrEnum):
+    NONE = "none"
+    ISSUED = "issued"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class AdjustmentKind(StrEnum):
+    BONUS = "bonus"
+    DOWNGRADE = "downgrade"
+    VETO = "veto"
+
+
+class AdjustmentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Decision(StrEnum):
+    """The committee's (or the organizer's, on a rectification item) answer to a proposal."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class RectificationStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+
+
+ADJUSTMENT_KINDS = tuple(AdjustmentKind)
 
 
 @dataclass(frozen=True)
@@ -59,7 +111,7 @@ def require_role(actor: Actor, *roles: str) -> None:
         )
 
 
-CYCLE_STATUS_NAMES = {"setup": "准备中", "open": "进行中", "published": "已公布", "closed": "已结束"}
+CYCLE_STATUS_NAMES = {CycleStatus.SETUP: "准备中", CycleStatus.OPEN: "进行中", CycleStatus.PUBLISHED: "已公布", CycleStatus.CLOSED: "已结束"}
 
 
 def require_cycle_status(status: str, wanted: str) -> None:
@@ -130,7 +182,7 @@ def parse_deadline(value: Any, field: str, now: datetime | None = None) -> str |
 def check_open_stage(stages: Mapping[str, str], stage: str) -> None:
     """Which stage may be opened now. Self-review opens with the cycle; scoring and debrief
     may open while self-review is still running; adjustments only once 2–4 are closed."""
-    if stage not in ("scoring", "debrief", "adjustments"):
+    if stage not in (Stage.SCORING, Stage.DEBRIEF, Stage.ADJUSTMENTS):
         raise InvalidInput(
             "stage_not_openable",
             f"{stage_label(stage)}不能手动开启（可开启：scoring、debrief、adjustments）/ this stage cannot be opened by hand",
@@ -138,8 +190,8 @@ def check_open_stage(stages: Mapping[str, str], stage: str) -> None:
         )
     if stages.get(stage, PENDING) != PENDING:
         raise Conflict("stage_already_opened", f"{stage_label(stage)}阶段已开启过 / already opened", "stage")
-    if stage == "adjustments":
-        for earlier in ("self_review", "scoring", "debrief"):
+    if stage == Stage.ADJUSTMENTS:
+        for earlier in (Stage.SELF_REVIEW, Stage.SCORING, Stage.DEBRIEF):
             if stages.get(earlier) != CLOSED:
                 raise Conflict(
                     "earlier_stage_open",
@@ -149,14 +201,14 @@ def check_open_stage(stages: Mapping[str, str], stage: str) -> None:
 
 
 def check_close_stage(stages: Mapping[str, str], stage: str) -> None:
-    if stage not in ("self_review", "scoring", "debrief", "adjustments"):
+    if stage not in (Stage.SELF_REVIEW, Stage.SCORING, Stage.DEBRIEF, Stage.ADJUSTMENTS):
         raise InvalidInput(
             "stage_not_closable",
             f"{stage_label(stage)}不能手动关闭（可关闭：self_review、scoring、debrief、adjustments）/ cannot be closed by hand",
             "stage",
         )
     require_stage_open(stages, stage)
-    if stage == "scoring" and stages.get("self_review") != CLOSED:
+    if stage == Stage.SCORING and stages.get(Stage.SELF_REVIEW) != CLOSED:
         raise Conflict(
             "earlier_stage_open",
             "自查自评阶段尚未结束，不能结束指标评分 / close self_review before scoring",
@@ -211,22 +263,22 @@ def parse_point_scores(
 
 def check_self_reviewer(actor: Actor, unit: str) -> None:
     """Only the unit's own users review it."""
-    require_role(actor, "unit")
+    require_role(actor, Role.UNIT)
     if actor.unit != unit:
         raise Forbidden("not_your_unit", f"只能为本单位自评（您属于 {actor.unit}）/ you may self-review only your own unit")
 
 
 def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status: str) -> None:
     check_self_reviewer(actor, unit)
-    require_stage_open(stages, "self_review")
-    if status != PENDING:
+    require_stage_open(stages, Stage.SELF_REVIEW)
+    if status != SelfReviewStatus.PENDING:
         raise Conflict("already_submitted", f"{unit} 已提交自评 / self-review already submitted", "unit")
 
 
 def check_scoring(stages: Mapping[str, str], actor: Actor, unit: str, self_review: str, scored: bool) -> None:
-    require_role(actor, "evaluator")
-    require_stage_open(stages, "scoring")
-    if self_review == PENDING and stages.get("self_review") != CLOSED:
+    require_role(actor, Role.EVALUATOR)
+    require_stage_open(stages, Stage.SCORING)
+    if self_review == SelfReviewStatus.PENDING and stages.get(Stage.SELF_REVIEW) != CLOSED:
         raise Conflict(
             "self_review_pending",
             f"{unit} 尚未提交自评，自评阶段也未结束 / wait for the unit's self-review or the stage's close",
@@ -245,7 +297,7 @@ def check_ballot(
     category: str | None,
 ) -> str:
     """Validate who casts a ballot sheet and in which category; returns the category."""
-    require_role(actor, "representative")
+    require_role(actor, Role.REPRESENTATIVE)
     if actor.user != representative:
         raise Forbidden("not_your_ballot", "只能提交本人的评议表 / you can cast only your own ballot sheet")
     if not is_open:
@@ -283,7 +335,7 @@ def ballot_not_counted() -> Conflict:
 
 
 def check_close_session(actor: Actor, is_open: bool) -> None:
-    require_role(actor, "organizer")
+    require_role(actor, Role.ORGANIZER)
     if not is_open:
         raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is already closed", "cohort")
 
@@ -311,14 +363,14 @@ def parse_adjustment(kind: Any, points: Any, levels: Any, reason: Any) -> tuple[
         raise InvalidInput("unknown_kind", f"调整类型须为 {'、'.join(ADJUSTMENT_KINDS)} / unknown kind", "kind")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason_required", "加分、降档、否决都必须说明理由 / a reason is required", "reason")
-    if kind == "bonus":
+    if kind == AdjustmentKind.BONUS:
         p = to_decimal(points, "points")
         if p <= 0 or p > 100 or p.as_tuple().exponent < -2:
             raise InvalidInput(
                 "invalid_points", "加分须为 0–100 之间、最多两位小数的正数 / bonus points: positive, ≤ 100, at most 2 decimals", "points"
             )
         return kind, p, None
-    if kind == "downgrade":
+    if kind == AdjustmentKind.DOWNGRADE:
         if isinstance(levels, str) and levels.strip().isdigit():
             levels = int(levels)
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1 or levels > 3:
@@ -328,26 +380,26 @@ def parse_adjustment(kind: Any, points: Any, levels: Any, reason: Any) -> tuple[
 
 
 def check_propose(stages: Mapping[str, str], actor: Actor) -> None:
-    require_role(actor, "organizer")
-    require_stage_open(stages, "adjustments")
+    require_role(actor, Role.ORGANIZER)
+    require_stage_open(stages, Stage.ADJUSTMENTS)
 
 
 def check_decide(stages: Mapping[str, str], actor: Actor, unit: str, proposer: str, status: str) -> None:
-    require_role(actor, "committee")
-    require_stage_open(stages, "adjustments")
+    require_role(actor, Role.COMMITTEE)
+    require_stage_open(stages, Stage.ADJUSTMENTS)
     if actor.user == proposer:
         raise Forbidden("proposer_cannot_decide", "提出人不能审批自己提出的事项 / the proposer cannot decide it")
     if actor.unit is not None and actor.unit == unit:
         raise Forbidden(
             "attached_to_unit", f"您隶属于 {unit}，须回避该单位的事项 / a member attached to the unit must abstain"
         )
-    if status != PENDING:
+    if status != AdjustmentStatus.PENDING:
         raise Conflict("already_decided", "该事项已审批 / this adjustment was already decided", "adjustment")
 
 
 def check_all_decided(statuses: list[str]) -> None:
     """The adjustments stage closes only when the committee has decided every item."""
-    pending = sum(1 for st in statuses if st == PENDING)
+    pending = sum(1 for st in statuses if st == AdjustmentStatus.PENDING)
     if pending:
         raise Conflict(
             "adjustments_pending",
@@ -357,9 +409,9 @@ def check_all_decided(statuses: list[str]) -> None:
 
 
 def check_decision(decision: Any, reason: Any) -> str:
-    if decision not in ("approve", "reject"):
+    if decision not in (Decision.APPROVE, Decision.REJECT):
         raise InvalidInput("invalid_decision", "决定须为 approve 或 reject / decision must be approve or reject", "decision")
-    if decision == "reject" and (not isinstance(reason, str) or not reason.strip()):
+    if decision == Decision.REJECT and (not isinstance(reason, str) or not reason.strip()):
         raise InvalidInput("reason_required", "驳回必须说明理由 / a rejection needs a reason", "reason")
     return decision
 
@@ -368,21 +420,21 @@ def check_decision(decision: Any, reason: Any) -> str:
 
 
 def check_issue_feedback(stages: Mapping[str, str], actor: Actor, status: str, text: Any) -> None:
-    require_role(actor, "organizer")
-    require_stage_open(stages, "feedback")
+    require_role(actor, Role.ORGANIZER)
+    require_stage_open(stages, Stage.FEEDBACK)
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("text_required", "反馈内容不能为空 / feedback text is required", "text")
-    if status != "none":
+    if status != FeedbackStatus.NONE:
         raise Conflict("feedback_already_issued", "该单位的反馈已下发 / feedback was already issued", "unit")
 
 
 def check_acknowledge(actor: Actor, unit: str, status: str) -> None:
-    require_role(actor, "unit")
+    require_role(actor, Role.UNIT)
     if actor.unit != unit:
         raise Forbidden("not_your_unit", "只能确认本单位的反馈 / you can acknowledge only your own unit's feedback")
-    if status == "none":
+    if status == FeedbackStatus.NONE:
         raise Conflict("feedback_not_issued", "反馈尚未下发，无法确认 / the feedback has not been issued", "unit")
-    if status == "acknowledged":
+    if status == FeedbackStatus.ACKNOWLEDGED:
         raise Conflict("already_acknowledged", "反馈已确认 / already acknowledged", "unit")
 
 
@@ -390,12 +442,12 @@ def check_acknowledge(actor: Actor, unit: str, status: str) -> None:
 
 RECTIFICATION_DAYS = 90
 REMIND_DAYS_BEFORE = (7, 1)
-ITEM_STATUSES = ("open", "in_progress", "submitted", "closed")
+ITEM_STATUSES = tuple(RectificationStatus)
 
 
 def check_create_rectification(status: str, actor: Actor, description: Any) -> str:
-    require_role(actor, "organizer")
-    if status not in ("published", "closed"):
+    require_role(actor, Role.ORGANIZER)
+    if status not in (CycleStatus.PUBLISHED, CycleStatus.CLOSED):
         raise Conflict(
             "results_not_published", "考核结果公布后才能建立整改事项 / items follow the published results", "cycle"
         )
@@ -426,14 +478,14 @@ def parse_attachments(value: Any, field: str = "attachments") -> list[dict[str, 
 
 def check_reporter(actor: Actor, unit: str) -> None:
     """Only the item's own unit reports on it."""
-    require_role(actor, "unit")
+    require_role(actor, Role.UNIT)
     if actor.unit != unit:
         raise Forbidden("not_your_unit", "只能报告本单位的整改事项 / you may act only on your own unit's items")
 
 
 def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
     check_reporter(actor, unit)
-    if status not in ("open", "in_progress"):
+    if status not in (RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS):
         raise Conflict(
             "item_not_open", f"整改事项当前状态为 {status}，不能再报告 / the item is {status}", "item"
         )
@@ -441,8 +493,8 @@ def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
 
 
 def check_verify(actor: Actor, status: str) -> None:
-    require_role(actor, "organizer")
-    if status != "submitted":
+    require_role(actor, Role.ORGANIZER)
+    if status != RectificationStatus.SUBMITTED:
         raise Conflict(
             "item_not_submitted",
             f"整改事项尚未提交完成情况（当前 {status}），不能核验销号或退回 / the item was not submitted ({status})",

@@ -10,9 +10,41 @@ them when they project the events, so no layer restates when a stage opens or cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Mapping
 
-from domain.rules import CLOSED, OPEN, PENDING, STAGES
+
+class Stage(StrEnum):
+    """The cycle's stages after setup, in order (SPEC §3). Stages 2–4 may overlap; 5 and 6 are
+    cycle-wide. The values are the strings stored in events, read models and JSON."""
+
+    SELF_REVIEW = "self_review"
+    SCORING = "scoring"
+    DEBRIEF = "debrief"
+    ADJUSTMENTS = "adjustments"
+    ALLOCATION = "allocation"
+    FEEDBACK = "feedback"
+
+
+class StageStatus(StrEnum):
+    """Where one stage stands."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CycleStatus(StrEnum):
+    """Where the cycle as a whole stands."""
+
+    SETUP = "setup"
+    OPEN = "open"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+PENDING, OPEN, CLOSED = StageStatus.PENDING, StageStatus.OPEN, StageStatus.CLOSED
+STAGES: tuple[Stage, ...] = tuple(Stage)
 
 
 @dataclass(frozen=True)
@@ -30,7 +62,7 @@ def initial() -> dict[str, str]:
 
 def cycle_opened() -> Transition:
     """Opening the cycle opens self-review."""
-    return Transition({"self_review": OPEN}, "open")
+    return Transition({Stage.SELF_REVIEW: OPEN}, CycleStatus.OPEN)
 
 
 def stage_opened(stage: str) -> Transition:
@@ -40,35 +72,35 @@ def stage_opened(stage: str) -> Transition:
 def stage_closed(stage: str) -> Transition:
     """Closing the adjustments stage opens the grade allocation."""
     changes = {stage: CLOSED}
-    if stage == "adjustments":
-        changes["allocation"] = OPEN
+    if stage == Stage.ADJUSTMENTS:
+        changes[Stage.ALLOCATION] = OPEN
     return Transition(changes)
 
 
 def deadline_missed(stage: str, stages: Mapping[str, str]) -> Transition:
     """A missed self-review deadline closes self-review (SPEC §7); other stages stay open and
     the organizer is told."""
-    if stage == "self_review" and stages.get("self_review") == OPEN:
-        return stage_closed("self_review")
+    if stage == Stage.SELF_REVIEW and stages.get(Stage.SELF_REVIEW) == OPEN:
+        return stage_closed(Stage.SELF_REVIEW)
     return Transition()
 
 
 def closes_itself_at_deadline(stage: str) -> bool:
-    return stage == "self_review"
+    return stage == Stage.SELF_REVIEW
 
 
 def allocation_rejected() -> Transition:
     """Sending the allocation back reopens the adjustments."""
-    return Transition({"allocation": PENDING, "adjustments": OPEN})
+    return Transition({Stage.ALLOCATION: PENDING, Stage.ADJUSTMENTS: OPEN})
 
 
 def allocation_approved() -> Transition:
-    return Transition({"allocation": CLOSED})
+    return Transition({Stage.ALLOCATION: CLOSED})
 
 
 def results_published() -> Transition:
     """Publishing the results opens the feedback stage."""
-    return Transition({"feedback": OPEN}, "published")
+    return Transition({Stage.FEEDBACK: OPEN}, CycleStatus.PUBLISHED)
 
 
 def approval() -> tuple[Transition, ...]:
@@ -77,4 +109,4 @@ def approval() -> tuple[Transition, ...]:
 
 
 def cycle_closed() -> Transition:
-    return Transition({"feedback": CLOSED}, "closed")
+    return Transition({Stage.FEEDBACK: CLOSED}, CycleStatus.CLOSED)

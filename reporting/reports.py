@@ -23,7 +23,7 @@ def _published(app: KaoheApp, cycle: str):
 def feedback_docx(app: KaoheApp, cycle: str, unit: str) -> bytes:
     c = _published(app, cycle)
     ua = app.unit(cycle, unit)
-    draft = dict(getattr(ua, "feedback_draft", None) or {})
+    draft = dict(ua.feedback_draft or {})
     if ua.feedback_status != "none":
         draft["text"] = ua.feedback_text
     return documents.feedback_docx(draft)
@@ -66,7 +66,7 @@ def special_report(app: KaoheApp, cycle: str) -> dict[str, Any]:
     return rpt.special_report(
         {"key": c.key, "name": c.name, "year": c.year}, c.results, units,
         {org: parse_scheme(tree) for org, tree in c.schemes.items()}, scores, self_scores, adjustments,
-        counts, getattr(c, "suggestions", "") or "",
+        counts, c.suggestions or "",
     )
 
 
@@ -76,13 +76,13 @@ def names(app: KaoheApp, cycle: str) -> dict[str, str]:
 
 def hr_export(app: KaoheApp, cycle: str) -> dict[str, Any]:
     c = _published(app, cycle)
-    policy = use.parse_results_use_policy(getattr(c, "results_use", None) or {})
+    policy = use.parse_results_use_policy(c.results_use or {})
     return use.hr_export_json(c.key, c.year, use.apply(c.results, names(app, cycle), policy))
 
 
 def cross_check(app: KaoheApp, cycle: str) -> list[dict[str, Any]]:
     c = _published(app, cycle)
-    return use.cross_check(c.results, getattr(c, "business_grades", None) or {}, names(app, cycle))
+    return use.cross_check(c.results, c.business_grades or {}, names(app, cycle))
 
 
 def build(app: KaoheApp, what: str, cycle: str, unit: str | None = None) -> tuple[bytes, str, str]:

@@ -8,6 +8,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from domain.app import SHEET_CAST
 from domain.audit import explain, replay
@@ -28,7 +29,7 @@ def stored(stack, topic: str = SHEET_CAST) -> list:
 
 
 def topic_of(name: str) -> str:
-    return f"domain.model:BallotSheet.{name}"
+    return get_topic(getattr(BallotSheet, name))
 
 
 async def test_a_burst_of_sheets_into_one_session(client, stack):

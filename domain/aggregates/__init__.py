@@ -1,0 +1,51 @@
+"""The cycle's aggregates and their events, one module per aggregate.
+
+Each command method is decorated with ``@event(EventClass)``, the event declared as a class
+nested in its aggregate (fields, ``class_version``, upcasters): the method body is both the
+decision's effect and its replay. Every event carries the actor, their role, the command's
+idempotency key (``command_id``) and, where the step asks for one, the reason. Rules are checked
+by the application (``domain.application``) with the functions of ``domain.rules`` before a
+method is called.
+
+- ``base``: ids and ``KaoheAggregate`` (the memory of applied commands)
+- ``cycle``: ``Cycle``
+- ``unit``: ``UnitAssessment``
+- ``debrief``: ``DebriefSession``, ``BallotSheet``
+- ``adjustment``: ``Adjustment``
+- ``rectification``: ``RectificationItem``
+- ``topics``: the topics the log was first written with (``domain.model:…``), registered here
+"""
+
+from domain.aggregates.adjustment import Adjustment
+from domain.aggregates.base import (
+    NAMESPACE,
+    KaoheAggregate,
+    adjustment_id,
+    cycle_id,
+    rectification_id,
+    session_id,
+    sheet_id,
+    unit_id,
+)
+from domain.aggregates.cycle import Cycle
+from domain.aggregates.debrief import BallotSheet, DebriefSession
+from domain.aggregates.rectification import RectificationItem
+from domain.aggregates.unit import UnitAssessment
+from domain.aggregates import topics as _topics  # noqa: F401  (registers the old topics)
+
+__all__ = [
+    "NAMESPACE",
+    "Adjustment",
+    "BallotSheet",
+    "Cycle",
+    "DebriefSession",
+    "KaoheAggregate",
+    "RectificationItem",
+    "UnitAssessment",
+    "adjustment_id",
+    "cycle_id",
+    "rectification_id",
+    "session_id",
+    "sheet_id",
+    "unit_id",
+]

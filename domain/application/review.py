@@ -1,0 +1,73 @@
+"""A unit's self-review (drafts as typed, then its submission) and the evaluators' scoring of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import rules
+from domain.application.recording import Recorded, UseCases, _evidence, _once_more_on_collision, _strs, _texts, already_recorded
+from domain.errors import InvalidInput
+from domain.rules import Actor
+
+
+class Review(UseCases):
+    """Stages 2 and 3 (SPEC §3): self-review and scoring, on the unit's own aggregate."""
+
+    def save_self_review_draft(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Recorded:
+        ua = self.unit(cycle, unit)
+        if done := already_recorded(ua, command_id):
+            return done
+        c = self.cycle_to_read(cycle)
+        rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores or {}, field="scores", allow_null=True, complete=False
+        )
+        ev = _evidence(evidence, parsed)
+        ua.save_draft(scores=_strs(parsed), evidence=ev, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(ua)
+
+    @_once_more_on_collision
+    def submit_self_review(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Recorded:
+        ua = self.unit(cycle, unit)
+        if done := already_recorded(ua, command_id):
+            return done
+        c = self.cycle_to_read(cycle)
+        rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores, field="scores", allow_null=False, complete=True
+        )
+        ua.submit_self_review(
+            scores=_strs(parsed), evidence=_evidence(evidence, parsed), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(ua)
+
+    @_once_more_on_collision
+    def submit_scoring(
+        self, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any, actor: Actor, command_id: str
+    ) -> Recorded:
+        ua = self.unit(cycle, unit)
+        if done := already_recorded(ua, command_id):
+            return done
+        c = self.cycle_to_read(cycle)
+        rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None)
+        parsed = rules.parse_point_scores(
+            self.point_max(c, ua.cohort), scores, field="scores", allow_null=True, complete=True
+        )
+        reasons = _texts(na_reasons, parsed, "na_reasons")
+        for code, value in parsed.items():
+            if value is None and code not in reasons:
+                raise InvalidInput(
+                    "na_reason_required",
+                    f"要点 {code} 标为不适用，须说明理由 / a not-applicable point needs a reason",
+                    f"na_reasons.{code}",
+                )
+        ua.submit_scoring(
+            scores=_strs(parsed),
+            na_reasons=reasons,
+            comments=_texts(comments, parsed, "comments"),
+            actor=actor.user,
+            role=actor.role,
+            command_id=command_id,
+        )
+        return self._save(ua)
