@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import Conflict, DomainError, NotFound, Unavailable, rebuild_error
-from domain.model import Cycle
+from domain.aggregates import Cycle
 from domain.rules import Actor
 from workflows import cycle as cycle_workflow
 from workflows import debrief as debrief_workflow

@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from domain.app import KaoheApp  # noqa: E402
-from domain.model import UnitAssessment  # noqa: E402
+from domain.application import Assessments  # noqa: E402
+from domain.aggregates import UnitAssessment  # noqa: E402
 from domain.scheme import default_scheme  # noqa: E402
 from services.audit import Auditor  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
 
 
-def fill(app: KaoheApp, total: int, batch: int = 5000) -> None:
+def fill(app: Assessments, total: int, batch: int = 5000) -> None:
     codes = [p.code for p in default_scheme().points]
     written = 0
     n = 0
@@ -50,7 +50,7 @@ def fill(app: KaoheApp, total: int, batch: int = 5000) -> None:
     print(file=sys.stderr)
 
 
-def raw(app: KaoheApp, page: int = 5000) -> tuple[int, float]:
+def raw(app: Assessments, page: int = 5000) -> tuple[int, float]:
     started = time.perf_counter()
     count, start = 0, 1
     while True:
@@ -71,7 +71,7 @@ def main() -> int:
     p.add_argument("--data-dir")
     args = p.parse_args()
     settings = Settings(data_dir=Path(args.data_dir or tempfile.mkdtemp(prefix="kaohe-audit-bench-")), database_url=args.database_url)
-    app = KaoheApp(env=settings.event_store_env())
+    app = Assessments(env=settings.event_store_env())
     have = app.recorder.max_notification_id() or 0
     if have < args.events:
         fill(app, args.events - have)

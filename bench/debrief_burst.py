@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from domain.app import SHEET_CAST  # noqa: E402
+from domain.application import SHEET_CAST  # noqa: E402
 from kaohe.runtime import free_port, start_stack  # noqa: E402
 from kaohe.settings import Settings  # noqa: E402
 

@@ -8,10 +8,10 @@ nothing else going on) and then ``--units`` at once, timing each step by wrappin
 
   HTTP request (client)                     POST /cycles/{key}/units/{unit}/scoring, whole
   └ Temporal update (Gateway._update)        API → server → unit workflow task → activity → back
-    └ activity use case (KaoheApp.submit_scoring)
+    └ activity use case (Assessments.submit_scoring)
       ├ load aggregates (repository.get)
       └ event store insert (recorder.insert_events, with the hash chain link)
-    └ activity's extra read (KaoheApp.cycle)  the stages returned to the workflow
+    └ activity's extra read (Assessments.cycle)  the stages returned to the workflow
   └ settle (Services.caught_up)                  until the read models include the position
 
 Prints the mean and p50 of each step in ms, as the table in bench/README.md.
@@ -72,7 +72,7 @@ def timed_async(name, fn):
 STEPS = [
     ("http", "HTTP request, whole (client side)"),
     ("update", "Temporal update (API → workflow → activity → back)"),
-    ("use_case", "activity: KaoheApp.submit_scoring"),
+    ("use_case", "activity: Assessments.submit_scoring"),
     ("load", "  load aggregates (repository.get)"),
     ("insert", "  event store insert + chain link"),
     ("cycle", "activity: read the cycle's stages for the workflow"),

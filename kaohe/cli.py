@@ -175,10 +175,10 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _auditor(settings: Settings):
-    from domain.app import KaoheApp
+    from domain.application import Assessments
     from services.audit import Auditor
 
-    return Auditor(KaoheApp(env=settings.event_store_env()))
+    return Auditor(Assessments(env=settings.event_store_env()))
 
 
 def _audit(fn):
@@ -302,12 +302,12 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
 
 @_audit
 def cmd_download(args: argparse.Namespace, settings: Settings) -> int:
-    from domain.app import KaoheApp
+    from domain.application import Assessments
     from reporting import reports
 
     if args.what == "feedback" and not args.unit:
         return fail("下载反馈需要 --unit / feedback needs --unit", 2)
-    data, _, name = reports.build(KaoheApp(env=settings.event_store_env()), args.what, args.cycle, args.unit)
+    data, _, name = reports.build(Assessments(env=settings.event_store_env()), args.what, args.cycle, args.unit)
     out = Path(args.out or name)
     out.write_bytes(data)
     print(f"已写入 written: {out}（{len(data)} 字节 bytes）")
@@ -315,10 +315,10 @@ def cmd_download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    from domain.app import KaoheApp
+    from domain.application import Assessments
     from projections.runner import ProjectionRunner, make_engine
 
-    app = KaoheApp(env=settings.event_store_env())
+    app = Assessments(env=settings.event_store_env())
     runner = ProjectionRunner(app, make_engine(settings.read_url()))
     total = app.recorder.max_notification_id() or 0
 

@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 from adapters.accounts import Accounts
 from api.app import create_app
 from services import Services
-from domain.app import KaoheApp
+from domain.application import Assessments
 from adapters.attachments import AttachmentStore
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
@@ -42,8 +42,8 @@ class StartupError(RuntimeError):
     """Something the operator must fix before Kaohe can start (one readable line)."""
 
 
-def build_app(settings: Settings) -> KaoheApp:
-    return KaoheApp(env=settings.event_store_env())
+def build_app(settings: Settings) -> Assessments:
+    return Assessments(env=settings.event_store_env())
 
 
 def free_port() -> int:
@@ -153,7 +153,7 @@ class Stack:
     """The running parts: any of them may be absent (``kaohe worker`` has no API)."""
 
     settings: Settings
-    app: KaoheApp
+    app: Assessments
     client: Client | None = None
     runner: ProjectionRunner | None = None
     accounts: Accounts | None = None

@@ -7,7 +7,7 @@ The runner does not wait for a poll to see a new event. It is woken (``kick``):
 
 - in process, by the event store itself: the recorder calls its listeners as soon as an
   insert has committed (``adapters.eventstore``), so in the embedded stack, where the worker,
-  the runner and the API share one ``KaoheApp``, a stored event is applied at once;
+  the runner and the API share one ``Assessments``, a stored event is applied at once;
 - across processes on PostgreSQL, by ``LISTEN``: ``eventsourcing``'s recorder sends ``NOTIFY``
   on the events table's channel inside each insert transaction, so the notification arrives
   only once the events are committed; a listener thread here kicks the runner;
@@ -31,7 +31,7 @@ from typing import Callable
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from projections.handlers import HANDLERS
 from projections.models import SCHEMA_VERSION, ReadModel, Tracking
 
@@ -64,7 +64,7 @@ def make_engine(url: str) -> Engine:
 
 
 class ProjectionRunner:
-    def __init__(self, app: KaoheApp, engine: Engine, batch: int = 500) -> None:
+    def __init__(self, app: Assessments, engine: Engine, batch: int = 500) -> None:
         self.app = app
         self.engine = engine
         self.batch = batch

@@ -7,21 +7,21 @@ from typing import Any
 
 from domain import report as rpt
 from domain import use_of_results as use
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.errors import Conflict
 from domain.scheme import parse_scheme
 from reporting import documents
 
 
-def _published(app: KaoheApp, cycle: str):
+def _published(app: Assessments, cycle: str):
     c = app.cycle(cycle)
     if c.results is None:
         raise Conflict("results_not_published", "考核结果尚未公布 / results are not published yet", "cycle")
     return c
 
 
-def feedback_docx(app: KaoheApp, cycle: str, unit: str) -> bytes:
-    c = _published(app, cycle)
+def feedback_docx(app: Assessments, cycle: str, unit: str) -> bytes:
+    _published(app, cycle)
     ua = app.unit(cycle, unit)
     draft = dict(ua.feedback_draft or {})
     if ua.feedback_status != "none":
@@ -29,7 +29,7 @@ def feedback_docx(app: KaoheApp, cycle: str, unit: str) -> bytes:
     return documents.feedback_docx(draft)
 
 
-def rectification_rows(app: KaoheApp, cycle: str) -> list[dict[str, Any]]:
+def rectification_rows(app: Assessments, cycle: str) -> list[dict[str, Any]]:
     c = app.cycle(cycle)
     rows = []
     from domain.audit import read_log
@@ -48,7 +48,7 @@ def rectification_rows(app: KaoheApp, cycle: str) -> list[dict[str, Any]]:
     return rows
 
 
-def special_report(app: KaoheApp, cycle: str) -> dict[str, Any]:
+def special_report(app: Assessments, cycle: str) -> dict[str, Any]:
     c = _published(app, cycle)
     units, scores, self_scores = [], {}, {}
     for key, info in c.units.items():
@@ -70,22 +70,22 @@ def special_report(app: KaoheApp, cycle: str) -> dict[str, Any]:
     )
 
 
-def names(app: KaoheApp, cycle: str) -> dict[str, str]:
+def names(app: Assessments, cycle: str) -> dict[str, str]:
     return {k: u["name"] for k, u in app.cycle(cycle).units.items()}
 
 
-def hr_export(app: KaoheApp, cycle: str) -> dict[str, Any]:
+def hr_export(app: Assessments, cycle: str) -> dict[str, Any]:
     c = _published(app, cycle)
     policy = use.parse_results_use_policy(c.results_use or {})
     return use.hr_export_json(c.key, c.year, use.apply(c.results, names(app, cycle), policy))
 
 
-def cross_check(app: KaoheApp, cycle: str) -> list[dict[str, Any]]:
+def cross_check(app: Assessments, cycle: str) -> list[dict[str, Any]]:
     c = _published(app, cycle)
     return use.cross_check(c.results, c.business_grades or {}, names(app, cycle))
 
 
-def build(app: KaoheApp, what: str, cycle: str, unit: str | None = None) -> tuple[bytes, str, str]:
+def build(app: Assessments, what: str, cycle: str, unit: str | None = None) -> tuple[bytes, str, str]:
     """(bytes, media type, file name) of a download."""
     if what == "feedback":
         return feedback_docx(app, cycle, unit or ""), documents.DOCX_MIME, f"考核反馈-{cycle}-{unit}.docx"

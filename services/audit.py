@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from eventsourcing.persistence import StoredEvent
 
 from domain import grading
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.audit import Entry, Logged, Replay, describe, explain, parse_moment, position_at, read_log, replay, timeline
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
@@ -154,7 +154,7 @@ def verify_rows(rows: Iterable[Row], digest: dict[str, Any] | None, progress: Ca
 class Auditor:
     """Reads the live event store (never writes it)."""
 
-    def __init__(self, app: KaoheApp) -> None:
+    def __init__(self, app: Assessments) -> None:
         self.app = app
         self.recorder = app.recorder
 
@@ -268,7 +268,7 @@ def verify_bundle(path: Path, public_key: str | None = None) -> dict[str, Any]:
     report = verify_rows(merge(iter(events), iter(links)), digest)
     out: dict[str, Any] = {"chain": report.to_dict(), "cycle": manifest["cycle"], "results_match": False}
     if report.ok:
-        decoder = KaoheApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        decoder = Assessments(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
         log = (
             Logged(pos, decoder.mapper.to_domain_event(StoredEvent(UUID(oid), ver, topic, state)))
             for pos, oid, ver, topic, state in events

@@ -12,7 +12,7 @@ import anyio.to_thread
 from adapters.accounts import Accounts, User
 from adapters.attachments import AttachmentStore
 from adapters.gateway import Gateway
-from domain.app import KaoheApp
+from domain.application import Assessments
 from projections.runner import ProjectionRunner
 from services.readcache import ReadCache
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 @dataclass
 class Services:
-    app: KaoheApp
+    app: Assessments
     gateway: Gateway | None
     runner: ProjectionRunner
     accounts: Accounts

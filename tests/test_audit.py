@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.rules import Actor
 from services.audit import Auditor, check_digest, generate_key, verify_bundle
 from simulation.scenario import load
@@ -23,9 +23,9 @@ from tests.helpers import TINY_SCHEME, cast, small_cycle
 ORG = Actor("org", "organizer")
 
 
-def build_log(settings: Settings) -> KaoheApp:
+def build_log(settings: Settings) -> Assessments:
     """A setup with 1 + 2 × 6 = 13 events: CycleCreated, then per unit UnitRegistered + UnitAssessmentStarted."""
-    app = KaoheApp(env=settings.event_store_env())
+    app = Assessments(env=settings.event_store_env())
     app.create_cycle("t", 2026, "篡改测试", None, {"grassroots_branch": TINY_SCHEME}, None, None, ORG, "c0")
     for i in range(1, 7):
         app.register_units("t", [{"key": f"U{i}", "name": f"支部{i}", "org_type": "grassroots_branch"}], ORG, f"c{i}")
@@ -57,7 +57,7 @@ class Store:
 
 
 def finding(settings: Settings, digest=None):
-    report = Auditor(KaoheApp(env=settings.event_store_env())).verify(digest)
+    report = Auditor(Assessments(env=settings.event_store_env())).verify(digest)
     return report.verification.finding
 
 

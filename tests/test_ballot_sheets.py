@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.app import SHEET_CAST
+from domain.application import SHEET_CAST
 from domain.audit import explain, replay
 from domain.errors import Conflict
-from domain.model import BallotSheet, sheet_id
+from domain.aggregates import BallotSheet, sheet_id
 from domain.rules import Actor
 from tests.conftest import log_position
 from tests.helpers import cast, small_cycle
@@ -222,7 +222,7 @@ def test_ballots_stored_on_the_session_by_older_versions_still_decode_and_count(
 
     from eventsourcing.persistence import StoredEvent
 
-    from domain.model import DebriefSession
+    from domain.aggregates import DebriefSession
 
     app = sqlite_app(tmp_path)
     scored_cycle(app, "old")

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.grading import allocate, results_document
 from simulation import runner as simulate
 from services.audit import Auditor
@@ -148,7 +148,7 @@ async def test_a_cycle_survives_killed_workers_api_and_temporal_server(pg_databa
             return "is up" in w.text()
         return up
 
-    app = KaoheApp(env=settings.event_store_env())
+    app = Assessments(env=settings.event_store_env())
     run: asyncio.Task | None = None
     done: list[str] = []
     try:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.accounts import Accounts
-from domain.app import KaoheApp
+from domain.application import Assessments
 from kaohe.runtime import free_port
 from kaohe.settings import Settings
 from projections.models import DistributionRow, ResultRow
@@ -63,8 +63,8 @@ class Kaohe:
     def settings(self) -> Settings:
         return Settings(data_dir=self.data_dir, database_url=self.database_url)
 
-    def app(self) -> KaoheApp:
-        return KaoheApp(env=self.settings().event_store_env())
+    def app(self) -> Assessments:
+        return Assessments(env=self.settings().event_store_env())
 
     def has_event_store(self) -> bool:
         if self.database_url:

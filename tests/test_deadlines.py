@@ -34,9 +34,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.accounts import User
 from services.inbox import inbox
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.errors import DomainError
-from domain.model import cycle_id, unit_id
+from domain.aggregates import cycle_id, unit_id
 from domain.rules import Actor
 from domain.scheme import parse_scheme
 from projections.models import ReadModel
@@ -60,7 +60,7 @@ SELF_REVIEW = {"1.1.1": "5", "1.1.2": "3"}
 @dataclass
 class Harness:
     env: WorkflowEnvironment
-    app: KaoheApp
+    app: Assessments
     gateway: Gateway
     tmp: Path
 
@@ -87,7 +87,7 @@ async def harness(temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.Te
     """The worker of this module on the session's dev server, over its own event store."""
     env = temporal_env
     tmp = tmp_path_factory.mktemp("deadlines")
-    app = KaoheApp(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp / "events.sqlite"), "CREATE_TABLE": "y"})
+    app = Assessments(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp / "events.sqlite"), "CREATE_TABLE": "y"})
     worker, executor = build_worker(env.client, app, TASK_QUEUE)
     running = asyncio.create_task(worker.run())
     try:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 from temporalio.api.enums.v1 import EventType
 
-from domain.model import cycle_id
+from domain.aggregates import cycle_id
 from kaohe.runtime import Stack
 from projections.models import ReadModel
 from tests.conftest import Client, log_position

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.rules import Actor
 from kaohe.runtime import build_app
 from tests.helpers import TINY_SCHEME, cast
@@ -30,7 +30,7 @@ def settings(settings):
     return settings.model_copy(update={"projection_poll_seconds": POLL})
 
 
-def _create(app: KaoheApp, key: str) -> int:
+def _create(app: Assessments, key: str) -> int:
     out = app.create_cycle(
         key, 2026, "直接写入的周期", None, {"grassroots_branch": TINY_SCHEME}, None, None,
         Actor("org", "organizer", None), f"org/{key}",
@@ -89,7 +89,7 @@ async def test_a_waiter_is_woken_when_its_position_is_applied(stack):
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 async def test_a_write_by_another_process_wakes_the_runner_by_notify(stack, client, settings):
-    """Another KaoheApp (as a separate worker process would be) writes to the same PostgreSQL
+    """Another Assessments (as a separate worker process would be) writes to the same PostgreSQL
     database: NOTIFY, sent in the insert's own transaction, wakes this stack's runner."""
     await cast(client)
     deadline = time.monotonic() + FAR_UNDER_POLL

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from services.audit import Auditor, to_jsonl
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
@@ -25,7 +25,7 @@ ROWS = [json.loads(line) for line in (LOG / "events.jsonl").read_text("utf-8").s
 CYCLES = {"example-2026": CONTRACT / "example-2026.results.json", "2026-annual": EXAMPLES / "scenario-2026.results.json"}
 
 
-def load_stored_log(app: KaoheApp) -> None:
+def load_stored_log(app: Assessments) -> None:
     """Insert the committed rows as they were stored, links included (no chain recomputed)."""
     recorder = app.recorder
     postgres = "Postgres" in type(recorder).__name__
@@ -48,8 +48,8 @@ def load_stored_log(app: KaoheApp) -> None:
 
 
 @pytest.fixture
-def stored(settings: Settings) -> KaoheApp:
-    app = KaoheApp(env={**settings.event_store_env(), "AGGREGATE_CACHE_MAXSIZE": ""})
+def stored(settings: Settings) -> Assessments:
+    app = Assessments(env={**settings.event_store_env(), "AGGREGATE_CACHE_MAXSIZE": ""})
     load_stored_log(app)
     return app
 
@@ -60,7 +60,7 @@ def test_the_committed_log_is_what_its_readme_says():
     assert {r["topic"].split(":")[0] for r in ROWS} == {"domain.model"}  # written before anything moved
 
 
-def test_every_stored_event_decodes_with_todays_classes(stored: KaoheApp):
+def test_every_stored_event_decodes_with_todays_classes(stored: Assessments):
     for r in ROWS:
         event = stored.mapper.to_domain_event(
             StoredEvent(originator_id=r["originator_id"], originator_version=r["originator_version"],
@@ -70,7 +70,7 @@ def test_every_stored_event_decodes_with_todays_classes(stored: KaoheApp):
         assert event.originator_version == r["originator_version"]
 
 
-def test_the_chain_verifies_to_the_digest_of_that_day(stored: KaoheApp):
+def test_the_chain_verifies_to_the_digest_of_that_day(stored: Assessments):
     report = Auditor(stored).verify()
     then = json.loads((LOG / "verify.json").read_text("utf-8"))
     assert report.ok and report.to_dict()["checked"] == then["checked"] == 343
@@ -79,7 +79,7 @@ def test_the_chain_verifies_to_the_digest_of_that_day(stored: KaoheApp):
 
 
 @pytest.mark.parametrize("cycle", sorted(CYCLES))
-def test_results_replay_as_they_did_and_as_the_contract_says(stored: KaoheApp, cycle: str):
+def test_results_replay_as_they_did_and_as_the_contract_says(stored: Assessments, cycle: str):
     then = json.loads((LOG / f"replay-{cycle}.json").read_text("utf-8"))
     expected = json.loads(CYCLES[cycle].read_text("utf-8"))
     live = json.loads(json.dumps(stored.results(cycle), default=str))
@@ -90,16 +90,16 @@ def test_results_replay_as_they_did_and_as_the_contract_says(stored: KaoheApp, c
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in LOG.glob("explain-*.json")))
-def test_explain_says_what_it_said(stored: KaoheApp, name: str):
+def test_explain_says_what_it_said(stored: Assessments, name: str):
     cycle, unit = name.removeprefix("explain-").removesuffix(".json").rsplit("-", 1)
     assert Auditor(stored).explain(cycle, unit) == json.loads((LOG / name).read_text("utf-8"))
 
 
-def test_the_timeline_reads_as_it_did(stored: KaoheApp):
+def test_the_timeline_reads_as_it_did(stored: Assessments):
     assert to_jsonl(Auditor(stored).timeline("example-2026")) == (LOG / "timeline-example-2026.jsonl").read_text("utf-8")
 
 
-def test_the_read_models_rebuild_from_the_stored_log(stored: KaoheApp, tmp_path: Path):
+def test_the_read_models_rebuild_from_the_stored_log(stored: Assessments, tmp_path: Path):
     runner = ProjectionRunner(stored, make_engine(f"sqlite:///{tmp_path / 'read.sqlite'}"))
     assert runner.rebuild() == 343
     from projections.models import ResultRow

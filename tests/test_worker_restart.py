@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from simulation import runner as simulate
 from kaohe.runtime import Stack, free_port, start_stack
 from simulation.scenario import load
@@ -158,7 +158,7 @@ def assert_nothing_twice(events: list[tuple[int, Any]]) -> None:
     assert not twice, f"stored twice: {twice}"
 
 
-def log_events(app: KaoheApp) -> list[tuple[int, Any]]:
+def log_events(app: Assessments) -> list[tuple[int, Any]]:
     return [(n.id, app.mapper.to_domain_event(n)) for n in app.recorder.select_notifications(start=1, limit=100000)]
 
 

@@ -1,4 +1,4 @@
-"""The middle of the test pyramid: the application (``KaoheApp``) on the in-memory POPO event
+"""The middle of the test pyramid: the application (``Assessments``) on the in-memory POPO event
 store, driven by its use cases alone — no Temporal, no HTTP.
 
 ``small_cycle`` walks the same small cycle as ``tests.helpers.small_cycle`` (units U1, U2 of
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.errors import DomainError
 from domain.rules import Actor
 from tests.helpers import TINY_SCHEME
@@ -53,26 +53,26 @@ def cid(what: str = "cmd") -> str:
     return f"test/{what}/{next(_ids)}"
 
 
-def new_app() -> KaoheApp:
+def new_app() -> Assessments:
     """The application on the POPO recorder, with the aggregate cache production runs with
     (``kaohe.settings``: 1000 aggregates, fast-forwarded) so a refused command that touched a
     cached aggregate would show."""
-    return KaoheApp(env={
+    return Assessments(env={
         "PERSISTENCE_MODULE": "eventsourcing.popo",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     })
 
 
-def head(app: KaoheApp) -> int:
+def head(app: Assessments) -> int:
     return app.recorder.max_notification_id() or 0
 
 
-def events(app: KaoheApp, after: int = 0) -> list[Any]:
+def events(app: Assessments, after: int = 0) -> list[Any]:
     return [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(start=after + 1, limit=100_000)]
 
 
-def names(app: KaoheApp, after: int = 0) -> list[str]:
+def names(app: Assessments, after: int = 0) -> list[str]:
     return [type(e).__qualname__ for e in events(app, after)]
 
 
@@ -80,7 +80,7 @@ def unit_actor(unit: str) -> Actor:
     return {"U1": U1, "U2": U2}.get(unit) or Actor(f"user-{unit}", "unit", unit)
 
 
-def refused(app: KaoheApp, call: Callable[[], Any], kind: type[DomainError], code: str, field: Any = NO_FIELD) -> DomainError:
+def refused(app: Assessments, call: Callable[[], Any], kind: type[DomainError], code: str, field: Any = NO_FIELD) -> DomainError:
     """``call`` is refused with ``kind``/``code`` (and ``field``, or none) and stores nothing."""
     before = head(app)
     with pytest.raises(DomainError) as info:
@@ -97,7 +97,7 @@ def refused(app: KaoheApp, call: Callable[[], Any], kind: type[DomainError], cod
     return err
 
 
-def create(app: KaoheApp, key: str = "c1", schemes: dict | None = None, policy: Any = None, categories: Any = None,
+def create(app: Assessments, key: str = "c1", schemes: dict | None = None, policy: Any = None, categories: Any = None,
            units: dict[str, str] | None = None) -> str:
     """Create cycle ``key`` and register ``units`` (key → cohort; default U1, U2)."""
     app.create_cycle(key, 2026, "测试周期", policy, schemes or {COHORT: TINY_SCHEME}, categories, None, ORG, cid("create"))
@@ -106,7 +106,7 @@ def create(app: KaoheApp, key: str = "c1", schemes: dict | None = None, policy: 
     return key
 
 
-def small_cycle(app: KaoheApp, until: str, key: str = "c1", scores: dict | None = None, ballots: dict | None = None) -> str:
+def small_cycle(app: Assessments, until: str, key: str = "c1", scores: dict | None = None, ballots: dict | None = None) -> str:
     """Cycle ``key`` (U1, U2) driven until ``until`` is open (or ``published``), as
     ``tests.helpers.small_cycle`` does over HTTP."""
     assert until in STAGES, until
@@ -141,7 +141,7 @@ def small_cycle(app: KaoheApp, until: str, key: str = "c1", scores: dict | None 
     return key
 
 
-def propose(app: KaoheApp, key: str, unit: str, kind: str, actor: Actor = ORG, **kw: Any) -> str:
+def propose(app: Assessments, key: str, unit: str, kind: str, actor: Actor = ORG, **kw: Any) -> str:
     out = app.propose_adjustment(key, unit, kind, kw.get("points"), kw.get("levels"), kw.get("reason", "理由"),
                                  kw.get("evidence", ""), actor, cid("propose"))
     return out.data["adjustment"]

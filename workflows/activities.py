@@ -1,5 +1,5 @@
 """The activities: one per use case, each taking its typed step (``workflows.steps``) and
-returning the use case's ``Outcome``. Activities run at least once; every use case is
+returning the use case's ``Recorded``. Activities run at least once; every use case is
 idempotent by its command id, so a retry stores nothing twice. A domain refusal becomes a
 non-retryable ``ApplicationError`` that keeps its code, message and field.
 
@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from temporalio import activity
 
-from domain.app import KaoheApp, Outcome
+from domain.application import Assessments, Recorded
 from domain.errors import DomainError
 from workflows.messages import Command, to_application_error
 from workflows.steps import (
@@ -52,7 +52,7 @@ LEGACY = {
 NO_ACTOR = {"record_deadline_missed", "remind_rectification", "rectification_overdue"}
 
 
-def _run(use_case: Callable[[], Outcome]) -> Outcome:
+def _run(use_case: Callable[[], Recorded]) -> Recorded:
     try:
         return use_case()
     except DomainError as err:
@@ -60,7 +60,7 @@ def _run(use_case: Callable[[], Outcome]) -> Outcome:
 
 
 class KaoheActivities:
-    def __init__(self, app: KaoheApp) -> None:
+    def __init__(self, app: Assessments) -> None:
         self.app = app
 
     def all(self) -> list[Callable[..., Any]]:
@@ -75,52 +75,52 @@ class KaoheActivities:
 
     # -- the cycle
     @activity.defn(name="kaohe.open_cycle")
-    def open_cycle(self, s: OpenCycleStep) -> Outcome:
+    def open_cycle(self, s: OpenCycleStep) -> Recorded:
         return _run(lambda: self.app.open_cycle(s.cycle, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.open_stage")
-    def open_stage(self, s: OpenStageStep) -> Outcome:
+    def open_stage(self, s: OpenStageStep) -> Recorded:
         return _run(lambda: self.app.open_stage(s.cycle, s.stage, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.close_stage")
-    def close_stage(self, s: CloseStageStep) -> Outcome:
+    def close_stage(self, s: CloseStageStep) -> Recorded:
         return _run(lambda: self.app.close_stage(s.cycle, s.stage, s.actor, s.command_id, s.reason))
 
     @activity.defn(name="kaohe.set_deadline")
-    def set_deadline(self, s: SetDeadlineStep) -> Outcome:
+    def set_deadline(self, s: SetDeadlineStep) -> Recorded:
         return _run(lambda: self.app.set_deadline(s.cycle, s.stage, s.deadline, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.record_deadline_missed")
-    def record_deadline_missed(self, s: DeadlineMissedStep) -> Outcome:
+    def record_deadline_missed(self, s: DeadlineMissedStep) -> Recorded:
         return _run(lambda: self.app.record_deadline_missed(s.cycle, s.stage, s.deadline, s.command_id))
 
     # -- a unit
     @activity.defn(name="kaohe.submit_self_review")
-    def submit_self_review(self, s: SelfReviewStep) -> Outcome:
+    def submit_self_review(self, s: SelfReviewStep) -> Recorded:
         return _run(lambda: self.app.submit_self_review(s.cycle, s.unit, s.scores, s.evidence, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.submit_scoring")
-    def submit_scoring(self, s: ScoringStep) -> Outcome:
+    def submit_scoring(self, s: ScoringStep) -> Recorded:
         return _run(
             lambda: self.app.submit_scoring(s.cycle, s.unit, s.scores, s.na_reasons, s.comments, s.actor, s.command_id)
         )
 
     @activity.defn(name="kaohe.issue_feedback")
-    def issue_feedback(self, s: IssueFeedbackStep) -> Outcome:
+    def issue_feedback(self, s: IssueFeedbackStep) -> Recorded:
         return _run(lambda: self.app.issue_feedback(s.cycle, s.unit, s.text, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.acknowledge_feedback")
-    def acknowledge_feedback(self, s: AcknowledgeFeedbackStep) -> Outcome:
+    def acknowledge_feedback(self, s: AcknowledgeFeedbackStep) -> Recorded:
         return _run(lambda: self.app.acknowledge_feedback(s.cycle, s.unit, s.actor, s.command_id))
 
     # -- the debrief
     @activity.defn(name="kaohe.close_session")
-    def close_session(self, s: CloseSessionStep) -> Outcome:
+    def close_session(self, s: CloseSessionStep) -> Recorded:
         return _run(lambda: self.app.close_session(s.cycle, s.cohort, s.actor, s.command_id))
 
     # -- the committee's decisions
     @activity.defn(name="kaohe.propose_adjustment")
-    def propose_adjustment(self, s: ProposeAdjustmentStep) -> Outcome:
+    def propose_adjustment(self, s: ProposeAdjustmentStep) -> Recorded:
         return _run(
             lambda: self.app.propose_adjustment(
                 s.cycle, s.unit, s.kind, s.points, s.levels, s.reason, s.evidence, s.actor, s.command_id
@@ -128,54 +128,54 @@ class KaoheActivities:
         )
 
     @activity.defn(name="kaohe.decide_adjustment")
-    def decide_adjustment(self, s: DecideAdjustmentStep) -> Outcome:
+    def decide_adjustment(self, s: DecideAdjustmentStep) -> Recorded:
         return _run(lambda: self.app.decide_adjustment(s.cycle, s.adjustment, s.decision, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.resolve_tie")
-    def resolve_tie(self, s: ResolveTieStep) -> Outcome:
+    def resolve_tie(self, s: ResolveTieStep) -> Recorded:
         return _run(lambda: self.app.resolve_tie(s.cycle, s.cohort, s.units, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.override_grade")
-    def override_grade(self, s: OverrideGradeStep) -> Outcome:
+    def override_grade(self, s: OverrideGradeStep) -> Recorded:
         return _run(lambda: self.app.override_grade(s.cycle, s.unit, s.grade, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.approve_allocation")
-    def approve_allocation(self, s: CycleDecisionStep) -> Outcome:
+    def approve_allocation(self, s: CycleDecisionStep) -> Recorded:
         return _run(lambda: self.app.approve_allocation(s.cycle, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.reject_allocation")
-    def reject_allocation(self, s: CycleDecisionStep) -> Outcome:
+    def reject_allocation(self, s: CycleDecisionStep) -> Recorded:
         return _run(lambda: self.app.reject_allocation(s.cycle, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.close_cycle")
-    def close_cycle(self, s: CycleDecisionStep) -> Outcome:
+    def close_cycle(self, s: CycleDecisionStep) -> Recorded:
         return _run(lambda: self.app.close_cycle(s.cycle, s.reason, s.actor, s.command_id))
 
     # -- rectification
     @activity.defn(name="kaohe.create_rectification")
-    def create_rectification(self, s: CreateRectificationStep) -> Outcome:
+    def create_rectification(self, s: CreateRectificationStep) -> Recorded:
         return _run(
             lambda: self.app.create_rectification(s.cycle, s.unit, s.point, s.description, s.deadline, s.actor, s.command_id)
         )
 
     @activity.defn(name="kaohe.report_rectification")
-    def report_rectification(self, s: ReportRectificationStep) -> Outcome:
+    def report_rectification(self, s: ReportRectificationStep) -> Recorded:
         return _run(lambda: self.app.report_rectification(s.item, s.text, s.attachments, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.submit_rectification")
-    def submit_rectification(self, s: ReportRectificationStep) -> Outcome:
+    def submit_rectification(self, s: ReportRectificationStep) -> Recorded:
         return _run(lambda: self.app.submit_rectification(s.item, s.text, s.attachments, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.verify_rectification")
-    def verify_rectification(self, s: VerifyRectificationStep) -> Outcome:
+    def verify_rectification(self, s: VerifyRectificationStep) -> Recorded:
         return _run(lambda: self.app.verify_rectification(s.item, s.decision, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.remind_rectification")
-    def remind_rectification(self, s: RemindRectificationStep) -> Outcome:
+    def remind_rectification(self, s: RemindRectificationStep) -> Recorded:
         return _run(lambda: self.app.remind_rectification(s.item, s.days_left, s.command_id))
 
     @activity.defn(name="kaohe.rectification_overdue")
-    def rectification_overdue(self, s: RectificationOverdueStep) -> Outcome:
+    def rectification_overdue(self, s: RectificationOverdueStep) -> Recorded:
         return _run(lambda: self.app.rectification_overdue(s.item, s.command_id))
 
     # -- earlier versions

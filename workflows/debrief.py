@@ -58,7 +58,7 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.update
     async def cast_ballot(self, cmd: CastBallot) -> dict[str, Any]:
         """Kept so that recorded histories replay; nothing sends it any more. A ballot sheet
-        goes straight to the domain (``KaoheApp.cast_ballot``), a ``BallotSheet`` of its own:
+        goes straight to the domain (``Assessments.cast_ballot``), a ``BallotSheet`` of its own:
         this workflow owns only the session's opening and closing."""
         async with self.lock:
             step = steps.CastBallotStep(

@@ -33,7 +33,7 @@ def session_workflow_id(cycle_workflow: str, cohort: str) -> str:
 
 @dataclass
 class Command:
-    """A call of one ``KaoheApp`` use case: its method name and keyword arguments."""
+    """A call of one ``Assessments`` use case: its method name and keyword arguments."""
 
     method: str
     kwargs: dict[str, Any]

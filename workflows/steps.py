@@ -1,8 +1,8 @@
 """What a workflow asks the domain to record: one typed step per use case.
 
 Each step is the input of one activity in ``workflows.activities`` and names exactly the
-arguments of the ``KaoheApp`` use case it runs; every activity returns the use case's
-``domain.app.Outcome`` (the log position written, and what the use case reports). A reader
+arguments of the ``Assessments`` use case it runs; every activity returns the use case's
+``domain.app.Recorded`` (the log position written, and what the use case reports). A reader
 and a type checker see what each step takes and returns; nothing is dispatched by name.
 """
 

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from workflows.activities import KaoheActivities
 from workflows.cycle import CycleWorkflow
 from workflows.debrief import DebriefWorkflow
@@ -46,7 +46,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(client: Client, app: KaoheApp, task_queue: str, threads: int = 8) -> tuple[Worker, ThreadPoolExecutor]:
+def build_worker(client: Client, app: Assessments, task_queue: str, threads: int = 8) -> tuple[Worker, ThreadPoolExecutor]:
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kaohe-activity")
     activities = KaoheActivities(app)
     worker = Worker(

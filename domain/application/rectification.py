@@ -11,7 +11,7 @@ from domain import rules
 from domain.aggregates import RectificationItem, rectification_id
 from domain.application.recording import SYSTEM, Recorded, UseCases, already_recorded
 from domain.errors import InvalidInput
-from domain.rules import Actor, Decision, RectificationStatus
+from domain.rules import Actor, Decision, RectificationStatus, Role, require_role
 from domain.scheme import parse_scheme
 
 
@@ -94,7 +94,9 @@ class Rectification(UseCases):
         return self._save(it, status=it.status)
 
     def carry_over(self, cycle: str, items: Any, actor: Actor, command_id: str) -> Recorded:
-        """Items still open for this cycle's units are carried into it (listed in their self-review)."""
+        """Items still open for this cycle's units are carried into it (listed in their self-review).
+        The organizer's: it happens when they open the cycle."""
+        require_role(actor, Role.ORGANIZER)
         c = self.cycle(cycle)
         touched = []
         for key in items or []:

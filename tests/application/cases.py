@@ -1,4 +1,4 @@
-"""Every write use case of ``KaoheApp``, each with: the role the domain lets do it, the stage
+"""Every write use case of ``Assessments``, each with: the role the domain lets do it, the stage
 of ``tests.walk.small_cycle`` it needs, and a way to call it as a given actor with a given
 command id. ``test_roles`` calls each as every other role; ``test_idempotency`` calls each
 twice with one command id."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from domain.rules import Actor
 from tests.walk import COHORT, FUTURE, ORG, U1, SELF_REVIEW, cid, propose, small_cycle
 from tests.helpers import TINY_SCHEME
@@ -21,28 +21,28 @@ class Case:
     name: str
     role: str  # the one role that may
     stage: str  # where small_cycle leaves the cycle before ``prepare``
-    call: Callable[[KaoheApp, Any, Actor, str], Any]  # (app, prepared, actor, command_id)
-    prepare: Callable[[KaoheApp], Any] = lambda app: None
+    call: Callable[[Assessments, Any, Actor, str], Any]  # (app, prepared, actor, command_id)
+    prepare: Callable[[Assessments], Any] = lambda app: None
     unit_scoped: bool = False  # aimed at U1: another unit's user is refused too
 
-    def ready(self, app: KaoheApp) -> Callable[[Actor, str], Any]:
+    def ready(self, app: Assessments) -> Callable[[Actor, str], Any]:
         small_cycle(app, self.stage, key=KEY)
         prepared = self.prepare(app)
         return lambda actor, command_id: self.call(app, prepared, actor, command_id)
 
 
-def _pending(app: KaoheApp) -> str:
+def _pending(app: Assessments) -> str:
     return propose(app, KEY, "U1", "bonus", points="1", reason="获评先进")
 
 
-def _item(app: KaoheApp, submitted: bool = False) -> str:
+def _item(app: Assessments, submitted: bool = False) -> str:
     item = app.create_rectification(KEY, "U1", None, "会议记录不全", None, ORG, cid()).data["items"][0]["id"]
     if submitted:
         app.submit_rectification(item, "已完成", None, U1, cid())
     return item
 
 
-def _tie(app: KaoheApp) -> None:
+def _tie(app: Assessments) -> None:
     """Like ``tie_cycle`` in test_refusals: U1 and U2 at F = 97.00 for one place."""
     same, ninety = {"1.1.1": "6", "1.1.2": "4"}, {"U1": "90", "U2": "90"}
     small_cycle(app, "allocation", key="tie", scores={"U1": same, "U2": same}, ballots={r: ninety for r in ("R1", "R2", "R3")})

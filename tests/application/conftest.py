@@ -1,13 +1,13 @@
-"""The application on the in-memory POPO store: one fresh ``KaoheApp`` per test."""
+"""The application on the in-memory POPO store: one fresh ``Assessments`` per test."""
 
 from __future__ import annotations
 
 import pytest
 
-from domain.app import KaoheApp
+from domain.application import Assessments
 from tests.walk import new_app
 
 
 @pytest.fixture
-def app() -> KaoheApp:
+def app() -> Assessments:
     return new_app()

@@ -107,7 +107,6 @@ def test_evaluators_cannot_propose_and_units_cannot_score(app):
     refused(app, lambda: app.submit_scoring(key, "U1", SELF_REVIEW, None, None, U1, cid()), Forbidden, "wrong_role")
 
 
-@pytest.mark.xfail(strict=True, reason="carry_over checks no role: any actor may carry items into a cycle (reported)")
 def test_carrying_items_over_needs_the_organizer(app):
     key = small_cycle(app, "published")
     item = app.create_rectification(key, "U1", None, "问题", None, ORG, cid()).data["items"][0]["id"]

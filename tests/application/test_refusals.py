@@ -1,4 +1,4 @@
-"""Every refusal of bad input by the use cases of ``KaoheApp`` (SPEC §3–§5): the error's kind
+"""Every refusal of bad input by the use cases of ``Assessments`` (SPEC §3–§5): the error's kind
 (→ 422/409/403/404 at the HTTP door), its ``code`` and ``field``, and that nothing was stored —
 the log's max notification id does not move. Most of these cases were end-to-end copies in
 ``tests/test_bad_input.py``; the HTTP door keeps one per error kind.

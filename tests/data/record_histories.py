@@ -1,7 +1,7 @@
 """Record the Temporal histories that ``tests/test_replay.py`` replays.
 
 Runs one small cycle end to end on the real pieces — the embedded Temporal dev server, the
-Kaohe worker (``workflows.worker.build_worker``), a ``KaoheApp`` on a temporary SQLite event
+Kaohe worker (``workflows.worker.build_worker``), a ``Assessments`` on a temporary SQLite event
 store and ``adapters.gateway.Gateway`` (no HTTP) — and writes the histories of the cycle
 workflow, one unit workflow, the debrief workflow and one rectification item's workflow to
 ``tests/data/histories/v2/``.
@@ -38,7 +38,7 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from domain.app import KaoheApp  # noqa: E402
+from domain.application import Assessments  # noqa: E402
 from domain.rules import Actor  # noqa: E402
 from domain.scheme import parse_scheme  # noqa: E402
 from kaohe.devserver import temporal_path  # noqa: E402
@@ -71,19 +71,19 @@ def cid() -> str:
     return f"record/{uuid.uuid4()}"
 
 
-def point_max(app: KaoheApp, key: str) -> dict[str, dict[str, str]]:
+def point_max(app: Assessments, key: str) -> dict[str, dict[str, str]]:
     c = app.cycle(key)
     return {org: {k: str(v) for k, v in parse_scheme(t).point_max.items()} for org, t in c.schemes.items()}
 
 
-def event_names(app: KaoheApp) -> list[str]:
+def event_names(app: Assessments) -> list[str]:
     return [type(app.mapper.to_domain_event(n)).__qualname__ for n in app.recorder.select_notifications(start=1, limit=10_000)]
 
 
 RECTIFIED: list[str] = []
 
 
-async def drive(client: Client, app: KaoheApp) -> None:
+async def drive(client: Client, app: Assessments) -> None:
     g = Gateway(client, TASK_QUEUE)
     app.create_cycle(CYCLE, 2026, "回放测试周期", None, {COHORT: TINY_SCHEME}, None, None, ORG, cid())
     app.register_units(
@@ -158,7 +158,7 @@ async def drive(client: Client, app: KaoheApp) -> None:
 async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kaohe-record-") as tmp:
-        app = KaoheApp(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{tmp}/events.sqlite", "CREATE_TABLE": "y"})
+        app = Assessments(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{tmp}/events.sqlite", "CREATE_TABLE": "y"})
         env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_path(), data_converter=pydantic_data_converter)
         try:
             worker, executor = build_worker(env.client, app, TASK_QUEUE)

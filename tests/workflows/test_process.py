@@ -1,7 +1,7 @@
 """The workflows' process logic with their activities mocked: a real worker on the session's
 Temporal dev server runs the real workflows (``workflows.worker.WORKFLOWS``), but every activity
 is a fake registered under the real name (``kaohe.<use case>``) that records the step it got and
-returns a canned ``Outcome``. No event store is touched: what is tested is the order of steps,
+returns a canned ``Recorded``. No event store is touched: what is tested is the order of steps,
 the update validators (a wrong stage or role is refused before any activity runs), durable
 timers, idempotent update ids and the child workflows started.
 """
@@ -18,7 +18,7 @@ import pytest
 from temporalio import activity
 from temporalio.worker import Worker
 
-from domain.app import Outcome
+from domain.application import Recorded
 from domain.errors import Conflict, DomainError, Forbidden
 from workflows import cycle as cycle_workflow
 from workflows import debrief as debrief_workflow
@@ -53,9 +53,9 @@ class Fakes:
 
     def _fake(self, name: str) -> Any:
         @activity.defn(name=f"kaohe.{name}")
-        async def fake(step: Any) -> Outcome:
+        async def fake(step: Any) -> Recorded:
             self.calls.append((name, step))
-            return Outcome(len(self.calls), dict(self.answers.get(name, {})))
+            return Recorded(len(self.calls), dict(self.answers.get(name, {})))
 
         return fake
 
