@@ -3,9 +3,10 @@ into the domain's errors. The API (and anything else that writes) calls this."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -85,6 +86,10 @@ def unavailable(err: BaseException) -> Unavailable | None:
     return None
 
 
+#: How often an update that met a run continuing as new is sent again to the next run.
+CONTINUED_RETRIES = 5
+
+
 class Gateway:
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
@@ -92,18 +97,32 @@ class Gateway:
 
     async def _update(self, workflow_id: str, update: Any, arg: Any, command_id: str) -> dict[str, Any]:
         handle = self.client.get_workflow_handle(workflow_id)
+        for attempt in range(CONTINUED_RETRIES + 1):
+            try:
+                return await handle.execute_update(update, arg, id=command_id, result_type=dict)
+            except WorkflowUpdateFailedError as err:
+                raise _translate(err) from None
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    raise await self._why_not_running(handle) from None
+                if err.status == RPCStatusCode.FAILED_PRECONDITION:
+                    # The run it reached had just continued as new: the next run takes the same
+                    # update id (completed ids are carried over), so sending it again is safe.
+                    if attempt < CONTINUED_RETRIES and await self._running(handle):
+                        await asyncio.sleep(0.05 * (attempt + 1))
+                        continue
+                    raise Conflict("workflow_closed", "该流程已结束 / this workflow has finished", None) from None
+                raise unavailable(err) or err from None
+            except Exception as err:
+                raise unavailable(err) or err from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _running(self, handle: Any) -> bool:
+        """Whether the workflow (its newest run) is still running."""
         try:
-            return await handle.execute_update(update, arg, id=command_id, result_type=dict)
-        except WorkflowUpdateFailedError as err:
-            raise _translate(err) from None
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise await self._why_not_running(handle) from None
-            if err.status == RPCStatusCode.FAILED_PRECONDITION:
-                raise Conflict("workflow_closed", "该流程已结束 / this workflow has finished", None) from None
-            raise unavailable(err) or err from None
-        except Exception as err:
-            raise unavailable(err) or err from None
+            return (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        except Exception:  # noqa: BLE001 - cannot tell: do not retry
+            return False
 
     async def _why_not_running(self, handle: Any) -> DomainError:
         try:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from domain import stages as stage_machine
-from domain.rules import PENDING, stage_label
+from domain.rules import PENDING, AdjustmentStatus, FeedbackStatus, RectificationStatus, SelfReviewStatus, stage_label
 from projections.models import (
     AdjustmentRow,
     BallotRow,
@@ -209,7 +209,7 @@ def draft_saved(db: Session, e: Any, pos: int) -> None:
 @on("UnitAssessment.SelfReviewSubmitted")
 def self_review_submitted(db: Session, e: Any, pos: int) -> None:
     row = _unit_by_id(db, e)
-    row.self_review = "submitted"
+    row.self_review = SelfReviewStatus.SUBMITTED
     row.self_review_at = e.timestamp
     row.self_scores = e.scores
     row.self_evidence = e.evidence
@@ -219,7 +219,7 @@ def self_review_submitted(db: Session, e: Any, pos: int) -> None:
 @on("UnitAssessment.SelfReviewNotSubmitted")
 def self_review_missed(db: Session, e: Any, pos: int) -> None:
     row = _unit_by_id(db, e)
-    row.self_review = "missed"
+    row.self_review = SelfReviewStatus.MISSED
     row.self_review_at = e.timestamp
 
 
@@ -237,7 +237,7 @@ def scoring_submitted(db: Session, e: Any, pos: int) -> None:
 @on("UnitAssessment.FeedbackIssued")
 def feedback_issued(db: Session, e: Any, pos: int) -> None:
     row = _unit_by_id(db, e)
-    row.feedback = "issued"
+    row.feedback = FeedbackStatus.ISSUED
     row.feedback_text = e.text
     row.feedback_at = e.timestamp
 
@@ -245,7 +245,7 @@ def feedback_issued(db: Session, e: Any, pos: int) -> None:
 @on("UnitAssessment.FeedbackAcknowledged")
 def feedback_acknowledged(db: Session, e: Any, pos: int) -> None:
     row = _unit_by_id(db, e)
-    row.feedback = "acknowledged"
+    row.feedback = FeedbackStatus.ACKNOWLEDGED
     row.feedback_at = e.timestamp
 
 
@@ -335,12 +335,12 @@ def _decided(db: Session, e: Any, status: str) -> None:
 
 @on("Adjustment.AdjustmentApproved")
 def adjustment_approved(db: Session, e: Any, pos: int) -> None:
-    _decided(db, e, "approved")
+    _decided(db, e, AdjustmentStatus.APPROVED)
 
 
 @on("Adjustment.AdjustmentRejected")
 def adjustment_rejected(db: Session, e: Any, pos: int) -> None:
-    _decided(db, e, "rejected")
+    _decided(db, e, AdjustmentStatus.REJECTED)
 
 
 # ------------------------------------------------------------------ feedback drafts and rectification
@@ -360,7 +360,7 @@ def rectification_filed(db: Session, e: Any, pos: int) -> None:
 def rectification_created(db: Session, e: Any, pos: int) -> None:
     db.add(RectificationRow(
         id=str(e.originator_id), cycle=e.cycle, unit=e.unit, point=e.point, description=e.description,
-        deadline=e.deadline, source=e.source, status="open", overdue=False, reminders=0, reports=[],
+        deadline=e.deadline, source=e.source, status=RectificationStatus.OPEN, overdue=False, reminders=0, reports=[],
         carried_to=[], created_at=e.timestamp, updated_at=e.timestamp,
     ))
 
@@ -380,25 +380,25 @@ def _report(db: Session, e: Any, kind: str, status: str) -> None:
 
 @on("RectificationItem.RectificationProgressReported")
 def rectification_progress(db: Session, e: Any, pos: int) -> None:
-    _report(db, e, "progress", "in_progress")
+    _report(db, e, "progress", RectificationStatus.IN_PROGRESS)
 
 
 @on("RectificationItem.RectificationSubmitted")
 def rectification_submitted(db: Session, e: Any, pos: int) -> None:
-    _report(db, e, "completion", "submitted")
+    _report(db, e, "completion", RectificationStatus.SUBMITTED)
 
 
 @on("RectificationItem.RectificationSentBack")
 def rectification_sent_back(db: Session, e: Any, pos: int) -> None:
     row = _item(db, e)
-    row.status = "in_progress"
+    row.status = RectificationStatus.IN_PROGRESS
     row.last_reason = e.reason
 
 
 @on("RectificationItem.RectificationClosed")
 def rectification_closed(db: Session, e: Any, pos: int) -> None:
     row = _item(db, e)
-    row.status = "closed"
+    row.status = RectificationStatus.CLOSED
     row.last_reason = e.reason
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from adapters.accounts import User
 from domain.errors import Conflict
 from domain.grading import unit_result
+from domain.stages import CycleStatus
 from projections.models import DistributionRow, ResultRow
 from services.context import Services
 from services.permissions import allow
@@ -63,7 +64,7 @@ def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:
     """The published results; a unit user sees their own unit and no distribution."""
     allow(user, "results.read")
     row = cycle_row(svc, cycle)
-    if row.status not in ("published", "closed"):
+    if row.status not in (CycleStatus.PUBLISHED, CycleStatus.CLOSED):
         raise Conflict("results_not_published", "考核结果尚未公布 / results are not published yet", "cycle")
     with svc.runner.sessions() as db:
         q = select(ResultRow).where(ResultRow.cycle == cycle)

@@ -17,12 +17,26 @@ from typing import Any, Callable, Iterable, Iterator
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from eventsourcing.persistence import StoredEvent
 
 from domain import grading
 from domain.application import Assessments
-from domain.audit import Entry, Logged, Replay, describe, explain, parse_moment, position_at, read_log, replay, timeline
+from domain.audit import (
+    Entry,
+    Logged,
+    Replay,
+    describe,
+    explain,
+    parse_moment,
+    position_at,
+    read_log,
+    replay,
+    timeline,
+)
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
 from services.permissions import allow

@@ -7,6 +7,7 @@ from typing import Any
 
 from adapters.accounts import User
 from domain.errors import InvalidInput, NotFound
+from domain.rules import FeedbackStatus
 from projections.models import UnitRow
 from reporting import reports
 from services.context import Services, command_id
@@ -21,10 +22,10 @@ def feedback(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]
         row = db.get(UnitRow, (cycle, unit))
         if row is None:
             raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit", "unit")
-        if user.role == "unit" and row.feedback == "none":
+        if user.role == "unit" and row.feedback == FeedbackStatus.NONE:
             raise NotFound("feedback_not_issued", "反馈尚未下发 / the feedback has not been issued", "unit")
         view = {"cycle": cycle, "unit": unit, "status": row.feedback, "text": row.feedback_text}
-        if user.role != "unit" or row.feedback != "none":
+        if user.role != "unit" or row.feedback != FeedbackStatus.NONE:
             view["draft"] = row.feedback_draft
         return view
 
@@ -50,6 +51,6 @@ async def acknowledge(svc: Services, user: User, cycle: str, unit: str, idem: st
 def letter(svc: Services, user: User, cycle: str, unit: str) -> tuple[bytes, str, str]:
     """The feedback letter (.docx): bytes, media type, file name. A unit once it is issued."""
     allow(user, "feedback.download", unit)
-    if user.role == "unit" and svc.app.unit(cycle, unit).feedback_status == "none":
+    if user.role == "unit" and svc.app.unit(cycle, unit).feedback_status == FeedbackStatus.NONE:
         raise InvalidInput("feedback_not_issued", "反馈尚未下发 / the feedback has not been issued", "unit")
     return reports.build(svc.app, "feedback", cycle, unit)

@@ -11,8 +11,17 @@ from sqlalchemy import select
 from adapters.accounts import User
 from domain import rules
 from domain.errors import DomainError
-from domain.rules import OPEN, PENDING, STAGE_NAMES
-from projections.models import AdjustmentRow, BallotRow, CycleRow, NoticeRow, RectificationRow, SessionRow, UnitRow
+from domain.rules import OPEN, PENDING, STAGE_NAMES, FeedbackStatus, RectificationStatus
+from domain.stages import CycleStatus
+from projections.models import (
+    AdjustmentRow,
+    BallotRow,
+    CycleRow,
+    NoticeRow,
+    RectificationRow,
+    SessionRow,
+    UnitRow,
+)
 from services.context import Services
 from services.permissions import allow
 
@@ -58,7 +67,7 @@ def _units(db, c: CycleRow, user: User) -> list:
     elif user.role == "evaluator" and c.stages.get("scoring") == OPEN:
         pass
     elif user.role == "organizer" and c.stages.get("feedback") == OPEN:
-        q = q.where(UnitRow.feedback == "none")
+        q = q.where(UnitRow.feedback == FeedbackStatus.NONE)
     else:
         return []
     return list(db.execute(q))
@@ -66,19 +75,19 @@ def _units(db, c: CycleRow, user: User) -> list:
 
 def inbox(db, user: User) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = []
-    cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != "closed").order_by(CycleRow.key)))
+    cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != CycleStatus.CLOSED).order_by(CycleRow.key)))
     for c in cycles:
         since = lambda stage: (c.stage_changed_at or {}).get(stage) or c.updated_at  # noqa: E731
         units = _units(db, c, user)
         if user.role == "organizer":
-            if c.status == "setup":
+            if c.status == CycleStatus.SETUP:
                 tasks.append(_task("open_cycle", f"开启考核周期「{c.name}」/ open the cycle", c, c.created_at))
             for n in db.scalars(select(NoticeRow).where(NoticeRow.cycle == c.key, NoticeRow.resolved.is_(False))):
                 tasks.append(_task(n.kind, n.text, c, n.at, n.stage))
             for stage in ("self_review", "scoring", "debrief", "adjustments"):
                 if c.stages.get(stage) == OPEN:
                     tasks.append(_task("close_stage", f"结束「{STAGE_NAMES[stage]}」阶段 / close the {stage} stage", c, since(stage), stage))
-            if c.status == "open":
+            if c.status == CycleStatus.OPEN:
                 for stage in ("scoring", "debrief", "adjustments"):
                     if allowed(rules.check_open_stage, c.stages, stage):
                         tasks.append(_task("open_stage", f"开启「{STAGE_NAMES[stage]}」阶段 / open the {stage} stage", c, c.updated_at, stage))
@@ -86,7 +95,7 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
                 tasks.append(_task("close_session", f"结束 {s.cohort} 述职评议（已收 {s.ballots} 份）/ close the debrief session", c, s.opened_at, "debrief", cohort=s.cohort))
             if c.stages.get("feedback") == OPEN:
                 for u in units:
-                    if u.feedback == "none":
+                    if u.feedback == FeedbackStatus.NONE:
                         tasks.append(_task("issue_feedback", f"向 {u.name} 下发考核反馈 / issue feedback", c, since("feedback"), "feedback", unit=u.unit))
         elif user.role == "unit":
             for u in units:
@@ -94,7 +103,7 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
                     continue
                 if allowed(rules.check_self_review, c.stages, user.actor, u.unit, u.self_review):
                     tasks.append(_task("submit_self_review", f"提交 {u.name} 的自查自评 / submit the self-review", c, since("self_review"), "self_review", unit=u.unit))
-                if u.feedback == "issued":
+                if u.feedback == FeedbackStatus.ISSUED:
                     tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
         elif user.role == "evaluator":
             if c.stages.get("scoring") == OPEN:
@@ -121,7 +130,7 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
 def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str, Any]]:
     """Items to report on (unit), to verify (organizer), and overdue ones (both)."""
     out: list[dict[str, Any]] = []
-    q = select(RectificationRow).where(RectificationRow.status != "closed").order_by(RectificationRow.deadline)
+    q = select(RectificationRow).where(RectificationRow.status != RectificationStatus.CLOSED).order_by(RectificationRow.deadline)
     if user.role == "unit":
         q = q.where(RectificationRow.unit == user.unit)
     elif user.role != "organizer":
@@ -134,9 +143,9 @@ def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dic
             "cycle": r.cycle, "cycle_name": c.name if c else r.cycle, "stage": "rectification", "since": r.updated_at.isoformat(),
             "deadline": r.deadline, "overdue": late, "unit": r.unit, "item": r.id,
         }
-        if user.role == "unit" and r.status in ("open", "in_progress"):
+        if user.role == "unit" and r.status in (RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS):
             out.append({"kind": "report_rectification", "title": f"报告整改进展：{r.description[:40]} / report on the item", **base})
-        elif user.role == "organizer" and r.status == "submitted":
+        elif user.role == "organizer" and r.status == RectificationStatus.SUBMITTED:
             out.append({"kind": "verify_rectification", "title": f"核验 {r.unit} 的整改完成情况 / verify the item", **base})
         elif user.role == "organizer" and late:
             out.append({"kind": "rectification_overdue", "title": f"{r.unit} 的整改事项已逾期 / the item is overdue", **base})

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from adapters.accounts import User
 from domain import use_of_results as use
 from domain.errors import InvalidInput
+from domain.stages import CycleStatus
 from projections.models import CycleRow, ResultRow
 from reporting import reports
 from services.context import Services, command_id, in_thread
@@ -83,7 +84,7 @@ def trend(svc: Services, user: User, unit: str) -> list[dict[str, Any]]:
     """A unit's grades across the published cycles."""
     allow(user, "trend.read", unit)
     with svc.runner.sessions() as db:
-        cycles = {c.key: c for c in db.scalars(select(CycleRow).where(CycleRow.status.in_(["published", "closed"])))}
+        cycles = {c.key: c for c in db.scalars(select(CycleRow).where(CycleRow.status.in_([CycleStatus.PUBLISHED, CycleStatus.CLOSED])))}
         history = []
         for key, c in cycles.items():
             rows = list(db.scalars(select(ResultRow).where(ResultRow.cycle == key)))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters.accounts import User
 from domain.errors import NotFound
+from domain.rules import FeedbackStatus
 from projections.models import UnitRow
 from services.context import Services, command_id
 from services.permissions import allow
@@ -44,7 +45,7 @@ def unit_view(row: UnitRow, role: str) -> dict[str, Any]:
         view["na_reasons"] = row.na_reasons
         view["comments"] = row.comments
         view["scored_by"] = row.scored_by
-    if role in ("unit", "organizer", "auditor") and row.feedback != "none":
+    if role in ("unit", "organizer", "auditor") and row.feedback != FeedbackStatus.NONE:
         view["feedback_text"] = row.feedback_text
     return view
 

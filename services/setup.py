@@ -9,13 +9,25 @@ from sqlalchemy import func, select
 
 from adapters.accounts import User
 from domain.errors import NotFound
-from domain.rules import STAGES
+from domain.rules import (
+    STAGES,
+    AdjustmentStatus,
+    FeedbackStatus,
+    RectificationStatus,
+    SelfReviewStatus,
+)
 from domain.scheme import parse_scheme
-from projections.models import AdjustmentRow, CycleRow, NoticeRow, RectificationRow, SessionRow, UnitRow
+from projections.models import (
+    AdjustmentRow,
+    CycleRow,
+    NoticeRow,
+    RectificationRow,
+    SessionRow,
+    UnitRow,
+)
 from services.context import Services, command_id, in_thread
 from services.permissions import allow
 from workflows import cycle as cycle_workflow
-
 
 # ------------------------------------------------------------------ queries
 
@@ -73,7 +85,7 @@ def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
         scored = _counts(db, UnitRow.scored, UnitRow.cycle, key, (True, False))
         view["progress"] = {
             "units": scored[True] + scored[False],
-            "self_review": _counts(db, UnitRow.self_review, UnitRow.cycle, key, ("pending", "submitted", "missed")),
+            "self_review": _counts(db, UnitRow.self_review, UnitRow.cycle, key, tuple(SelfReviewStatus)),
             "scoring": {"scored": scored[True], "pending": scored[False]},
             "debrief": {
                 cohort: {"open": is_open, "ballots": ballots}
@@ -81,8 +93,8 @@ def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
                     select(SessionRow.cohort, SessionRow.is_open, SessionRow.ballots).where(SessionRow.cycle == key)
                 )
             },
-            "adjustments": _counts(db, AdjustmentRow.status, AdjustmentRow.cycle, key, ("pending", "approved", "rejected")),
-            "feedback": _counts(db, UnitRow.feedback, UnitRow.cycle, key, ("none", "issued", "acknowledged")),
+            "adjustments": _counts(db, AdjustmentRow.status, AdjustmentRow.cycle, key, tuple(AdjustmentStatus)),
+            "feedback": _counts(db, UnitRow.feedback, UnitRow.cycle, key, tuple(FeedbackStatus)),
         }
         view["notices"] = [
             {"kind": n.kind, "stage": n.stage, "text": n.text, "at": n.at.isoformat(), "resolved": n.resolved}
@@ -138,7 +150,7 @@ async def open_cycle(svc: Services, user: User, key: str, idem: str | None = Non
     def carry():
         with svc.runner.sessions() as db:
             open_items = list(db.scalars(select(RectificationRow.id).where(
-                RectificationRow.unit.in_(list(c.units)), RectificationRow.status != "closed", RectificationRow.cycle != key
+                RectificationRow.unit.in_(list(c.units)), RectificationRow.status != RectificationStatus.CLOSED, RectificationRow.cycle != key
             )))
         return svc.app.carry_over(key, open_items, user.actor, cid + "/carry-over")
 
