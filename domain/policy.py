@@ -38,6 +38,12 @@ class Policy:
     thresholds: Thresholds = field(default_factory=Thresholds)
     bonus_cap: Decimal = Decimal("3")
     trim_min_ballots: int = 5
+    #: How many distinct committee members confirm each committee decision (SPEC §1).
+    committee_quorum: int = 2
+    #: The share of the roster that must have cast before a session closes without a reason.
+    min_turnout: Decimal = Decimal("0")
+    #: Whether ballots are secret: only the auditor sees who gave which score.
+    secret_ballot: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -62,7 +68,8 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
         data = {}
     if not isinstance(data, Mapping):
         raise _invalid(field, f"{field} 必须是对象 / must be an object")
-    known = {"work_weight", "debrief_weight", "excellent_share", "thresholds", "bonus_cap", "trim_min_ballots"}
+    known = {"work_weight", "debrief_weight", "excellent_share", "thresholds", "bonus_cap", "trim_min_ballots",
+             "committee_quorum", "min_turnout", "secret_ballot"}
     for key in data:
         if key not in known:
             raise _invalid(f"{field}.{key}", f"未知的政策字段 {key} / unknown policy field")
@@ -82,18 +89,27 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
     thresholds = Thresholds(
         num("excellent", t.excellent, th_data, tf), num("good", t.good, th_data, tf), num("average", t.average, th_data, tf)
     )
-    trim = data.get("trim_min_ballots", d.trim_min_ballots)
-    if isinstance(trim, str) and trim.strip().isdigit():
-        trim = int(trim.strip())
-    if isinstance(trim, bool) or not isinstance(trim, int):
-        raise _invalid(f"{field}.trim_min_ballots", "trim_min_ballots 必须是整数 / must be an integer")
+    def integer(key: str, default: int) -> int:
+        value = data.get(key, default)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid(f"{field}.{key}", f"{key} 必须是整数 / must be an integer")
+        return value
+
+    secret = data.get("secret_ballot", d.secret_ballot)
+    if not isinstance(secret, bool):
+        raise _invalid(f"{field}.secret_ballot", "secret_ballot 须为 true 或 false / must be true or false")
     policy = Policy(
         work_weight=num("work_weight", d.work_weight),
         debrief_weight=num("debrief_weight", d.debrief_weight),
         excellent_share=num("excellent_share", d.excellent_share),
         thresholds=thresholds,
         bonus_cap=num("bonus_cap", d.bonus_cap),
-        trim_min_ballots=trim,
+        trim_min_ballots=integer("trim_min_ballots", d.trim_min_ballots),
+        committee_quorum=integer("committee_quorum", d.committee_quorum),
+        min_turnout=num("min_turnout", d.min_turnout),
+        secret_ballot=secret,
     )
     validate_policy(policy, field)
     return policy
@@ -121,6 +137,10 @@ def validate_policy(p: Policy, field: str = "policy") -> None:
         raise _invalid(f"{field}.bonus_cap", "加分上限不能为负 / bonus_cap must be ≥ 0")
     if p.trim_min_ballots < 3:
         raise _invalid(f"{field}.trim_min_ballots", "去极值最少票数须 ≥ 3 / trim_min_ballots must be ≥ 3")
+    if p.committee_quorum < 1:
+        raise _invalid(f"{field}.committee_quorum", "党委审定的法定人数须 ≥ 1 / committee_quorum must be ≥ 1")
+    if not (0 <= p.min_turnout <= 1):
+        raise _invalid(f"{field}.min_turnout", "最低到会率须在 0 到 1 之间 / min_turnout must be within 0..1")
 
 
 def parse_categories(data: Any, field: str = "categories") -> dict[str, Decimal]:

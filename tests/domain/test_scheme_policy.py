@@ -284,6 +284,9 @@ def test_policy_defaults():
         assert p.thresholds == Thresholds(D(90), D(80), D(60))
         assert p.bonus_cap == D(3)
         assert p.trim_min_ballots == 5
+        assert p.committee_quorum == 2  # SPEC §1: two members confirm each committee decision
+        assert p.min_turnout == D(0)
+        assert p.secret_ballot is True
         assert p == Policy()
     assert Policy().to_dict() == {
         "work_weight": "0.7",
@@ -292,6 +295,9 @@ def test_policy_defaults():
         "thresholds": {"excellent": "90", "good": "80", "average": "60"},
         "bonus_cap": "3",
         "trim_min_ballots": 5,
+        "committee_quorum": 2,
+        "min_turnout": "0",
+        "secret_ballot": True,
     }
 
 
@@ -406,6 +412,26 @@ def test_trim_min_ballots_below_3(trim):
 def test_trim_min_ballots_not_an_integer(trim):
     e = policy_refused({"trim_min_ballots": trim})
     assert e.field == "policy.trim_min_ballots"
+
+
+@pytest.mark.parametrize("quorum", [0, -1, "0", True, "two", 1.5])
+def test_committee_quorum_below_1_or_not_an_integer(quorum):
+    assert policy_refused({"committee_quorum": quorum}).field == "policy.committee_quorum"
+
+
+@pytest.mark.parametrize("turnout", ["-0.01", "1.01", 2])
+def test_min_turnout_outside_0_to_1(turnout):
+    assert policy_refused({"min_turnout": turnout}).field == "policy.min_turnout"
+
+
+@pytest.mark.parametrize("secret", ["yes", 1, None])
+def test_secret_ballot_must_be_true_or_false(secret):
+    assert policy_refused({"secret_ballot": secret}).field == "policy.secret_ballot"
+
+
+def test_the_meeting_fields_keep_what_is_given():
+    p = parse_policy({"committee_quorum": 3, "min_turnout": "0.8", "secret_ballot": False})
+    assert (p.committee_quorum, p.min_turnout, p.secret_ballot) == (3, D("0.8"), False)
 
 
 def test_trim_min_ballots_3_allowed():
