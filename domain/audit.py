@@ -4,7 +4,7 @@ rests on. Grades are computed by the same code that graded them (``AllocationRea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Iterator

@@ -29,7 +29,7 @@ import threading
 from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from domain.application import Assessments
 from projections.handlers import HANDLERS

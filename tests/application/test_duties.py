@@ -14,7 +14,7 @@ import pytest
 
 from domain.errors import Forbidden
 from domain.rules import ROLES, Actor
-from tests.application.cases import CASES, KEY, Case
+from tests.application.cases import CASES, Case
 from tests.walk import (
     AUD, COHORT, COM, COM_U1, EVA, ORG, R1, ROLES_ACTORS, SELF_REVIEW, U1, U2, cid, head, propose,
     refused, small_cycle,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from tests.helpers import TINY_SCHEME
 from tests.walk import (
-    COHORT, COM, COM2, EVA, FUTURE, ORG, PAST, R1, R2, SELF_REVIEW, U1, U2, cid, create, head, propose, refused,
+    COHORT, COM, COM2, EVA, FUTURE, ORG, PAST, R1, R2, SELF_REVIEW, U1, cid, create, head, propose, refused,
     small_cycle,
 )
 from domain.rules import Actor

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import StaticPool
 
-from domain.rules import Actor
 from projections import handlers
 from projections.models import (
     AdjustmentRow, BallotRow, CycleRow, DistributionRow, NoticeRow, ReadModel, RectificationRow, ResultRow, SessionRow,
