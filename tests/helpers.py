@@ -42,11 +42,13 @@ async def cast(client: Client) -> None:
         await client.user(r, "representative")
 
 
-async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[str, dict[str, Any]] | None = None) -> str:
+async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[str, dict[str, Any]] | None = None,
+                      policy: dict[str, Any] | None = None) -> str:
     """Create cycle ``key`` with units U1, U2 (grassroots_branch, tiny scheme) and drive it
     until the given stage is open (or ``published``)."""
     org = client.as_("org")
-    r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "测试周期", "schemes": {"grassroots_branch": TINY_SCHEME}})
+    r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "测试周期", "schemes": {"grassroots_branch": TINY_SCHEME},
+                                        **({"policy": policy} if policy else {})})
     assert r.status_code == 201, r.text
     r = await org.post(f"/cycles/{key}/units", json={"units": [
         {"key": "U1", "name": "第一支部", "org_type": "grassroots_branch"},
@@ -83,7 +85,11 @@ async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[
     assert (await org.post(f"/cycles/{key}/stages/adjustments/close")).status_code == 200
     if until == "allocation":
         return key
-    await approve(client, key)
+    if (policy or {}).get("committee_quorum") == 1:
+        r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING})
+        assert r.status_code == 200 and r.json()["effective"], r.text
+    else:
+        await approve(client, key)
     return key
 
 

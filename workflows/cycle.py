@@ -380,6 +380,7 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "adjustments")
+        check(rules.check_decision, cmd.decision, cmd.reason)  # in the domain's order: the decision, then the meeting
         check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
 
     # ------------------------------------------------------------------ allocation
