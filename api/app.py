@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from api import errors, web
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services import Services
-from api.routers import adjustments, audit, auth, cycles, debrief, rectification, reports, tasks, units
+from api.routers import adjustments, audit, auth, committee, cycles, debrief, rectification, reports, tasks, units
 
 DESCRIPTION = """党建工作考核系统 · Party-building work assessment.
 
@@ -31,7 +31,7 @@ def create_app(services: Services) -> FastAPI:
     async def health() -> dict:
         return {"status": "ok", "projection_position": services.runner.position()}
 
-    for module in (auth, cycles, units, debrief, adjustments, rectification, reports, tasks, audit):
+    for module in (auth, cycles, units, debrief, adjustments, committee, rectification, reports, tasks, audit):
         v1.include_router(module.router)
     app.include_router(v1)
     web.install(app)  # the pages (/, /login, /tasks, /cycles/…) and /static, outside /api/v1

@@ -85,21 +85,36 @@ class AdjustmentIn(Model):
     evidence: str = ""
 
 
-class DecisionIn(Model):
+class Meeting(Model):
+    """The committee meeting a decision is taken at (SPEC §1); checked by the domain."""
+
+    meeting_date: Any = Field(None, description="党委会议日期 YYYY-MM-DD / the meeting's date")
+    minute_number: Any = Field(None, description="会议纪要编号 / the minute number")
+
+
+class DecisionIn(Meeting):
     decision: str = Field(description="approve | reject")
     reason: str = ""
 
 
-class TieIn(Model):
+class TieIn(Meeting):
     cohort: str
     units: list[str]
     reason: str = ""
 
 
-class OverrideIn(Model):
+class OverrideIn(Meeting):
     unit: str
     grade: str
     reason: str
+
+
+class AllocationDecisionIn(Meeting):
+    reason: str = ""
+
+
+class ObjectionIn(Model):
+    reason: str = ""
 
 
 class FeedbackIn(Model):

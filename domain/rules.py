@@ -500,3 +500,143 @@ def check_verify(actor: Actor, status: str) -> None:
             f"整改事项尚未提交完成情况（当前 {status}），不能核验销号或退回 / the item was not submitted ({status})",
             "item",
         )
+
+
+# ----------------------------------------------------------------- the committee as a body (SPEC §1)
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"  # waiting for confirmations
+    ADOPTED = "adopted"  # the quorum confirmed it: its effect is recorded
+    OBJECTED = "objected"  # a member objected: it ended without effect
+
+
+class Subject(StrEnum):
+    """What a committee proposal decides."""
+
+    ADJUSTMENT = "adjustment"  # approve or reject an adjustment (on the ``Adjustment``)
+    TIE = "tie"  # which tied units take the last excellent places of a cohort
+    OVERRIDE = "override"  # one unit's grade
+    APPROVE_ALLOCATION = "approve_allocation"
+    REJECT_ALLOCATION = "reject_allocation"
+
+
+SUBJECT_NAMES = {
+    Subject.ADJUSTMENT: "加分/降档审批",
+    Subject.TIE: "并列裁定",
+    Subject.OVERRIDE: "等次调整",
+    Subject.APPROVE_ALLOCATION: "批准等次方案",
+    Subject.REJECT_ALLOCATION: "退回等次方案",
+}
+
+MINUTE_NUMBER_MAX = 40
+
+
+def parse_meeting(meeting_date: Any, minute_number: Any) -> tuple[str, str]:
+    """The committee meeting a decision is taken at: its date (``YYYY-MM-DD``, a real date) and
+    its minute number (会议纪要编号: text, or a positive whole number, of at most 40 characters)."""
+    if meeting_date is None or (isinstance(meeting_date, str) and not meeting_date.strip()):
+        raise InvalidInput("meeting_date_required", "须填写党委会议日期 / the meeting date is required", "meeting_date")
+    text = meeting_date.strip() if isinstance(meeting_date, str) else None
+    try:
+        if text is None or len(text) != 10:
+            raise ValueError
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(
+            "invalid_meeting_date", "会议日期须为 YYYY-MM-DD 格式的有效日期 / the meeting date must be a valid YYYY-MM-DD date", "meeting_date"
+        ) from None
+    if isinstance(minute_number, bool):
+        minute_number = None
+    if isinstance(minute_number, int) and minute_number > 0:
+        minute_number = str(minute_number)
+    if minute_number is None or (isinstance(minute_number, str) and not minute_number.strip()):
+        raise InvalidInput("minute_number_required", "须填写会议纪要编号 / the minute number is required", "minute_number")
+    if (
+        not isinstance(minute_number, str)
+        or len(minute_number.strip()) > MINUTE_NUMBER_MAX
+        or any(not ch.isprintable() for ch in minute_number.strip())
+    ):
+        raise InvalidInput(
+            "invalid_minute_number",
+            f"会议纪要编号须为不超过 {MINUTE_NUMBER_MAX} 个字符的文字 / the minute number must be text of at most {MINUTE_NUMBER_MAX} characters",
+            "minute_number",
+        )
+    return day.isoformat(), minute_number.strip()
+
+
+def committee_quorum(policy: Mapping[str, Any]) -> int:
+    """How many distinct committee members must confirm a decision (policy, default 2)."""
+    value = policy.get("committee_quorum", 2)
+    return int(value) if not isinstance(value, bool) else 2
+
+
+def attached_concerned(actor: Actor, concerns: Any) -> str | None:
+    """The unit of ``concerns`` the member is attached to, if any (they abstain from it)."""
+    if actor.unit is not None and actor.unit in set(concerns):
+        return actor.unit
+    return None
+
+
+def eligible_members(members: Mapping[str, str | None], concerns: Any) -> list[str]:
+    """The committee members who may decide a matter concerning the units ``concerns``."""
+    concerned = set(concerns)
+    return sorted(m for m, unit in members.items() if unit is None or unit not in concerned)
+
+
+def check_quorum_reachable(members: Mapping[str, str | None] | None, concerns: Any, quorum: int) -> None:
+    """Refuse at once when fewer committee members may decide than the quorum needs, naming the
+    units whose attached members abstain (``members``: every committee member and the unit they
+    are attached to; None when the caller cannot say, and then nothing is refused here)."""
+    if members is None:
+        return
+    concerns = sorted(set(concerns))
+    eligible = eligible_members(members, concerns)
+    if len(eligible) >= quorum:
+        return
+    abstaining = sorted({u for u in members.values() if u is not None and u in set(concerns)})
+    named = "、".join(abstaining or concerns) or "—"
+    raise Conflict(
+        "quorum_unreachable",
+        f"涉及单位 {named}：可参与决定的党委委员只有 {len(eligible)} 名（隶属于该单位的委员须回避），"
+        f"少于法定人数 {quorum} 名，无法作出决定 / concerning {named}: only {len(eligible)} committee member(s) "
+        f"may decide (members attached to the unit abstain), fewer than the quorum of {quorum}",
+        "committee",
+    )
+
+
+def check_propose_decision(actor: Actor, concerns: Any) -> None:
+    """A committee member proposes a decision: not one concerning a unit they are attached to."""
+    require_role(actor, Role.COMMITTEE)
+    if unit := attached_concerned(actor, concerns):
+        raise Forbidden(
+            "attached_to_unit", f"您隶属于 {unit}，须回避涉及该单位的决定 / a member attached to {unit} abstains from its decisions"
+        )
+
+
+def check_confirm(actor: Actor, proposal: Mapping[str, Any]) -> None:
+    """A committee member confirms (or objects to) a pending proposal: once, and not one
+    concerning a unit they are attached to. The proposer's proposal is their confirmation."""
+    require_role(actor, Role.COMMITTEE)
+    if proposal["status"] != ProposalStatus.PENDING:
+        state = {ProposalStatus.ADOPTED: "已生效", ProposalStatus.OBJECTED: "已因异议终止"}.get(proposal["status"], proposal["status"])
+        raise Conflict("proposal_not_pending", f"该提议{state}，不再待确认 / the proposal is {proposal['status']}, not pending", "proposal")
+    if unit := attached_concerned(actor, proposal["concerns"]):
+        raise Forbidden(
+            "attached_to_unit", f"您隶属于 {unit}，须回避涉及该单位的决定 / a member attached to {unit} abstains from its decisions"
+        )
+    if actor.user in proposal["confirmed_by"]:
+        raise Conflict("already_confirmed", "您已确认过该提议 / you have already confirmed this proposal", "proposal")
+
+
+def quorum_reached(confirmed_by: Any, quorum: int) -> bool:
+    """Whether the distinct members who confirmed reach the quorum."""
+    return len(set(confirmed_by)) >= quorum
+
+
+def may_confirm(actor: Actor, proposal: Mapping[str, Any]) -> bool:
+    try:
+        check_confirm(actor, proposal)
+    except (Conflict, Forbidden):
+        return False
+    return True

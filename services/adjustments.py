@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters.accounts import User
 from projections.models import AdjustmentRow
+from services.committee import roster
 from services.context import Services
 from services.permissions import allow
 from workflows import cycle as cycle_workflow
@@ -50,7 +51,12 @@ async def propose(
     return await svc.cycle_command(user, cycle, "propose_adjustment", cmd, idem)
 
 
-async def decide(svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
+async def decide(
+    svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str = "", idem: str | None = None,
+    meeting_date: Any = None, minute_number: Any = None,
+) -> dict[str, Any]:
+    """Propose, at a meeting, the committee's decision on it: it takes effect when the quorum has
+    confirmed it (``services.committee.confirm``)."""
     allow(user, "adjustment.decide")
-    cmd = cycle_workflow.DecideAdjustment(user.actor, adjustment, decision, reason)
+    cmd = cycle_workflow.DecideAdjustment(user.actor, adjustment, decision, reason, meeting_date, minute_number, await roster(svc))
     return await svc.cycle_command(user, cycle, "decide_adjustment", cmd, idem)

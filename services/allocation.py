@@ -12,6 +12,7 @@ from domain.errors import Conflict
 from domain.grading import unit_result
 from domain.stages import CycleStatus
 from projections.models import DistributionRow, ResultRow
+from services.committee import roster
 from services.context import Services
 from services.permissions import allow
 from services.setup import cycle_row
@@ -40,24 +41,42 @@ def allocation(svc: Services, user: User, cycle: str) -> dict[str, Any]:
     return {"cycle": cycle, "approvable": found.approvable, "problems": found.problems(), "cohorts": cohorts}
 
 
-async def resolve_tie(svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str = "", idem: str | None = None) -> dict[str, Any]:
+# Each decision is a proposal at a meeting; it takes effect when the quorum has confirmed it
+# (``services.committee.confirm``).
+
+
+async def resolve_tie(
+    svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str = "", idem: str | None = None,
+    meeting_date: Any = None, minute_number: Any = None,
+) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await svc.cycle_command(user, cycle, "resolve_tie", cycle_workflow.ResolveTie(user.actor, cohort, units, reason), idem)
+    cmd = cycle_workflow.ResolveTie(user.actor, cohort, units, reason, meeting_date, minute_number, await roster(svc))
+    return await svc.cycle_command(user, cycle, "resolve_tie", cmd, idem)
 
 
-async def override(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None = None) -> dict[str, Any]:
+async def override(
+    svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None = None,
+    meeting_date: Any = None, minute_number: Any = None,
+) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await svc.cycle_command(user, cycle, "override_grade", cycle_workflow.OverrideGrade(user.actor, unit, grade, reason), idem)
+    cmd = cycle_workflow.OverrideGrade(user.actor, unit, grade, reason, meeting_date, minute_number, await roster(svc))
+    return await svc.cycle_command(user, cycle, "override_grade", cmd, idem)
 
 
-async def approve(svc: Services, user: User, cycle: str, reason: str = "", idem: str | None = None) -> dict[str, Any]:
+async def approve(
+    svc: Services, user: User, cycle: str, reason: str = "", idem: str | None = None, meeting_date: Any = None, minute_number: Any = None,
+) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await svc.cycle_command(user, cycle, "approve_allocation", cycle_workflow.Decision(user.actor, reason), idem)
+    cmd = cycle_workflow.Decision(user.actor, reason, meeting_date, minute_number, await roster(svc))
+    return await svc.cycle_command(user, cycle, "approve_allocation", cmd, idem)
 
 
-async def reject(svc: Services, user: User, cycle: str, reason: str, idem: str | None = None) -> dict[str, Any]:
+async def reject(
+    svc: Services, user: User, cycle: str, reason: str, idem: str | None = None, meeting_date: Any = None, minute_number: Any = None,
+) -> dict[str, Any]:
     allow(user, "allocation.decide")
-    return await svc.cycle_command(user, cycle, "reject_allocation", cycle_workflow.Decision(user.actor, reason), idem)
+    cmd = cycle_workflow.Decision(user.actor, reason, meeting_date, minute_number, await roster(svc))
+    return await svc.cycle_command(user, cycle, "reject_allocation", cmd, idem)
 
 
 def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:

@@ -73,7 +73,9 @@ def _units(db, c: CycleRow, user: User) -> list:
     return list(db.execute(q))
 
 
-def inbox(db, user: User) -> list[dict[str, Any]]:
+def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
+    """``proposals``: the cycle key → its committee proposals (``Assessments.proposals``), for a
+    committee member's confirmations."""
     tasks: list[dict[str, Any]] = []
     cycles = list(db.scalars(select(CycleRow).where(CycleRow.status != CycleStatus.CLOSED).order_by(CycleRow.key)))
     for c in cycles:
@@ -116,12 +118,26 @@ def inbox(db, user: User) -> list[dict[str, Any]]:
                 if s.cohort not in cast:
                     tasks.append(_task("cast_ballot", f"为 {s.cohort} 书记述职评分 / cast your ballot sheet", c, s.opened_at, "debrief", cohort=s.cohort))
         elif user.role == "committee":
+            deciding = c.stages.get("adjustments") == OPEN or c.stages.get("allocation") == OPEN
+            pending = [p for p in (proposals(c.key) if proposals and deciding else []) if p["status"] == rules.ProposalStatus.PENDING]
+            proposed_on = {p.get("adjustment") for p in pending}
+            for p in pending:
+                if not rules.may_confirm(user.actor, p):
+                    continue  # the proposer and those who confirmed; a member attached to a unit it concerns abstains
+                stage = "adjustments" if p["subject"] == rules.Subject.ADJUSTMENT else "allocation"
+                what = f"{p['subject_name']}" + (f"（{p['unit']}）" if p.get("unit") else "")
+                tasks.append(_task(
+                    "confirm_decision",
+                    f"确认党委会议（{p['meeting_date']}，纪要 {p['minute_number']}）提议：{what}，已确认 {len(p['confirmed_by'])}/{p['quorum']} / confirm a proposal",
+                    c, since(stage), stage, proposal=p["id"], subject=p["subject"], unit=p.get("unit"), adjustment=p.get("adjustment"),
+                ))
             if c.stages.get("adjustments") == OPEN:
                 for a in db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == c.key, AdjustmentRow.status == PENDING)):
-                    if not allowed(rules.check_decide, c.stages, user.actor, a.unit, a.proposer, a.status):
-                        continue  # the proposer, or a member attached to the unit, abstains
+                    if a.id in proposed_on or not allowed(rules.check_decide, c.stages, user.actor, a.unit, a.proposer, a.status):
+                        continue  # already proposed; or the proposer, or a member attached to the unit, abstains
                     tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
-            if c.stages.get("allocation") == OPEN:
+            whole = {rules.Subject.APPROVE_ALLOCATION, rules.Subject.REJECT_ALLOCATION}
+            if c.stages.get("allocation") == OPEN and not any(p["subject"] in whole for p in pending):
                 tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
     tasks.extend(rectification_tasks(db, user, {c.key: c for c in db.scalars(select(CycleRow))}))
     return tasks
@@ -155,7 +171,7 @@ def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dic
 def tasks(svc: Services, user: User) -> list[dict[str, Any]]:
     allow(user, "tasks.read")
     with svc.runner.sessions() as db:
-        return inbox(db, user)
+        return inbox(db, user, svc.app.proposals if user.role == "committee" else None)
 
 
 def tasks_cache_key(user: User) -> tuple:

@@ -65,6 +65,10 @@ TABLE: dict[str, Rule] = {
     "allocation.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),
     "allocation.decide": Rule((COMMITTEE,)),  # ties, overrides, approving or sending back
     "oversight.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),  # the committee's pages: adjustments, allocation
+    # the committee decides as a body: proposals at a meeting, confirmed by the quorum
+    "proposals.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),
+    "decision.confirm": Rule((COMMITTEE,)),
+    "decision.object": Rule((COMMITTEE,)),  # the committee's pages: adjustments, allocation
     "results.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看考核结果 / your role cannot read results"),
     # feedback
     "feedback.read": Rule((ORGANIZER, AUDITOR, UNIT, COMMITTEE), "您的角色不能查看反馈 / your role cannot read feedback"),

@@ -146,6 +146,26 @@ async def _gather(items: list, fn: Callable, progress: Progress, label: str) -> 
 
 ORGANIZER, EVALUATOR, COMMITTEE = "sim-organizer", "sim-evaluator", "sim-committee"
 
+#: The committee meeting the scenario's decisions are taken at, unless it names one.
+MEETING = {"meeting_date": None, "minute_number": "模拟-1"}
+
+
+def committee_of(sc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The committee members the scenario plays (SPEC §7): those it lists (with their unit, if
+    any), or as many members attached to no unit as ``committee_quorum`` needs."""
+    if sc.get("committee"):
+        return [{"user": m["user"], "unit": m.get("unit")} for m in sc["committee"]]
+    quorum = int((sc["cycle"].get("policy") or {}).get("committee_quorum", 2))
+    return [{"user": COMMITTEE if i == 0 else f"{COMMITTEE}-{i + 1}", "unit": None} for i in range(quorum)]
+
+
+def deciders(members: list[dict[str, Any]], concerns: set[str], quorum: int) -> list[str]:
+    """The members who propose and confirm a decision concerning ``concerns``: never one attached
+    to a unit it concerns; as many as the quorum needs (all eligible ones, if fewer: the system
+    then refuses, naming the unit)."""
+    eligible = [m["user"] for m in members if m.get("unit") is None or m["unit"] not in concerns]
+    return eligible[:quorum] if len(eligible) >= quorum else (eligible[:1] or [members[0]["user"]])
+
 
 async def run(
     base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True,
@@ -165,8 +185,26 @@ async def run(
         people: dict[str, dict[str, Any]] = {
             ORGANIZER: {"role": "organizer", "display_name": "组织部（模拟）"},
             EVALUATOR: {"role": "evaluator", "display_name": "考核组（模拟）"},
-            COMMITTEE: {"role": "committee", "display_name": "集团党委（模拟）"},
         }
+        members = committee_of(sc)
+        quorum = int((sc["cycle"].get("policy") or {}).get("committee_quorum", 2))
+        for i, m in enumerate(members):
+            people[m["user"]] = {"role": "committee", "display_name": f"集团党委委员 {m['user']}（模拟）",
+                                 **({"unit": m["unit"]} if m.get("unit") else {})}
+        meeting = {**MEETING, "meeting_date": f"{int(sc['cycle']['year'])}-12-20", **(sc.get("meeting") or {})}
+        all_units = {u["key"] for u in units}
+
+        async def by_committee(path: str, body: dict[str, Any], concerns: set[str], what: str) -> Any:
+            """One committee decision: proposed by the first eligible member at the meeting,
+            confirmed by as many more as the quorum needs."""
+            who = deciders(members, concerns, quorum)
+            out = await api.call("POST", path, who[0], {**body, **meeting}, f"{what}（提议 / proposed）")
+            for member in who[1:]:
+                if out.get("effective"):
+                    break
+                out = await api.call("POST", f"/cycles/{key}/proposals/{out['proposal']}/confirm", member, None,
+                                     f"{what}（{member} 确认 / confirmed）")
+            return out
         for u in units:
             people[f"unit-{u['key']}"] = {"role": "unit", "unit": u["key"], "display_name": u["name"]}
         for b in ballots:
@@ -233,17 +271,21 @@ async def run(
             made = await api.call("POST", f"/cycles/{key}/adjustments", ORGANIZER, body, f"adjustments[{i}] 提出")
             decision = a.get("decision", "approve")
             reason = a.get("decision_reason") or ("党委会审议同意" if decision == "approve" else "党委会审议不同意")
-            await api.call("POST", f"/cycles/{key}/adjustments/{made['adjustment']}/decision", COMMITTEE,
-                           {"decision": decision, "reason": reason}, f"adjustments[{i}] 审批")
+            await by_committee(f"/cycles/{key}/adjustments/{made['adjustment']}/decision",
+                               {"decision": decision, "reason": reason}, {a["unit"]}, f"adjustments[{i}] 审批")
         await api.call("POST", f"/cycles/{key}/stages/adjustments/close", ORGANIZER, None, "结束加分与降档")
 
         progress.step("等次确定 / grade allocation")
         allocation = sc.get("allocation", {})
         for cohort, chosen in allocation.get("ties", {}).items():
-            await api.call("POST", f"/cycles/{key}/allocation/ties", COMMITTEE, {"cohort": cohort, "units": chosen, "reason": "党委会研究确定"}, f"{cohort} 并列裁定")
+            proposed = await api.call("GET", f"/cycles/{key}/allocation", ORGANIZER, None, "读取等次方案")
+            tie = (proposed["cohorts"].get(cohort) or {}).get("tie") or {}
+            await by_committee(f"/cycles/{key}/allocation/ties", {"cohort": cohort, "units": chosen, "reason": "党委会研究确定"},
+                               set(tie.get("candidates") or chosen), f"{cohort} 并列裁定")
         for unit, o in allocation.get("overrides", {}).items():
-            await api.call("POST", f"/cycles/{key}/allocation/overrides", COMMITTEE, {"unit": unit, "grade": o["grade"], "reason": o.get("reason", "")}, f"{unit} 等次调整")
-        await api.call("POST", f"/cycles/{key}/allocation/approve", COMMITTEE, {"reason": "党委会审定"}, "批准等次方案")
+            await by_committee(f"/cycles/{key}/allocation/overrides", {"unit": unit, "grade": o["grade"], "reason": o.get("reason", "")},
+                               {unit}, f"{unit} 等次调整")
+        await by_committee(f"/cycles/{key}/allocation/approve", {"reason": "党委会审定"}, all_units, "批准等次方案")
         results = await api.call("GET", f"/cycles/{key}/results", ORGANIZER, None, "读取结果")
 
         if feedback:

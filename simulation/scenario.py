@@ -72,6 +72,21 @@ def check(sc: Any) -> None:
     for i, a in enumerate(adjustments):
         _need(isinstance(a, dict) and a.get("unit") in known and "kind" in a, f"adjustments[{i}]", "须含已知 unit 与 kind / needs a known unit and a kind")
         _need(a.get("decision", "approve") in ("approve", "reject"), f"adjustments[{i}].decision", "须为 approve 或 reject")
+    committee = sc.get("committee")
+    if committee is not None:
+        _need(isinstance(committee, list) and committee, "committee", "须为非空数组 / must be a non-empty list")
+        users = []
+        for i, m in enumerate(committee):
+            _need(isinstance(m, dict) and isinstance(m.get("user"), str) and m["user"].strip(), f"committee[{i}]", "须含 user / needs a user")
+            _need(set(m) <= {"user", "unit"}, f"committee[{i}]", "只能含 user 与 unit / only user and unit")
+            unit = m.get("unit")
+            _need(unit is None or unit in known, f"committee[{i}].unit", "未知单位 / unknown unit")
+            users.append(m["user"])
+        _need(len(set(users)) == len(users), "committee", "委员重复 / duplicate members")
+    meeting = sc.get("meeting")
+    if meeting is not None:
+        _need(isinstance(meeting, dict) and set(meeting) <= {"meeting_date", "minute_number"}, "meeting",
+              "须为含 meeting_date、minute_number 的对象 / an object of meeting_date and minute_number")
     allocation = sc.get("allocation", {})
     _need(isinstance(allocation, dict), "allocation", "须为对象 / must be an object")
     _need(isinstance(allocation.get("ties", {}), dict), "allocation.ties", "须为对象 / must be an object")

@@ -33,6 +33,7 @@ async def cast(client: Client) -> None:
     await client.user("org", "organizer")
     await client.user("eva", "evaluator")
     await client.user("com", "committee")
+    await client.user("com2", "committee")  # the second confirmation the default quorum 2 needs
     await client.user("com-u1", "committee", unit="U1")
     await client.user("aud", "auditor")
     await client.user("u1", "unit", unit="U1")
@@ -41,11 +42,13 @@ async def cast(client: Client) -> None:
         await client.user(r, "representative")
 
 
-async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[str, dict[str, Any]] | None = None) -> str:
+async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[str, dict[str, Any]] | None = None,
+                      policy: dict[str, Any] | None = None) -> str:
     """Create cycle ``key`` with units U1, U2 (grassroots_branch, tiny scheme) and drive it
     until the given stage is open (or ``published``)."""
     org = client.as_("org")
-    r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "测试周期", "schemes": {"grassroots_branch": TINY_SCHEME}})
+    r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "测试周期", "schemes": {"grassroots_branch": TINY_SCHEME},
+                                        **({"policy": policy} if policy else {})})
     assert r.status_code == 201, r.text
     r = await org.post(f"/cycles/{key}/units", json={"units": [
         {"key": "U1", "name": "第一支部", "org_type": "grassroots_branch"},
@@ -82,6 +85,39 @@ async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[
     assert (await org.post(f"/cycles/{key}/stages/adjustments/close")).status_code == 200
     if until == "allocation":
         return key
-    r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"})
-    assert r.status_code == 200, r.text
+    if (policy or {}).get("committee_quorum") == 1:
+        r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING})
+        assert r.status_code == 200 and r.json()["effective"], r.text
+    else:
+        await approve(client, key)
     return key
+
+
+#: The committee meeting the tests' decisions are taken at.
+MEETING = {"meeting_date": "2026-03-20", "minute_number": "党委会〔2026〕3号"}
+
+
+async def confirm(client: Client, key: str, proposed: dict, *members: str) -> dict:
+    """``members`` (default: com2) confirm the proposal ``proposed`` answered with."""
+    out = proposed
+    for m in members or ("com2",):
+        r = await client.as_(m).post(f"/cycles/{key}/proposals/{proposed['proposal']}/confirm")
+        assert r.status_code == 200, r.text
+        out = r.json()
+    assert out["effective"], out
+    return out
+
+
+async def approve(client: Client, key: str) -> dict:
+    """The allocation approved by the committee: com proposes at ``MEETING``, com2 confirms."""
+    r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING})
+    assert r.status_code == 200, r.text
+    return await confirm(client, key, r.json())
+
+
+async def decide(client: Client, key: str, adjustment: str, decision: str = "approve", reason: str = "属实") -> dict:
+    """An adjustment decided by the committee: com proposes at ``MEETING``, com2 confirms."""
+    r = await client.as_("com").post(f"/cycles/{key}/adjustments/{adjustment}/decision",
+                                     json={"decision": decision, "reason": reason, **MEETING})
+    assert r.status_code == 200, r.text
+    return await confirm(client, key, r.json())

@@ -53,7 +53,9 @@ async def posting_forms(page) -> list[str]:
 
 async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(client, stack, browser, tmp_path):  # noqa: F811
     await cast(client)
-    key = await small_cycle(client, "allocation")
+    # This test is about the page's flow (messages beside the forms, publishing): a quorum of one,
+    # so each decision takes effect when proposed. Confirmations by a second member: test_committee_api.
+    key = await small_cycle(client, "allocation", policy={"committee_quorum": 1})
     for name in ("com", "aud"):
         await with_password(client, name)
 
@@ -83,6 +85,8 @@ async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(cl
         form = page.locator("#override-U2")
         await form.locator("select[name=grade]").select_option("excellent")
         await form.locator("input[name=reason]").fill("表现突出")
+        await form.locator("input[name=meeting_date]").fill("2026-03-20")
+        await form.locator("input[name=minute_number]").fill("党委会〔2026〕3号")
         await form.locator("button[type=submit]").click()
         await page.wait_for_selector("#override-U2-error")
         assert "超过名额" in await page.inner_text("#override-U2-error")
@@ -110,6 +114,8 @@ async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(cl
         await screenshot(page, "allocation.png", tmp_path, full_page=True)
 
         # Approve: published, on to the results page with its chart.
+        await page.fill("#decision-meeting-date", "2026-03-20")
+        await page.fill("#decision-minute", "党委会〔2026〕3号")
         await page.click("[data-testid=approve]")
         await page.wait_for_url(re.compile(rf"/results/{key}\?done=approve$"))
         await page.wait_for_selector("#ov-chart[data-rendered='1'] canvas")
@@ -174,7 +180,9 @@ async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(cl
 
 async def test_adjustment_decisions_abstention_and_a_unit_user_is_kept_out(client, stack, browser, tmp_path):  # noqa: F811
     await cast(client)
-    key = await small_cycle(client, "adjustments")
+    # About the page (abstention, messages, the decided list): a quorum of one, so the decision
+    # takes effect when proposed. A second member's confirmation: test_committee_api.
+    key = await small_cycle(client, "adjustments", policy={"committee_quorum": 1})
     for name in ("com", "com-u1", "u1"):
         await with_password(client, name)
     r = await client.as_("org").post(f"/cycles/{key}/adjustments", json={
@@ -206,6 +214,8 @@ async def test_adjustment_decisions_abstention_and_a_unit_user_is_kept_out(clien
         assert "驳回必须说明理由" in await page.inner_text("article.ov-adjustment [role=alert]")
         # Approve with a reason.
         await page.fill("article.ov-adjustment textarea[name=reason]", "材料齐全")
+        await page.fill("article.ov-adjustment input[name=meeting_date]", "2026-03-20")
+        await page.fill("article.ov-adjustment input[name=minute_number]", "党委会〔2026〕3号")
         await page.click("article.ov-adjustment button[value=approve]")
         await page.wait_for_selector("[data-testid=done]")
         assert await page.locator("article.ov-adjustment").count() == 0

@@ -137,8 +137,31 @@ def small_cycle(app: Assessments, until: str, key: str = "c1", scores: dict | No
     app.close_stage(key, "adjustments", ORG, cid("stage"))
     if until == "allocation":
         return key
-    app.approve_allocation(key, "同意", COM, cid("approve"))
+    approve(app, key)
     return key
+
+
+#: The committee meeting the walk's decisions are taken at.
+MEETING = {"meeting_date": "2026-03-20", "minute_number": "党委会〔2026〕3号"}
+
+
+def confirmed(app: Assessments, key: str, proposed: Any, *confirmers: Actor) -> Any:
+    """Have ``confirmers`` (default: COM2, the second member the default quorum 2 needs) confirm
+    the proposal ``proposed`` answered with; return the last answer."""
+    out = proposed
+    for member in confirmers or (COM2,):
+        out = app.confirm_decision(key, proposed.data["proposal"], member, cid("confirm"))
+    return out
+
+
+def approve(app: Assessments, key: str, reason: str = "同意") -> Any:
+    """The allocation approved by the committee: COM proposes at ``MEETING``, COM2 confirms."""
+    return confirmed(app, key, app.approve_allocation(key, reason, COM, cid("approve"), **MEETING))
+
+
+def decide(app: Assessments, key: str, adjustment: str, decision: str = "approve", reason: str = "属实") -> Any:
+    """An adjustment decided by the committee: COM proposes at ``MEETING``, COM2 confirms."""
+    return confirmed(app, key, app.decide_adjustment(key, adjustment, decision, reason, COM, cid("decide"), **MEETING))
 
 
 def propose(app: Assessments, key: str, unit: str, kind: str, actor: Actor = ORG, **kw: Any) -> str:

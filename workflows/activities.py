@@ -19,6 +19,9 @@ from domain.errors import DomainError
 from workflows.messages import Command, to_application_error
 from workflows.steps import (
     AcknowledgeFeedbackStep,
+    AllocationDecisionStep,
+    ConfirmDecisionStep,
+    ObjectDecisionStep,
     CloseSessionStep,
     CloseStageStep,
     CreateRectificationStep,
@@ -47,7 +50,7 @@ LEGACY = {
     "decide_adjustment", "resolve_tie", "override_grade", "approve_allocation", "reject_allocation",
     "issue_feedback", "acknowledge_feedback", "close_cycle", "create_rectification",
     "report_rectification", "submit_rectification", "verify_rectification", "remind_rectification",
-    "rectification_overdue",
+    "rectification_overdue", "confirm_decision", "object_decision",
 }
 NO_ACTOR = {"record_deadline_missed", "remind_rectification", "rectification_overdue"}
 
@@ -68,7 +71,7 @@ class KaoheActivities:
             self.open_cycle, self.open_stage, self.close_stage, self.set_deadline, self.record_deadline_missed,
             self.submit_self_review, self.submit_scoring, self.close_session, self.propose_adjustment,
             self.decide_adjustment, self.resolve_tie, self.override_grade, self.approve_allocation,
-            self.reject_allocation, self.close_cycle, self.issue_feedback, self.acknowledge_feedback,
+            self.reject_allocation, self.confirm_decision, self.object_decision, self.close_cycle, self.issue_feedback, self.acknowledge_feedback,
             self.create_rectification, self.report_rectification, self.submit_rectification,
             self.verify_rectification, self.remind_rectification, self.rectification_overdue, self.execute,
         ]
@@ -129,23 +132,43 @@ class KaoheActivities:
 
     @activity.defn(name="kaohe.decide_adjustment")
     def decide_adjustment(self, s: DecideAdjustmentStep) -> Recorded:
-        return _run(lambda: self.app.decide_adjustment(s.cycle, s.adjustment, s.decision, s.reason, s.actor, s.command_id))
+        return _run(lambda: self.app.decide_adjustment(
+            s.cycle, s.adjustment, s.decision, s.reason, s.actor, s.command_id, s.meeting_date, s.minute_number, s.members
+        ))
 
     @activity.defn(name="kaohe.resolve_tie")
     def resolve_tie(self, s: ResolveTieStep) -> Recorded:
-        return _run(lambda: self.app.resolve_tie(s.cycle, s.cohort, s.units, s.reason, s.actor, s.command_id))
+        return _run(lambda: self.app.resolve_tie(
+            s.cycle, s.cohort, s.units, s.reason, s.actor, s.command_id, s.meeting_date, s.minute_number, s.members
+        ))
 
     @activity.defn(name="kaohe.override_grade")
     def override_grade(self, s: OverrideGradeStep) -> Recorded:
-        return _run(lambda: self.app.override_grade(s.cycle, s.unit, s.grade, s.reason, s.actor, s.command_id))
+        return _run(lambda: self.app.override_grade(
+            s.cycle, s.unit, s.grade, s.reason, s.actor, s.command_id, s.meeting_date, s.minute_number, s.members
+        ))
 
     @activity.defn(name="kaohe.approve_allocation")
-    def approve_allocation(self, s: CycleDecisionStep) -> Recorded:
-        return _run(lambda: self.app.approve_allocation(s.cycle, s.reason, s.actor, s.command_id))
+    def approve_allocation(self, s: AllocationDecisionStep) -> Recorded:
+        return _run(lambda: self.app.approve_allocation(
+            s.cycle, s.reason, s.actor, s.command_id, getattr(s, "meeting_date", None), getattr(s, "minute_number", None),
+            getattr(s, "members", None),
+        ))
 
     @activity.defn(name="kaohe.reject_allocation")
-    def reject_allocation(self, s: CycleDecisionStep) -> Recorded:
-        return _run(lambda: self.app.reject_allocation(s.cycle, s.reason, s.actor, s.command_id))
+    def reject_allocation(self, s: AllocationDecisionStep) -> Recorded:
+        return _run(lambda: self.app.reject_allocation(
+            s.cycle, s.reason, s.actor, s.command_id, getattr(s, "meeting_date", None), getattr(s, "minute_number", None),
+            getattr(s, "members", None),
+        ))
+
+    @activity.defn(name="kaohe.confirm_decision")
+    def confirm_decision(self, s: ConfirmDecisionStep) -> Recorded:
+        return _run(lambda: self.app.confirm_decision(s.cycle, s.proposal, s.actor, s.command_id))
+
+    @activity.defn(name="kaohe.object_decision")
+    def object_decision(self, s: ObjectDecisionStep) -> Recorded:
+        return _run(lambda: self.app.object_decision(s.cycle, s.proposal, s.reason, s.actor, s.command_id))
 
     @activity.defn(name="kaohe.close_cycle")
     def close_cycle(self, s: CycleDecisionStep) -> Recorded:

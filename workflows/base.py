@@ -35,6 +35,7 @@ STEP_NAMES = {
     "AcknowledgeFeedbackStep": "acknowledge_feedback", "CreateRectificationStep": "create_rectification",
     "RemindRectificationStep": "remind_rectification", "RectificationOverdueStep": "rectification_overdue",
     "VerifyRectificationStep": "verify_rectification",
+    "ConfirmDecisionStep": "confirm_decision", "ObjectDecisionStep": "object_decision",
 }
 
 

@@ -40,6 +40,10 @@ with workflow.unsafe.imports_passed_through():
 #: Cycles started before this patch signal every unit workflow at each stage change.
 UNITS_HEAR_ONLY_THE_END = "units-hear-only-the-end-v1"
 
+#: Before this patch a committee decision took effect when one member sent it; since, it is a
+#: proposal that takes effect when the quorum has confirmed it (the step answers ``effective``).
+COMMITTEE_AS_A_BODY = "committee-as-a-body-v1"
+
 
 @dataclass
 class OpenCycle:
@@ -77,6 +81,9 @@ class DecideAdjustment:
     adjustment: str
     decision: str
     reason: str = ""
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None  # every committee member and their unit (the service layer's)
 
 
 @dataclass
@@ -85,6 +92,9 @@ class ResolveTie:
     cohort: str
     units: list[str] = field(default_factory=list)
     reason: str = ""
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None  # every committee member and their unit (the service layer's)
 
 
 @dataclass
@@ -93,11 +103,30 @@ class OverrideGrade:
     unit: str
     grade: str
     reason: str
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None  # every committee member and their unit (the service layer's)
 
 
 @dataclass
 class Decision:
     actor: Actor
+    reason: str = ""
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None  # every committee member and their unit (the service layer's)
+
+
+@dataclass
+class ConfirmDecision:
+    actor: Actor
+    proposal: str
+
+
+@dataclass
+class ObjectDecision:
+    actor: Actor
+    proposal: str
     reason: str = ""
 
 
@@ -337,7 +366,10 @@ class CycleWorkflow(KaoheWorkflow):
     @workflow.update
     async def decide_adjustment(self, cmd: DecideAdjustment) -> dict[str, Any]:
         async with self.lock:
-            step = steps.DecideAdjustmentStep(self.state.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id())
+            step = steps.DecideAdjustmentStep(
+                self.state.cycle, cmd.adjustment, cmd.decision, cmd.reason, cmd.actor, command_id(),
+                cmd.meeting_date, cmd.minute_number, cmd.members,
+            )
             result = await self.step(A.decide_adjustment, step)
             await self._apply(result)
             return result
@@ -348,13 +380,18 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "adjustments")
+        check(rules.check_decision, cmd.decision, cmd.reason)  # in the domain's order: the decision, then the meeting
+        check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
 
     # ------------------------------------------------------------------ allocation
 
     @workflow.update
     async def resolve_tie(self, cmd: ResolveTie) -> dict[str, Any]:
         async with self.lock:
-            step = steps.ResolveTieStep(self.state.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id())
+            step = steps.ResolveTieStep(
+                self.state.cycle, cmd.cohort, list(cmd.units), cmd.reason, cmd.actor, command_id(),
+                cmd.meeting_date, cmd.minute_number, cmd.members,
+            )
             result = await self.step(A.resolve_tie, step)
             await self._apply(result)
             return result
@@ -365,11 +402,15 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "allocation")
+        check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
 
     @workflow.update
     async def override_grade(self, cmd: OverrideGrade) -> dict[str, Any]:
         async with self.lock:
-            step = steps.OverrideGradeStep(self.state.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id())
+            step = steps.OverrideGradeStep(
+                self.state.cycle, cmd.unit, cmd.grade, cmd.reason, cmd.actor, command_id(),
+                cmd.meeting_date, cmd.minute_number, cmd.members,
+            )
             result = await self.step(A.override_grade, step)
             await self._apply(result)
             return result
@@ -380,12 +421,14 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "allocation")
+        check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
 
     @workflow.update
     async def approve_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.approve_allocation, steps.CycleDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id()), "approve_allocation")
-            await self._apply(result, *stage_machine.approval())
+            step = steps.AllocationDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id(), cmd.meeting_date, cmd.minute_number, cmd.members)
+            result = await self.step(A.approve_allocation, step, "approve_allocation")
+            await self._apply(result, *(stage_machine.approval() if self._took_effect(result) else ()))
             return result
 
     @approve_allocation.validator
@@ -394,12 +437,14 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "allocation")
+        check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
 
     @workflow.update
     async def reject_allocation(self, cmd: Decision) -> dict[str, Any]:
         async with self.lock:
-            result = await self.step(A.reject_allocation, steps.CycleDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id()), "reject_allocation")
-            await self._apply(result, stage_machine.allocation_rejected())
+            step = steps.AllocationDecisionStep(self.state.cycle, cmd.reason, cmd.actor, command_id(), cmd.meeting_date, cmd.minute_number, cmd.members)
+            result = await self.step(A.reject_allocation, step, "reject_allocation")
+            await self._apply(result, *((stage_machine.allocation_rejected(),) if self._took_effect(result) else ()))
             return result
 
     @reject_allocation.validator
@@ -408,6 +453,49 @@ class CycleWorkflow(KaoheWorkflow):
             return
         check(rules.require_role, cmd.actor, "committee")
         check(rules.require_stage_open, self.state.stages, "allocation")
+        check(rules.parse_meeting, cmd.meeting_date, cmd.minute_number)
+
+    def _took_effect(self, result: dict[str, Any]) -> bool:
+        """Whether the committee's step made its decision take effect (the quorum confirmed it);
+        always, in histories recorded before decisions needed a quorum."""
+        if not workflow.patched(COMMITTEE_AS_A_BODY):
+            return True
+        return bool(result.get("effective", True))
+
+    @workflow.update
+    async def confirm_decision(self, cmd: ConfirmDecision) -> dict[str, Any]:
+        """A member confirms a pending proposal; the confirmation that reaches the quorum makes
+        it take effect — approving the allocation publishes the results, as the approval did."""
+        async with self.lock:
+            result = await self.step(A.confirm_decision, steps.ConfirmDecisionStep(self.state.cycle, cmd.proposal, cmd.actor, command_id()))
+            effect = result.get("effect") if result.get("effective") else None
+            if effect == "approve_allocation":
+                await self._apply(result, *stage_machine.approval())
+            elif effect == "reject_allocation":
+                await self._apply(result, stage_machine.allocation_rejected())
+            else:
+                await self._apply(result)
+            return result
+
+    @confirm_decision.validator
+    def _validate_confirm(self, cmd: ConfirmDecision) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
+
+    @workflow.update
+    async def object_decision(self, cmd: ObjectDecision) -> dict[str, Any]:
+        async with self.lock:
+            step = steps.ObjectDecisionStep(self.state.cycle, cmd.proposal, cmd.reason, cmd.actor, command_id())
+            result = await self.step(A.object_decision, step)
+            await self._apply(result)
+            return result
+
+    @object_decision.validator
+    def _validate_object(self, cmd: ObjectDecision) -> None:
+        if self.is_retry():
+            return
+        check(rules.require_role, cmd.actor, "committee")
 
     # ------------------------------------------------------------------ rectification
 

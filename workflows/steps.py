@@ -119,6 +119,9 @@ class DecideAdjustmentStep:
     reason: str
     actor: Actor
     command_id: str
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -129,6 +132,9 @@ class ResolveTieStep:
     reason: str
     actor: Actor
     command_id: str
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -139,6 +145,9 @@ class OverrideGradeStep:
     reason: str
     actor: Actor
     command_id: str
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -146,6 +155,36 @@ class CycleDecisionStep:
     """Approving or sending back the allocation, closing the cycle: a cycle and a reason."""
 
     cycle: str
+    reason: str
+    actor: Actor
+    command_id: str
+
+
+@dataclass
+class AllocationDecisionStep:
+    """Approving or sending back the allocation: a proposal at a meeting."""
+
+    cycle: str
+    reason: str
+    actor: Actor
+    command_id: str
+    meeting_date: Any = None
+    minute_number: Any = None
+    members: dict[str, str | None] | None = None
+
+
+@dataclass
+class ConfirmDecisionStep:
+    cycle: str
+    proposal: str
+    actor: Actor
+    command_id: str
+
+
+@dataclass
+class ObjectDecisionStep:
+    cycle: str
+    proposal: str
     reason: str
     actor: Actor
     command_id: str

@@ -22,6 +22,6 @@ async def propose(cycle: str, body: AdjustmentIn, user: CurrentUser, svc: Svc, i
     return await adjustments.propose(svc, user, cycle, body.unit, body.kind, body.reason, body.points, body.levels, body.evidence, idem)
 
 
-@router.post("/cycles/{cycle}/adjustments/{adjustment}/decision", summary="党委审批 / decide an adjustment")
+@router.post("/cycles/{cycle}/adjustments/{adjustment}/decision", summary="提议党委审批决定（待法定人数确认）/ propose the committee's decision on an adjustment")
 async def decide(cycle: str, adjustment: str, body: DecisionIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
-    return await adjustments.decide(svc, user, cycle, adjustment, body.decision, body.reason, idem)
+    return await adjustments.decide(svc, user, cycle, adjustment, body.decision, body.reason, idem, body.meeting_date, body.minute_number)

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, IdempotencyKey, Svc, json_answer
-from api.schemas import CycleIn, DeadlineIn, OverrideIn, Reason, TieIn, UnitsIn
+from api.schemas import AllocationDecisionIn, CycleIn, DeadlineIn, OverrideIn, Reason, TieIn, UnitsIn  # noqa: F401
 from services import allocation, setup
 
 router = APIRouter(tags=["cycles 考核周期"])
@@ -68,22 +68,23 @@ async def get_allocation(key: str, user: CurrentUser, svc: Svc) -> dict:
 
 @router.post("/cycles/{key}/allocation/ties", summary="裁定并列 / resolve a tie at the quota boundary")
 async def resolve_tie(key: str, body: TieIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
-    return await allocation.resolve_tie(svc, user, key, body.cohort, body.units, body.reason, idem)
+    return await allocation.resolve_tie(svc, user, key, body.cohort, body.units, body.reason, idem, body.meeting_date, body.minute_number)
 
 
 @router.post("/cycles/{key}/allocation/overrides", summary="调整单个等次 / override a grade")
 async def override(key: str, body: OverrideIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
-    return await allocation.override(svc, user, key, body.unit, body.grade, body.reason, idem)
+    return await allocation.override(svc, user, key, body.unit, body.grade, body.reason, idem, body.meeting_date, body.minute_number)
 
 
-@router.post("/cycles/{key}/allocation/approve", summary="批准等次方案并公布 / approve and publish")
-async def approve(key: str, user: CurrentUser, svc: Svc, body: Reason | None = None, idem: IdempotencyKey = None) -> dict:
-    return await allocation.approve(svc, user, key, body.reason if body else "", idem)
+@router.post("/cycles/{key}/allocation/approve", summary="提议批准等次方案（法定人数确认后公布）/ propose approving (published once the quorum confirms)")
+async def approve(key: str, user: CurrentUser, svc: Svc, body: AllocationDecisionIn | None = None, idem: IdempotencyKey = None) -> dict:
+    body = body or AllocationDecisionIn()
+    return await allocation.approve(svc, user, key, body.reason, idem, body.meeting_date, body.minute_number)
 
 
-@router.post("/cycles/{key}/allocation/reject", summary="退回等次方案 / send the allocation back")
-async def reject(key: str, body: Reason, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
-    return await allocation.reject(svc, user, key, body.reason, idem)
+@router.post("/cycles/{key}/allocation/reject", summary="提议退回等次方案 / propose sending the allocation back")
+async def reject(key: str, body: AllocationDecisionIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
+    return await allocation.reject(svc, user, key, body.reason, idem, body.meeting_date, body.minute_number)
 
 
 # ------------------------------------------------------------------ results

@@ -20,7 +20,7 @@ from api.deps import download
 from projections.models import UnitRow
 from services import Services, adjustments as adjustments_service, allocation as allocation_service
 from services import audit as audit_service, debrief as debrief_service, feedback as feedback_service
-from services import inbox, rectification as rectification_service, results_use, review, setup
+from services import committee as committee_service, inbox, rectification as rectification_service, results_use, review, setup
 from services.permissions import allow, in_scope, may
 
 __all__ = ["may"]  # whether a role may: for what a page shows
@@ -220,26 +220,45 @@ async def edit_feedback_draft(svc: Services, user: User, cycle: str, unit: str, 
 # ------------------------------------------------------------------ committee commands
 
 
+# Each is a proposal at a meeting (``meeting``: its date and minute number); it takes effect when
+# the quorum of committee members has confirmed it.
+
+
 async def decide_adjustment(svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str,
-                            idem: str | None) -> None:
-    await adjustments_service.decide(svc, user, cycle, adjustment, decision, reason, idem)
+                            idem: str | None, meeting: dict[str, Any] | None = None) -> None:
+    await adjustments_service.decide(svc, user, cycle, adjustment, decision, reason, idem, **(meeting or {}))
 
 
-async def override_grade(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None) -> None:
-    await allocation_service.override(svc, user, cycle, unit, grade, reason, idem)
+async def override_grade(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None,
+                         meeting: dict[str, Any] | None = None) -> None:
+    await allocation_service.override(svc, user, cycle, unit, grade, reason, idem, **(meeting or {}))
 
 
 async def resolve_tie(svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str,
-                      idem: str | None) -> None:
-    await allocation_service.resolve_tie(svc, user, cycle, cohort, units, reason, idem)
+                      idem: str | None, meeting: dict[str, Any] | None = None) -> None:
+    await allocation_service.resolve_tie(svc, user, cycle, cohort, units, reason, idem, **(meeting or {}))
 
 
-async def approve_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None) -> None:
-    await allocation_service.approve(svc, user, cycle, reason, idem)
+async def approve_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None,
+                             meeting: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await allocation_service.approve(svc, user, cycle, reason, idem, **(meeting or {}))
 
 
-async def reject_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None) -> None:
-    await allocation_service.reject(svc, user, cycle, reason, idem)
+async def reject_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None,
+                            meeting: dict[str, Any] | None = None) -> None:
+    await allocation_service.reject(svc, user, cycle, reason, idem, **(meeting or {}))
+
+
+async def proposals(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    return await run_in_threadpool(committee_service.proposals, svc, user, cycle)
+
+
+async def confirm_proposal(svc: Services, user: User, cycle: str, proposal: str, idem: str | None) -> dict[str, Any]:
+    return await committee_service.confirm(svc, user, cycle, proposal, idem)
+
+
+async def object_proposal(svc: Services, user: User, cycle: str, proposal: str, reason: str, idem: str | None) -> None:
+    await committee_service.object_to(svc, user, cycle, proposal, reason, idem)
 
 
 # ------------------------------------------------------------------ unit, evaluator and representative commands

@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates.base import KaoheAggregate, adjustment_id
-from domain.rules import AdjustmentStatus
+from domain.rules import AdjustmentStatus, ProposalStatus
 
 
 class Adjustment(KaoheAggregate):
@@ -50,6 +50,37 @@ class Adjustment(KaoheAggregate):
         role: str
         command_id: str
 
+    class DecisionProposed(Aggregate.Event):
+        """A committee member proposes, at a meeting, to approve or reject it; the proposal is
+        their confirmation. It takes effect when the quorum has confirmed it (SPEC §1)."""
+
+        class_version = 1
+        proposal: str
+        decision: str
+        reason: str
+        meeting_date: str
+        minute_number: str
+        actor: str
+        role: str
+        command_id: str
+
+    class DecisionConfirmed(Aggregate.Event):
+        class_version = 1
+        proposal: str
+        actor: str
+        role: str
+        command_id: str
+
+    class DecisionObjected(Aggregate.Event):
+        """A member objects: the proposal ends without effect (a new one may follow)."""
+
+        class_version = 1
+        proposal: str
+        reason: str
+        actor: str
+        role: str
+        command_id: str
+
     # ------------------------------------------------------------------ commands
 
     @event(AdjustmentProposed)
@@ -77,10 +108,43 @@ class Adjustment(KaoheAggregate):
         self.status = AdjustmentStatus.PENDING
         self.decided_by: str | None = None
         self.decision_reason = ""
+        self.proposals: dict[str, dict] = {}  # the committee's proposals, by id, in order
         self.command_ids = {command_id: True}
+
+    @event(DecisionProposed)
+    def propose_decision(
+        self, proposal: str, decision: str, reason: str, meeting_date: str, minute_number: str, actor: str, role: str, command_id: str
+    ) -> None:
+        self.proposals[proposal] = {
+            "id": proposal, "subject": "adjustment", "adjustment": str(self.id), "unit": self.unit,
+            "details": {"decision": decision}, "decision": decision, "reason": reason,
+            "meeting_date": meeting_date, "minute_number": minute_number, "proposer": actor,
+            "confirmed_by": [actor], "concerns": [self.unit], "status": ProposalStatus.PENDING, "objection": None,
+        }
+        self._mark(command_id)
+
+    @event(DecisionConfirmed)
+    def confirm_decision(self, proposal: str, actor: str, role: str, command_id: str) -> None:
+        self.proposals[proposal]["confirmed_by"].append(actor)
+        self._mark(command_id)
+
+    @event(DecisionObjected)
+    def object_to_decision(self, proposal: str, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.proposals[proposal]["status"] = ProposalStatus.OBJECTED
+        self.proposals[proposal]["objection"] = {"by": actor, "reason": reason}
+        self._mark(command_id)
+
+    def pending_proposal(self) -> dict | None:
+        return next((p for p in getattr(self, "proposals", {}).values() if p["status"] == ProposalStatus.PENDING), None)
+
+    def _adopt(self, command_id: str) -> None:
+        if (p := self.pending_proposal()) is not None:
+            p["status"] = ProposalStatus.ADOPTED
+            p["effect_command"] = command_id
 
     @event(AdjustmentApproved)
     def approve(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self._adopt(command_id)
         self.status = AdjustmentStatus.APPROVED
         self.decided_by = actor
         self.decision_reason = reason
@@ -88,6 +152,7 @@ class Adjustment(KaoheAggregate):
 
     @event(AdjustmentRejected)
     def reject(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self._adopt(command_id)
         self.status = AdjustmentStatus.REJECTED
         self.decided_by = actor
         self.decision_reason = reason

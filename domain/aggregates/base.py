@@ -52,3 +52,8 @@ class KaoheAggregate(Aggregate):
 
     def _mark(self, command_id: str) -> None:
         self.command_ids[command_id] = True
+
+
+def proposal_id(cycle: str, command_id: str) -> str:
+    """A committee proposal's id: from the command that made it (a retry finds the same one)."""
+    return str(uuid.uuid5(NAMESPACE, f"proposal/{cycle}/{command_id}"))

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import stages as stage_machine
 from domain.aggregates.base import KaoheAggregate, cycle_id
+from domain.rules import ProposalStatus, Subject
 from domain.stages import CycleStatus
 
 
@@ -96,6 +97,41 @@ class Cycle(KaoheAggregate):
         class_version = 1
         item: str
         unit: str
+        actor: str
+        role: str
+        command_id: str
+
+    class DecisionProposed(Aggregate.Event):
+        """A committee member proposes, at a meeting, a decision on the allocation (``subject``:
+        tie, override, approve_allocation, reject_allocation; ``details``: its cohort and units,
+        or its unit and grade); ``concerns``: the units it concerns. The proposal is the
+        proposer's confirmation; it takes effect when the quorum has confirmed it (SPEC §1)."""
+
+        class_version = 1
+        proposal: str
+        subject: str
+        details: dict
+        concerns: list
+        reason: str
+        meeting_date: str
+        minute_number: str
+        actor: str
+        role: str
+        command_id: str
+
+    class DecisionConfirmed(Aggregate.Event):
+        class_version = 1
+        proposal: str
+        actor: str
+        role: str
+        command_id: str
+
+    class DecisionObjected(Aggregate.Event):
+        """A member objects: the proposal ends without effect (a new one may follow)."""
+
+        class_version = 1
+        proposal: str
+        reason: str
         actor: str
         role: str
         command_id: str
@@ -206,6 +242,7 @@ class Cycle(KaoheAggregate):
         self.suggestions = ""  # the special report's suggestions, once set
         self.results_use: dict | None = None  # the results-use policy, once set
         self.business_grades: dict[str, Any] = {}  # imported business grades, once imported
+        self.proposals: dict[str, dict] = {}  # the committee's proposals on the allocation, by id
         self.command_ids = {command_id: True}
 
     @event(UnitRegistered)
@@ -251,8 +288,41 @@ class Cycle(KaoheAggregate):
         self.rectifications.append(item)
         self._mark(command_id)
 
+    @event(DecisionProposed)
+    def propose_decision(
+        self, proposal: str, subject: str, details: dict, concerns: list, reason: str, meeting_date: str, minute_number: str,
+        actor: str, role: str, command_id: str,
+    ) -> None:
+        self.proposals[proposal] = {
+            "id": proposal, "subject": subject, "details": dict(details), "reason": reason,
+            "meeting_date": meeting_date, "minute_number": minute_number, "proposer": actor,
+            "confirmed_by": [actor], "concerns": list(concerns), "status": ProposalStatus.PENDING, "objection": None,
+        }
+        self._mark(command_id)
+
+    @event(DecisionConfirmed)
+    def confirm_decision(self, proposal: str, actor: str, role: str, command_id: str) -> None:
+        self.proposals[proposal]["confirmed_by"].append(actor)
+        self._mark(command_id)
+
+    @event(DecisionObjected)
+    def object_to_decision(self, proposal: str, reason: str, actor: str, role: str, command_id: str) -> None:
+        self.proposals[proposal]["status"] = ProposalStatus.OBJECTED
+        self.proposals[proposal]["objection"] = {"by": actor, "reason": reason}
+        self._mark(command_id)
+
+    def pending_proposals(self) -> list[dict]:
+        return [p for p in getattr(self, "proposals", {}).values() if p["status"] == ProposalStatus.PENDING]
+
+    def _adopt(self, command_id: str, subject: str, **details: Any) -> None:
+        for p in self.pending_proposals():
+            if p["subject"] == subject and all(p["details"].get(k) == v for k, v in details.items()):
+                p["status"] = ProposalStatus.ADOPTED
+                p["effect_command"] = command_id
+
     @event(TieResolved)
     def resolve_tie(self, cohort: str, units: list, reason: str, actor: str, role: str, command_id: str) -> None:
+        self._adopt(command_id, Subject.TIE, cohort=cohort)
         self.ties[cohort] = list(units)
         self._mark(command_id)
 
@@ -260,11 +330,13 @@ class Cycle(KaoheAggregate):
     def override(
         self, unit: str, grade: str, previous: str | None, reason: str, actor: str, role: str, command_id: str
     ) -> None:
+        self._adopt(command_id, Subject.OVERRIDE, unit=unit)
         self.overrides[unit] = {"grade": grade, "reason": reason}
         self._mark(command_id)
 
     @event(AllocationRejected)
     def reject_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self._adopt(command_id, Subject.REJECT_ALLOCATION)
         self._advance(stage_machine.allocation_rejected())
         self.ties = {}
         self.overrides = {}
@@ -272,6 +344,7 @@ class Cycle(KaoheAggregate):
 
     @event(AllocationApproved)
     def approve_allocation(self, reason: str, actor: str, role: str, command_id: str) -> None:
+        self._adopt(command_id, Subject.APPROVE_ALLOCATION)
         self._advance(stage_machine.allocation_approved())
         self._mark(command_id)
 

@@ -4,72 +4,78 @@ results and drafts each unit's feedback) or its rejection.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from domain import grading, rules
+from domain import rules
 from domain.aggregates import Cycle, UnitAssessment
-from domain.application.recording import Recorded, UseCases, already_recorded
-from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.application.committee import Committee
+from domain.application.recording import Recorded, already_recorded
+from domain.errors import InvalidInput
 from domain.grading import Override
-from domain.rules import Actor, Role
+from domain.rules import Actor, Role, Subject
 from domain.scheme import parse_scheme
 from domain.stages import Stage
 
 
-class Allocation(UseCases):
+class Allocation(Committee):
     """Stage 6 (SPEC §3): the committee decides the grades."""
 
-    def resolve_tie(self, cycle: str, cohort: Any, units: Any, reason: Any, actor: Actor, command_id: str) -> Recorded:
+    # Each is a proposal of one committee member at a meeting (``Committee``): it takes effect
+    # when ``policy.committee_quorum`` members have confirmed it. ``members``: every committee
+    # member and their unit, for the immediate refusal when too few may decide.
+
+    def resolve_tie(
+        self, cycle: str, cohort: Any, units: Any, reason: Any, actor: Actor, command_id: str,
+        meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
+    ) -> Recorded:
         c = self.cycle(cycle)
-        if done := already_recorded(c, command_id):
+        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
             return done
         rules.require_role(actor, Role.COMMITTEE)
         rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
             raise InvalidInput("invalid_units", "units 须为单位编号列表 / units must be a list of unit keys", "units")
-        allocation = self.allocation(cycle, ties={cohort: units})
-        c.resolve_tie(
-            cohort=cohort, units=units, reason=reason if isinstance(reason, str) else "", actor=actor.user, role=actor.role, command_id=command_id
+        allocation = self.allocation(cycle, ties={cohort: units})  # a bad choice is refused here
+        tie = allocation.cohorts[cohort].tie
+        concerns = sorted(set(tie.candidates if tie is not None else units))  # every unit of the tie
+        text = reason.strip() if isinstance(reason, str) else ""
+        return self._propose_on_cycle(
+            c, Subject.TIE, {"cohort": cohort, "units": list(units)}, concerns, text, meeting_date, minute_number, members, actor, command_id
         )
-        return self._save(c, problems=allocation.problems())
 
-    def override_grade(self, cycle: str, unit: Any, grade: Any, reason: Any, actor: Actor, command_id: str) -> Recorded:
+    def override_grade(
+        self, cycle: str, unit: Any, grade: Any, reason: Any, actor: Actor, command_id: str,
+        meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
+    ) -> Recorded:
         c = self.cycle(cycle)
-        if done := already_recorded(c, command_id):
+        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
             return done
         rules.require_role(actor, Role.COMMITTEE)
         rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if unit not in c.units:
             raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
-        if actor.unit is not None and actor.unit == unit:
-            raise Forbidden("attached_to_unit", f"您隶属于 {unit}，须回避 / a member attached to the unit must abstain")
-        before = self.allocation(cycle).unit(unit).grade
-        allocation = self.allocation(cycle, overrides={unit: Override(grade, reason if isinstance(reason, str) else "")})
-        c.override(
-            unit=unit, grade=grade, previous=before, reason=reason.strip(), actor=actor.user, role=actor.role, command_id=command_id
+        rules.check_propose_decision(actor, [unit])
+        self.allocation(cycle, overrides={unit: Override(grade, reason if isinstance(reason, str) else "")})  # the rules of §5.7
+        return self._propose_on_cycle(
+            c, Subject.OVERRIDE, {"unit": unit, "grade": grade}, [unit], reason.strip(), meeting_date, minute_number, members, actor, command_id
         )
-        return self._save(c, problems=allocation.problems())
 
-    def approve_allocation(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Recorded:
+    def approve_allocation(
+        self, cycle: str, reason: Any, actor: Actor, command_id: str,
+        meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
+    ) -> Recorded:
+        """Approving concerns every cohort; once in effect it publishes the results and drafts
+        each unit's feedback."""
         c = self.cycle(cycle)
-        if done := already_recorded(c, command_id, {"results": c.results}):
+        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id, results=c.results)):
             return done
         rules.require_role(actor, Role.COMMITTEE)
         rules.require_stage_open(c.stages, Stage.ALLOCATION)
-        allocation = self.allocation(cycle)
-        problems = allocation.problems()
-        if problems:
-            raise Conflict(
-                "allocation_not_approvable",
-                "等次方案尚不能批准：" + "；".join(problems) + " / the allocation cannot be approved yet",
-                "allocation",
-            )
-        results = grading.results_document(cycle, allocation)
+        self._approvable_results(cycle)
         text = reason.strip() if isinstance(reason, str) else ""
-        c.approve_allocation(reason=text, actor=actor.user, role=actor.role, command_id=command_id)
-        c.publish(results=results, actor=actor.user, role=actor.role, command_id=command_id)
-        drafts = self._draft_feedback(c, results, actor, command_id)
-        return self._save(c, *drafts, results=results)
+        return self._propose_on_cycle(
+            c, Subject.APPROVE_ALLOCATION, {}, sorted(c.units), text, meeting_date, minute_number, members, actor, command_id
+        )
 
     def _draft_feedback(self, c: Cycle, results: dict, actor: Actor, command_id: str) -> list[UnitAssessment]:
         """SPEC §3 stage 7: a feedback draft per unit from its lowest-scoring points and the
@@ -91,13 +97,17 @@ class Allocation(UseCases):
             out.append(ua)
         return out
 
-    def reject_allocation(self, cycle: str, reason: Any, actor: Actor, command_id: str) -> Recorded:
+    def reject_allocation(
+        self, cycle: str, reason: Any, actor: Actor, command_id: str,
+        meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
+    ) -> Recorded:
         c = self.cycle(cycle)
-        if done := already_recorded(c, command_id):
+        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
             return done
         rules.require_role(actor, Role.COMMITTEE)
         rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason")
-        c.reject_allocation(reason=reason.strip(), actor=actor.user, role=actor.role, command_id=command_id)
-        return self._save(c)
+        return self._propose_on_cycle(
+            c, Subject.REJECT_ALLOCATION, {}, sorted(c.units), reason.strip(), meeting_date, minute_number, members, actor, command_id
+        )

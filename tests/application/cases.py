@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from domain.application import Assessments
 from domain.rules import Actor
-from tests.walk import COHORT, FUTURE, ORG, U1, SELF_REVIEW, cid, propose, small_cycle
+from tests.walk import COHORT, FUTURE, MEETING, ORG, U1, SELF_REVIEW, cid, propose, small_cycle
 from tests.helpers import TINY_SCHEME
 
 KEY = "c1"
@@ -48,6 +48,8 @@ def _tie(app: Assessments) -> None:
     small_cycle(app, "allocation", key="tie", scores={"U1": same, "U2": same}, ballots={r: ninety for r in ("R1", "R2", "R3")})
 
 
+#: The committee's cases propose (the proposal is the proposer's confirmation; the quorum's
+#: confirmations are ``test_committee``'s): one member may propose, no other role.
 CASES = [
     Case("create_cycle", "organizer", "setup",
          lambda app, _, a, c: app.create_cycle("c9", 2026, "新周期", None, {COHORT: TINY_SCHEME}, None, None, a, c)),
@@ -69,13 +71,13 @@ CASES = [
     Case("propose_adjustment", "organizer", "adjustments",
          lambda app, _, a, c: app.propose_adjustment(KEY, "U1", "bonus", "1", None, "获评先进", "文件", a, c)),
     Case("decide_adjustment", "committee", "adjustments",
-         lambda app, adj, a, c: app.decide_adjustment(KEY, adj, "approve", "属实", a, c), prepare=_pending),
+         lambda app, adj, a, c: app.decide_adjustment(KEY, adj, "approve", "属实", a, c, **MEETING), prepare=_pending),
     Case("resolve_tie", "committee", "setup",
-         lambda app, _, a, c: app.resolve_tie("tie", COHORT, ["U1"], "党委会研究", a, c), prepare=_tie),
+         lambda app, _, a, c: app.resolve_tie("tie", COHORT, ["U1"], "党委会研究", a, c, **MEETING), prepare=_tie),
     Case("override_grade", "committee", "allocation",
-         lambda app, _, a, c: app.override_grade(KEY, "U2", "average", "党委会研究", a, c)),
-    Case("approve_allocation", "committee", "allocation", lambda app, _, a, c: app.approve_allocation(KEY, "同意", a, c)),
-    Case("reject_allocation", "committee", "allocation", lambda app, _, a, c: app.reject_allocation(KEY, "请复核", a, c)),
+         lambda app, _, a, c: app.override_grade(KEY, "U2", "average", "党委会研究", a, c, **MEETING)),
+    Case("approve_allocation", "committee", "allocation", lambda app, _, a, c: app.approve_allocation(KEY, "同意", a, c, **MEETING)),
+    Case("reject_allocation", "committee", "allocation", lambda app, _, a, c: app.reject_allocation(KEY, "请复核", a, c, **MEETING)),
     Case("edit_feedback_draft", "organizer", "published", lambda app, _, a, c: app.edit_feedback_draft(KEY, "U1", "改过的反馈", a, c)),
     Case("issue_feedback", "organizer", "published", lambda app, _, a, c: app.issue_feedback(KEY, "U1", "U1：成绩与问题", a, c)),
     Case("acknowledge_feedback", "unit", "published",

@@ -16,7 +16,7 @@ from domain.errors import Forbidden
 from domain.rules import ROLES, Actor
 from tests.application.cases import CASES, Case
 from tests.walk import (
-    AUD, COHORT, COM, COM_U1, EVA, ORG, R1, ROLES_ACTORS, SELF_REVIEW, U1, U2, cid, head, propose,
+    AUD, COHORT, COM, COM2, COM_U1, EVA, MEETING, ORG, R1, ROLES_ACTORS, SELF_REVIEW, U1, U2, cid, confirmed, head, propose,
     refused, small_cycle,
 )
 
@@ -62,9 +62,9 @@ def test_the_proposer_cannot_decide_their_own_adjustment(app):
     # committee member (same user, new role) is the case the product can express.
     key = small_cycle(app, "adjustments")
     adj = propose(app, key, "U2", "bonus", points="1", reason="获评先进")
-    refused(app, lambda: app.decide_adjustment(key, adj, "approve", "", Actor("org", "committee"), cid()),
+    refused(app, lambda: app.decide_adjustment(key, adj, "approve", "", Actor("org", "committee"), cid(), **MEETING),
             Forbidden, "proposer_cannot_decide")
-    app.decide_adjustment(key, adj, "approve", "", COM, cid())  # another member may
+    confirmed(app, key, app.decide_adjustment(key, adj, "approve", "", COM, cid(), **MEETING))  # other members may
     assert app.adjustment(adj).status == "approved"
 
 
@@ -73,28 +73,28 @@ def test_a_committee_member_attached_to_a_unit_abstains_on_its_adjustments(app):
     mine = propose(app, key, "U1", "bonus", points="1", reason="获评先进")
     other = propose(app, key, "U2", "downgrade", levels=1, reason="巡视指出问题")
     for decision, reason in (("approve", ""), ("reject", "不属实")):
-        refused(app, lambda: app.decide_adjustment(key, mine, decision, reason, COM_U1, cid()), Forbidden, "attached_to_unit")
+        refused(app, lambda: app.decide_adjustment(key, mine, decision, reason, COM_U1, cid(), **MEETING), Forbidden, "attached_to_unit")
     # the attachment refuses, not the role: the same member decides U2's item
-    app.decide_adjustment(key, other, "approve", "属实", COM_U1, cid())
+    confirmed(app, key, app.decide_adjustment(key, other, "approve", "属实", COM_U1, cid(), **MEETING))
     assert (app.adjustment(mine).status, app.adjustment(other).status) == ("pending", "approved")
 
 
 def test_a_committee_member_attached_to_a_unit_cannot_override_its_grade(app):
     # U1 F = 94.40 excellent, U2 F = 80.90 good (worked in test_grades / test_refusals).
     key = small_cycle(app, "allocation")
-    refused(app, lambda: app.override_grade(key, "U1", "good", "党委会研究", COM_U1, cid()), Forbidden, "attached_to_unit")
+    refused(app, lambda: app.override_grade(key, "U1", "good", "党委会研究", COM_U1, cid(), **MEETING), Forbidden, "attached_to_unit")
     assert app.cycle(key).overrides == {}
-    app.override_grade(key, "U2", "average", "党委会研究", COM_U1, cid())
+    confirmed(app, key, app.override_grade(key, "U2", "average", "党委会研究", COM_U1, cid(), **MEETING))
     assert app.allocation(key).unit("U2").grade == "average"
 
 
 def test_organizers_cannot_decide_the_allocation(app):
     key = small_cycle(app, "allocation")
     for call in (
-        lambda: app.approve_allocation(key, "同意", ORG, cid()),
-        lambda: app.reject_allocation(key, "退回", ORG, cid()),
-        lambda: app.resolve_tie(key, COHORT, ["U1"], "x", ORG, cid()),
-        lambda: app.override_grade(key, "U2", "average", "x", ORG, cid()),
+        lambda: app.approve_allocation(key, "同意", ORG, cid(), **MEETING),
+        lambda: app.reject_allocation(key, "退回", ORG, cid(), **MEETING),
+        lambda: app.resolve_tie(key, COHORT, ["U1"], "x", ORG, cid(), **MEETING),
+        lambda: app.override_grade(key, "U2", "average", "x", ORG, cid(), **MEETING),
     ):
         refused(app, call, Forbidden, "wrong_role")
     assert app.cycle(key).status == "open"

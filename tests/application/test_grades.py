@@ -28,7 +28,7 @@ from __future__ import annotations
 from domain.errors import Conflict
 from domain.rules import Actor
 from tests.helpers import TINY_SCHEME
-from tests.walk import COHORT, COM, COM2, EVA, ORG, cid, propose, refused, unit_actor
+from tests.walk import COHORT, COM, COM2, EVA, MEETING, ORG, cid, confirmed, propose, refused, unit_actor
 
 UNITS = "ABCDE"
 SCORES = {"A": ("6", "4"), "B": ("5.5", "3.5"), "C": ("6", "3.5"), "D": ("5", None), "E": ("6", "4")}
@@ -68,14 +68,14 @@ def walk(app) -> str:
         (propose(app, key, "D", "bonus", points="3", reason="获评先进"), "reject"),
     ]
     for adj, decision in decide:
-        app.decide_adjustment(key, adj, decision, "经核查不属实" if decision == "reject" else "属实", COM, cid())
+        confirmed(app, key, app.decide_adjustment(key, adj, decision, "经核查不属实" if decision == "reject" else "属实", COM, cid(), **MEETING))
     app.close_stage(key, "adjustments", ORG, cid())
     return key
 
 
 def test_the_grades_are_as_worked_by_hand(app):
     key = walk(app)
-    results = app.approve_allocation(key, "同意", COM2, cid()).data["results"]
+    results = confirmed(app, key, app.approve_allocation(key, "同意", COM2, cid(), **MEETING), COM).data["results"]
     got = {u: (r["work_score"], r["debrief_score"], r["composite"], r["bonus"], r["final_score"], r["rank"],
                r["base_grade"], r["grade"]) for u, r in results["units"].items()}
     assert got == {
@@ -92,14 +92,14 @@ def test_the_grades_are_as_worked_by_hand(app):
 def test_overrides_stay_within_the_rules(app):
     key = walk(app)
     # B (eligible, beyond the quota) made excellent: 3 excellent > q = 2.
-    refused(app, lambda: app.override_grade(key, "B", "excellent", "党委会研究", COM, cid()), Conflict, "override_beyond_quota", "grade")
+    refused(app, lambda: app.override_grade(key, "B", "excellent", "党委会研究", COM, cid(), **MEETING), Conflict, "override_beyond_quota", "grade")
     # C is downgraded: never excellent, even with a place free after A is set to good.
-    app.override_grade(key, "A", "good", "党委会研究", COM, cid())
-    refused(app, lambda: app.override_grade(key, "C", "excellent", "党委会研究", COM, cid()), Conflict,
+    confirmed(app, key, app.override_grade(key, "A", "good", "党委会研究", COM, cid(), **MEETING))
+    refused(app, lambda: app.override_grade(key, "C", "excellent", "党委会研究", COM, cid(), **MEETING), Conflict,
             "override_excellent_penalised", "grade")
     # B may take the place A left: E and B excellent (2 = q).
-    app.override_grade(key, "B", "excellent", "党委会研究", COM, cid())
-    grades = {u: r["grade"] for u, r in app.approve_allocation(key, "同意", COM2, cid()).data["results"]["units"].items()}
+    confirmed(app, key, app.override_grade(key, "B", "excellent", "党委会研究", COM, cid(), **MEETING))
+    grades = {u: r["grade"] for u, r in confirmed(app, key, app.approve_allocation(key, "同意", COM2, cid(), **MEETING), COM).data["results"]["units"].items()}
     assert grades == {"A": "good", "B": "excellent", "C": "good", "D": "poor", "E": "excellent"}
 
 
@@ -122,4 +122,4 @@ def test_a_unit_without_ballots_cannot_be_graded_and_blocks_approval(app):
     app.close_stage(key, "adjustments", ORG, cid())
     cohort = app.allocation(key).cohorts[COHORT]
     assert list(cohort.incomplete) == ["Y"]
-    refused(app, lambda: app.approve_allocation(key, "同意", COM, cid()), Conflict, "allocation_not_approvable", "allocation")
+    refused(app, lambda: app.approve_allocation(key, "同意", COM, cid(), **MEETING), Conflict, "allocation_not_approvable", "allocation")

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.helpers import TINY_SCHEME
 from tests.walk import (
-    COHORT, COM, COM2, EVA, FUTURE, ORG, PAST, R1, R2, SELF_REVIEW, U1, cid, create, head, propose, refused,
-    small_cycle,
+    COHORT, COM, COM2, EVA, FUTURE, MEETING, ORG, PAST, R1, R2, SELF_REVIEW, U1, U2, cid, confirmed, create, head, names, propose,
+    refused, small_cycle,
 )
 from domain.rules import Actor
 
@@ -433,22 +433,22 @@ def pending(app) -> tuple[str, str]:
 )
 def test_a_bad_decision_is_refused(app, pending, decision, reason, code, field):
     key, adj = pending
-    refused(app, lambda: app.decide_adjustment(key, adj, decision, reason, COM, cid()), InvalidInput, code, field)
+    refused(app, lambda: app.decide_adjustment(key, adj, decision, reason, COM, cid(), **MEETING), InvalidInput, code, field)
     assert app.adjustment(adj).status == "pending"
 
 
 def test_deciding_an_unknown_or_foreign_adjustment_is_not_found(app, pending):
     key, adj = pending
     for bad in (str(uuid.uuid4()), "not-a-uuid"):
-        refused(app, lambda: app.decide_adjustment(key, bad, "approve", "", COM, cid()), NotFound, "adjustment_not_found", "adjustment")
+        refused(app, lambda: app.decide_adjustment(key, bad, "approve", "", COM, cid(), **MEETING), NotFound, "adjustment_not_found", "adjustment")
     small_cycle(app, "setup", key="other")
-    refused(app, lambda: app.decide_adjustment("other", adj, "approve", "", COM, cid()), NotFound, "adjustment_not_found", "adjustment")
+    refused(app, lambda: app.decide_adjustment("other", adj, "approve", "", COM, cid(), **MEETING), NotFound, "adjustment_not_found", "adjustment")
 
 
 def test_an_adjustment_is_decided_once(app, pending):
     key, adj = pending
-    app.decide_adjustment(key, adj, "approve", "", COM, cid())
-    refused(app, lambda: app.decide_adjustment(key, adj, "reject", "改变主意", COM2, cid()), Conflict, "already_decided", "adjustment")
+    confirmed(app, key, app.decide_adjustment(key, adj, "approve", "", COM, cid(), **MEETING))
+    refused(app, lambda: app.decide_adjustment(key, adj, "reject", "改变主意", COM2, cid(), **MEETING), Conflict, "already_decided", "adjustment")
 
 
 def test_closing_adjustments_with_one_undecided_is_refused(app, pending):
@@ -479,8 +479,8 @@ def test_the_tie_at_the_quota_boundary_must_be_resolved_before_approval(app, tie
     assert (alloc.n, alloc.quota) == (2, 1)
     assert (alloc.tie.candidates, alloc.tie.places) == (("U1", "U2"), 1)
     assert [(g.unit, g.rank, g.grade) for g in alloc.units] == [("U1", 1, None), ("U2", 1, None)]
-    refused(app, lambda: app.approve_allocation(key, "同意", COM, cid()), Conflict, "allocation_not_approvable", "allocation")
-    tie = lambda cohort, units: (lambda: app.resolve_tie(key, cohort, units, "党委会研究", COM, cid()))  # noqa: E731
+    refused(app, lambda: app.approve_allocation(key, "同意", COM, cid(), **MEETING), Conflict, "allocation_not_approvable", "allocation")
+    tie = lambda cohort, units: (lambda: app.resolve_tie(key, cohort, units, "党委会研究", COM, cid(), **MEETING))  # noqa: E731
     for units in (["U1", "U2"], []):  # one place: exactly one unit
         refused(app, tie(COHORT, units), InvalidInput, "wrong_tie_count", "ties")
     refused(app, tie(COHORT, ["U3"]), InvalidInput, "not_in_tie", "ties")
@@ -488,12 +488,12 @@ def test_the_tie_at_the_quota_boundary_must_be_resolved_before_approval(app, tie
     refused(app, tie(COHORT, "U1"), InvalidInput, "invalid_units", "units")
 
     before = head(app)
-    assert app.resolve_tie(key, COHORT, ["U1"], "党委会研究", COM, cid()).data["problems"] == []
-    assert head(app) == before + 1
+    assert confirmed(app, key, app.resolve_tie(key, COHORT, ["U1"], "党委会研究", COM, cid(), **MEETING)).data["problems"] == []
+    assert names(app, before) == ["Cycle.DecisionProposed", "Cycle.DecisionConfirmed", "Cycle.TieResolved"]
     # U1 holds the one place (q = 1); U2 (97.00 ≥ 90, beyond the quota → good) cannot be made
     # excellent as well: 2 excellent > q = 1.
-    refused(app, lambda: app.override_grade(key, "U2", "excellent", "党委会研究", COM, cid()), Conflict, "override_beyond_quota", "grade")
-    results = app.approve_allocation(key, "同意", COM, cid()).data["results"]
+    refused(app, lambda: app.override_grade(key, "U2", "excellent", "党委会研究", COM, cid(), **MEETING), Conflict, "override_beyond_quota", "grade")
+    results = confirmed(app, key, app.approve_allocation(key, "同意", COM, cid(), **MEETING)).data["results"]
     assert {u: (r["final_score"], r["rank"], r["grade"]) for u, r in results["units"].items()} == {
         "U1": ("97.00", 1, "excellent"), "U2": ("97.00", 1, "good"),
     }
@@ -509,7 +509,7 @@ def downgraded(app) -> str:
     """
     key = small_cycle(app, "adjustments")
     adj = propose(app, key, "U1", "downgrade", levels=1, reason="巡视指出问题")
-    app.decide_adjustment(key, adj, "approve", "", COM, cid())
+    confirmed(app, key, app.decide_adjustment(key, adj, "approve", "", COM, cid(), **MEETING))
     app.close_stage(key, "adjustments", ORG, cid())
     return key
 
@@ -521,12 +521,12 @@ def test_the_downgraded_allocation_is_as_worked_by_hand(app, downgraded):
 
 def test_an_override_to_excellent_for_a_downgraded_unit_is_refused(app, downgraded):
     # Nobody is excellent, so the quota (1) is not what stops it: a downgraded unit is never excellent (§5.7).
-    refused(app, lambda: app.override_grade(downgraded, "U1", "excellent", "党委会研究", COM, cid()), Conflict,
+    refused(app, lambda: app.override_grade(downgraded, "U1", "excellent", "党委会研究", COM, cid(), **MEETING), Conflict,
             "override_excellent_penalised", "grade")
 
 
 def test_resolving_a_tie_where_there_is_none_is_refused(app, downgraded):
-    refused(app, lambda: app.resolve_tie(downgraded, COHORT, ["U1"], "党委会研究", COM, cid()), Conflict, "no_tie_to_resolve", "ties")
+    refused(app, lambda: app.resolve_tie(downgraded, COHORT, ["U1"], "党委会研究", COM, cid(), **MEETING), Conflict, "no_tie_to_resolve", "ties")
 
 
 @pytest.mark.parametrize(
@@ -539,21 +539,21 @@ def test_resolving_a_tie_where_there_is_none_is_refused(app, downgraded):
     ids=["unknown-grade", "blank-reason", "unknown-unit"],
 )
 def test_a_bad_override_is_refused(app, downgraded, unit, grade, reason, code, field):
-    refused(app, lambda: app.override_grade(downgraded, unit, grade, reason, COM, cid()), InvalidInput, code, field)
+    refused(app, lambda: app.override_grade(downgraded, unit, grade, reason, COM, cid(), **MEETING), InvalidInput, code, field)
 
 
 def test_rejecting_the_allocation_needs_a_reason(app, downgraded):
     for reason in ("", "   ", None):
-        refused(app, lambda: app.reject_allocation(downgraded, reason, COM, cid()), InvalidInput, "reason_required", "reason")
+        refused(app, lambda: app.reject_allocation(downgraded, reason, COM, cid(), **MEETING), InvalidInput, "reason_required", "reason")
 
 
 def test_allocation_decisions_before_their_stage_are_refused(app):
     key = small_cycle(app, "self_review")
     for call in (
-        lambda: app.approve_allocation(key, "同意", COM, cid()),
-        lambda: app.reject_allocation(key, "退回", COM, cid()),
-        lambda: app.resolve_tie(key, COHORT, ["U1"], "x", COM, cid()),
-        lambda: app.override_grade(key, "U1", "good", "x", COM, cid()),
+        lambda: app.approve_allocation(key, "同意", COM, cid(), **MEETING),
+        lambda: app.reject_allocation(key, "退回", COM, cid(), **MEETING),
+        lambda: app.resolve_tie(key, COHORT, ["U1"], "x", COM, cid(), **MEETING),
+        lambda: app.override_grade(key, "U1", "good", "x", COM, cid(), **MEETING),
     ):
         refused(app, call, Conflict, "stage_not_open", "stage")
 

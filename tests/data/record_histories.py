@@ -63,6 +63,8 @@ ORG = Actor("org", "organizer")
 EVA = Actor("eva", "evaluator")
 COM = Actor("com", "committee")
 COM2 = Actor("com2", "committee")
+#: Each committee decision is proposed at a meeting and confirmed by a second member (quorum 2).
+MEETING = {"meeting_date": "2026-03-20", "minute_number": "党委会〔2026〕3号"}
 U1 = Actor("u1", "unit", "U1")
 U2 = Actor("u2", "unit", "U2")
 
@@ -123,16 +125,19 @@ async def drive(client: Client, app: Assessments) -> None:
     # Adjustments: a bonus approved, a veto rejected.
     await g.cycle_update(CYCLE, "open_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
     bonus = await g.cycle_update(CYCLE, "propose_adjustment", cycle_workflow.ProposeAdjustment(ORG, "U2", "bonus", "获评先进基层党组织", points="2", evidence="表彰文件"), cid())
-    await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, bonus["adjustment"], "approve", "属实"), cid())
+    async def confirmed(proposed: dict, member: Actor = COM2) -> dict:
+        return await g.cycle_update(CYCLE, "confirm_decision", cycle_workflow.ConfirmDecision(member, proposed["proposal"]), cid())
+
+    await confirmed(await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, bonus["adjustment"], "approve", "属实", **MEETING), cid()))
     veto = await g.cycle_update(CYCLE, "propose_adjustment", cycle_workflow.ProposeAdjustment(ORG, "U1", "veto", "信访举报"), cid())
-    await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, veto["adjustment"], "reject", "经核查不属实"), cid())
+    await confirmed(await g.cycle_update(CYCLE, "decide_adjustment", cycle_workflow.DecideAdjustment(COM, veto["adjustment"], "reject", "经核查不属实", **MEETING), cid()))
     await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
 
     # Allocation: sent back once, then an override and the approval.
-    await g.cycle_update(CYCLE, "reject_allocation", cycle_workflow.Decision(COM, "请复核加分依据"), cid())
+    await confirmed(await g.cycle_update(CYCLE, "reject_allocation", cycle_workflow.Decision(COM, "请复核加分依据", **MEETING), cid()))
     await g.cycle_update(CYCLE, "close_stage", cycle_workflow.StageCommand(ORG, "adjustments"), cid())
-    await g.cycle_update(CYCLE, "override_grade", cycle_workflow.OverrideGrade(COM, "U2", "average", "党委会研究决定"), cid())
-    approved = await g.cycle_update(CYCLE, "approve_allocation", cycle_workflow.Decision(COM2, "同意"), cid())
+    await confirmed(await g.cycle_update(CYCLE, "override_grade", cycle_workflow.OverrideGrade(COM, "U2", "average", "党委会研究决定", **MEETING), cid()))
+    approved = await confirmed(await g.cycle_update(CYCLE, "approve_allocation", cycle_workflow.Decision(COM2, "同意", **MEETING), cid()), COM)
     grades = {u: r["grade"] for u, r in approved["results"]["units"].items()}
     assert grades == {"U1": "excellent", "U2": "average"}, grades
 

@@ -19,7 +19,7 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from domain.application import Recorded
-from domain.errors import Conflict, DomainError, Forbidden
+from domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from workflows import cycle as cycle_workflow
 from workflows import debrief as debrief_workflow
 from workflows import rectification as item_workflow
@@ -28,7 +28,7 @@ from workflows.activities import LEGACY
 from adapters.gateway import Gateway
 from workflows.messages import CycleState, cycle_workflow_id, session_workflow_id, unit_workflow_id
 from workflows.worker import WORKFLOWS, workflow_runner
-from tests.walk import COHORT, COM, ORG, U1, U2
+from tests.walk import COHORT, COM, COM2, ORG, U1, U2
 
 pytestmark = pytest.mark.temporal
 
@@ -220,3 +220,26 @@ async def test_a_rectification_item_escalates_at_its_deadline_and_ends_when_veri
     fakes.answers["verify_rectification"] = {"status": "closed"}
     await g.item_update("c1", "item-1", "verify", item_workflow.VerifyItem(ORG, "approve"), "r-4")
     assert await asyncio.wait_for(handle.result(), 20) == {"item": "item-1", "status": "closed", "overdue": True}
+
+
+async def test_the_allocation_takes_effect_only_when_the_quorum_confirms_it(env):
+    """An approval proposed by one member leaves the stages as they are (the step answers
+    ``effective: false``); the confirmation that reaches the quorum runs the approval's
+    transitions: the allocation closes, the feedback opens (SPEC §1, §3 stages 6–7)."""
+    client, queue, fakes, g = env
+    stages = {s: "closed" for s in ("self_review", "scoring", "debrief", "adjustments")}
+    state0 = CycleState(cycle="c1", units={"U1": COHORT, "U2": COHORT}, point_max=POINT_MAX, categories={"representatives": "1"},
+                        deadlines={}, stages={**stages, "allocation": "open", "feedback": "pending"}, status="open", children_started=True)
+    wf = cycle_workflow_id(queue, "c1")
+    await client.start_workflow(cycle_workflow.CycleWorkflow.run, state0, id=wf, task_queue=queue)
+    meeting = {"meeting_date": "2026-03-20", "minute_number": "3"}
+    # a proposal without its meeting is refused by the validator, before any step
+    await refused(fakes, g.cycle_update("c1", "approve_allocation", cycle_workflow.Decision(COM, "同意"), "a0"), InvalidInput, "meeting_date_required")
+    fakes.answers["approve_allocation"] = {"proposal": "p1", "effective": False, "effect": None}
+    await g.cycle_update("c1", "approve_allocation", cycle_workflow.Decision(COM, "同意", **meeting), "a1")
+    assert (await state(client, wf)).stages["allocation"] == "open"
+    assert fakes.named("approve_allocation")[0]["meeting_date"] == "2026-03-20"
+    fakes.answers["confirm_decision"] = {"proposal": "p1", "effective": True, "effect": "approve_allocation"}
+    await g.cycle_update("c1", "confirm_decision", cycle_workflow.ConfirmDecision(COM2, "p1"), "a2")
+    s = await state(client, wf)
+    assert (s.stages["allocation"], s.stages["feedback"], s.status) == ("closed", "open", "published")

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from api.web import backend, catalogue
 from api.web.forms import REFUSED, done_redirect, idem_of, new_idem, raw, refusal
 from api.web.pageroute import page_router
+from api.web.pages.proposals import meeting_of, pending_for_page
 from api.web.render import render_page
 from api.web.session import PageUser, checked_form, services
 from api.web.views import done_message, oversight_helpers
@@ -57,6 +58,7 @@ async def adjustments_context(request: Request, cycle: str, user) -> dict[str, A
         "errors": {},
         "values": {},
         "ov_nav": "adjustments",
+        **await pending_for_page(request, cycle, user, "adjustments"),
         **oversight_helpers(request),
     }
 
@@ -73,12 +75,13 @@ async def decide_adjustment(request: Request, cycle: str, adjustment: str, user:
     backend.may_open(user, "adjustment.decide")
     decision = raw(form, "decision")
     reason = raw(form, "reason")
+    meeting = meeting_of(form)
     try:
-        await backend.decide_adjustment(services(request), user, cycle, adjustment, decision, reason, idem_of(form))
+        await backend.decide_adjustment(services(request), user, cycle, adjustment, decision, reason, idem_of(form), meeting)
     except REFUSED as err:
         error = refusal(err)
         ctx = await adjustments_context(request, cycle, user)
         ctx["errors"] = {adjustment: {"message": error.message, "field": error.field}}
-        ctx["values"] = {adjustment: {"reason": reason, "decision": decision}}
+        ctx["values"] = {adjustment: {"reason": reason, "decision": decision, **meeting}}
         return await render_page(request, "oversight_adjustments.html", user, error.status, **ctx)
-    return done_redirect(f"/committee/{quote(cycle)}/adjustments", "decided")
+    return done_redirect(f"/committee/{quote(cycle)}/adjustments", "proposed")

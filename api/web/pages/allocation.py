@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from api.web import backend, catalogue
 from api.web.forms import REFUSED, done_redirect, idem_of, new_idem, raw, refusal
 from api.web.pageroute import page_router
+from api.web.pages.proposals import meeting_of, pending_for_page
 from api.web.render import render_page
 from api.web.session import PageError, PageUser, checked_form, services
 from api.web.views import done_message, oversight_helpers
@@ -58,6 +59,7 @@ async def allocation_context(request: Request, cycle: str, user) -> dict[str, An
         "values": {},
         "decision_idem": new_idem(),
         "ov_nav": "allocation",
+        **await pending_for_page(request, cycle, user, "allocation"),
         **oversight_helpers(request),
     }
 
@@ -73,13 +75,14 @@ async def allocation_command(request: Request, cycle: str, user, form_id: str, v
     """Run one committee command; None when it went through, else the page again with the
     message beside the form ``form_id`` and what was typed kept."""
     try:
-        await call()
+        answer = await call()
     except REFUSED as err:
         error = refusal(err)
         ctx = await allocation_context(request, cycle, user)
         ctx["errors"] = {form_id: {"message": error.message, "field": error.field}}
         ctx["values"] = {form_id: values}
         return await render_page(request, "oversight_allocation.html", user, error.status, **ctx)
+    request.state.took_effect = bool((answer or {}).get("effective"))
     return None
 
 
@@ -88,11 +91,12 @@ async def override_grade(request: Request, cycle: str, user: PageUser) -> Respon
     form = await checked_form(request)
     backend.may_open(user, "allocation.decide")
     unit, grade, reason = raw(form, "unit"), raw(form, "grade"), raw(form, "reason")
+    meeting = meeting_of(form)
     failed = await allocation_command(
-        request, cycle, user, f"override-{unit}", {"grade": grade, "reason": reason},
-        lambda: backend.override_grade(services(request), user, cycle, unit, grade, reason, idem_of(form)),
+        request, cycle, user, f"override-{unit}", {"grade": grade, "reason": reason, **meeting},
+        lambda: backend.override_grade(services(request), user, cycle, unit, grade, reason, idem_of(form), meeting),
     )
-    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "override", f"#override-{quote(unit)}")
+    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed", f"#override-{quote(unit)}")
 
 
 @router.post("/committee/{cycle}/allocation/tie")
@@ -102,11 +106,12 @@ async def resolve_tie(request: Request, cycle: str, user: PageUser) -> Response:
     cohort = raw(form, "cohort")
     units = [str(u) for u in form.getlist("units")]
     reason = raw(form, "reason")
+    meeting = meeting_of(form)
     failed = await allocation_command(
-        request, cycle, user, f"tie-{cohort}", {"units": units, "reason": reason},
-        lambda: backend.resolve_tie(services(request), user, cycle, cohort, units, reason, idem_of(form)),
+        request, cycle, user, f"tie-{cohort}", {"units": units, "reason": reason, **meeting},
+        lambda: backend.resolve_tie(services(request), user, cycle, cohort, units, reason, idem_of(form), meeting),
     )
-    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "tie")
+    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed")
 
 
 @router.post("/committee/{cycle}/allocation/decision")
@@ -116,15 +121,16 @@ async def decide_allocation(request: Request, cycle: str, user: PageUser) -> Res
     action = raw(form, "action")
     reason = raw(form, "reason")
     svc = services(request)
+    meeting = meeting_of(form)
     if action == "approve":
-        call = lambda: backend.approve_allocation(svc, user, cycle, reason, idem_of(form))  # noqa: E731
+        call = lambda: backend.approve_allocation(svc, user, cycle, reason, idem_of(form), meeting)  # noqa: E731
     elif action == "reject":
-        call = lambda: backend.reject_allocation(svc, user, cycle, reason, idem_of(form))  # noqa: E731
+        call = lambda: backend.reject_allocation(svc, user, cycle, reason, idem_of(form), meeting)  # noqa: E731
     else:
         raise PageError(422, catalogue.t(request.state.lang, "bad_form"))
-    failed = await allocation_command(request, cycle, user, "decision", {"reason": reason, "action": action}, call)
+    failed = await allocation_command(request, cycle, user, "decision", {"reason": reason, "action": action, **meeting}, call)
     if failed:
         return failed
-    if action == "approve":
+    if action == "approve" and getattr(request.state, "took_effect", False):
         return done_redirect(f"/results/{quote(cycle)}", "approve")
-    return done_redirect(f"/committee/{quote(cycle)}/allocation", "reject")
+    return done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed")
