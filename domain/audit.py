@@ -140,6 +140,7 @@ def replay(app: Any, position: int | None = None) -> Replay:
 WHAT = {
     "CycleCreated": "创建考核周期",
     "UnitRegistered": "登记被考核单位",
+    "EvaluatorsAssigned": "分配考核组成员",
     "CycleOpened": "开启考核周期",
     "StageOpened": "开启阶段",
     "StageClosed": "结束阶段",
@@ -172,7 +173,7 @@ WHAT = {
 
 STAGE_OF = {
     "SelfReviewDraftSaved": "self_review", "SelfReviewSubmitted": "self_review", "SelfReviewNotSubmitted": "self_review",
-    "ScoringSubmitted": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
+    "ScoringSubmitted": "scoring", "EvaluatorsAssigned": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
     "BallotSheetCast": "debrief", "BallotSheetVoided": "debrief", "BallotBoxClosed": "debrief",
     "DebriefSessionClosed": "debrief", "AdjustmentProposed": "adjustments", "AdjustmentApproved": "adjustments",
     "AdjustmentRejected": "adjustments", "AdjustmentFiled": "adjustments", "TieResolved": "allocation",
@@ -244,6 +245,10 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "UnitRegistered":
             unit = e.unit
             detail = f" {e.unit} {e.name}"
+        if name == "EvaluatorsAssigned":
+            unit = e.unit
+            old, new = e.previous, list(e.evaluators)
+            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员 / all evaluators'}"
         if name == "GradeOverridden":
             unit = e.unit
             old, new = e.previous, e.grade
