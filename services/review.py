@@ -96,6 +96,12 @@ def evaluator_accounts(svc: Services) -> dict[str, str | None]:
     return {u.username: u.unit for u in svc.accounts.list(role="evaluator") if u.active}
 
 
+def evaluators(svc: Services, user: User) -> list[dict[str, Any]]:
+    """The evaluators the organizer may assign: username and the unit each belongs to."""
+    allow(user, "evaluators.assign")
+    return [{"username": name, "unit": unit} for name, unit in sorted(evaluator_accounts(svc).items())]
+
+
 async def assign_evaluators(
     svc: Services, user: User, cycle: str, unit: str, evaluators: Any, idem: str | None = None
 ) -> dict[str, Any]:

@@ -175,6 +175,20 @@ async def create_cycle(svc: Services, user: User, key: str, year: Any, name: str
     await setup.create_cycle(svc, user, key, year, name, policy, schemes, categories, None, idem)
 
 
+async def evaluator_choices(svc: Services, user: User) -> list[dict[str, Any]]:
+    """The evaluators an organizer may assign (username, the unit each belongs to)."""
+    return await run_in_threadpool(review.evaluators, svc, user)
+
+
+async def assignments(svc: Services, user: User, cycle: str) -> dict[str, list[str]]:
+    """Unit → its assigned evaluators (a unit not named: every evaluator)."""
+    return await run_in_threadpool(review.assignments, svc, user, cycle)
+
+
+async def assign_evaluators(svc: Services, user: User, cycle: str, unit: str, evaluators: list[str], idem: str | None) -> None:
+    await review.assign_evaluators(svc, user, cycle, unit, evaluators, idem)
+
+
 async def register_units(svc: Services, user: User, cycle: str, units: list[dict[str, Any]], idem: str | None) -> int:
     """The number registered."""
     return int((await setup.register_units(svc, user, cycle, units, idem))["registered"])
