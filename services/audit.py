@@ -37,11 +37,12 @@ from domain.audit import (
     replay,
     timeline,
 )
-from domain.ballots import require_named
+from domain.ballots import BallotView, ballot_view, require_named
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
 from domain.policy import parse_policy
 from domain.rules import Role
+from projections.models import CycleRow
 from services.permissions import allow
 
 DIGEST_FORMAT = "kaohe-digest/1"
@@ -357,6 +358,17 @@ def cycle_timeline(svc: Any, user: Any, cycle: str, *, unit: str | None = None, 
 def explain_grade(svc: Any, user: Any, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:
     allow(user, "audit.read")
     return Auditor(svc.app).explain(cycle, unit, position, user.role)
+
+
+def may_export_bundle(svc: Any, user: Any, cycle: str) -> bool:
+    """Whether ``user`` may take the cycle's bundle (under a secret ballot: the auditor only)."""
+    allow(user, "audit.read")
+    with svc.runner.sessions() as db:
+        row = db.get(CycleRow, cycle)
+        if row is None:
+            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+        secret = parse_policy(row.policy).secret_ballot
+    return ballot_view(user.role, secret) is BallotView.NAMED
 
 
 def export_bundle(svc: Any, user: Any, cycle: str, out: Path) -> dict[str, Any]:

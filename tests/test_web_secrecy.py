@@ -50,6 +50,10 @@ async def test_assign_evaluators_and_read_an_anonymous_explanation(client, stack
         assert "95" in ballots and not any(r in ballots for r in ("R1", "R2", "R3"))
         html = await page.content()
         assert not any(r in html for r in ("R1", "R2", "R3"))
+        # the timeline offers the bundle to the auditor only
+        await page.goto(f"/audit/{key}")
+        assert await page.locator("[data-testid=bundle]").count() == 0
+        assert await page.locator("[data-testid=bundle-auditor-only]").count() == 1
         # the units page: scoring is closed in this cycle, so an assignment is refused beside U1's field
         await page.goto(f"/org/cycles/{key}/units")
         await page.fill("#evaluators-U1", "eva-u1")
@@ -66,6 +70,8 @@ async def test_assign_evaluators_and_read_an_anonymous_explanation(client, stack
         assert await page.get_attribute("[data-testid=ballot-view]", "data-view") == "named"
         assert "仅审计可见" in await page.inner_text("[data-testid=ballot-view]")
         assert "R1" in await page.inner_text("[data-testid=ballots]")
+        await page.goto(f"/audit/{key}")
+        assert await page.locator("[data-testid=bundle]").count() == 1
     finally:
         await context.close()
 

@@ -162,6 +162,10 @@ async def integrity(svc: Services, user: User) -> tuple[dict[str, Any], str, dic
     return await run_in_threadpool(check)
 
 
+async def may_export_bundle(svc: Services, user: User, cycle: str) -> bool:
+    return await run_in_threadpool(audit_service.may_export_bundle, svc, user, cycle)
+
+
 async def export_bundle(svc: Services, user: User, cycle: str, path: Path) -> None:
     await run_in_threadpool(audit_service.export_bundle, svc, user, cycle, path)
 

@@ -288,6 +288,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ov_representative": {"zh": "代表", "en": "Representative"},
     "ov_trimmed": {"zh": "去掉", "en": "trimmed"},
     "ov_ballot_count": {"zh": "票数", "en": "Ballots"},
+    "ov_export_auditor_only": {"zh": "审计包含各代表的评分，无记名评议时仅审计可导出", "en": "The audit bundle shows who gave which score: under a secret ballot, auditors only"},
     "ov_turnout": {"zh": "投票情况：已交评议表 {cast} 份", "en": "Turnout: {cast} sheets cast"},
     "ov_turnout_rostered": {"zh": "（名册 {rostered} 人）", "en": " (of {rostered} rostered)"},
     "ov_anonymous_score": {"zh": "无记名", "en": "Anonymous"},
