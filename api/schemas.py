@@ -71,6 +71,10 @@ class ScoringIn(Model):
     comments: dict[str, str] = Field(default_factory=dict)
 
 
+class EvaluatorsIn(Model):
+    evaluators: list[str] = Field(description="评价本单位的考核组成员（用户名）；空列表为全部成员 / the evaluators who score the unit; [] = all")
+
+
 class BallotIn(Model):
     scores: ScoreMap = Field(description="unit → 0–100")
     category: str | None = None

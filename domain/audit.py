@@ -10,13 +10,14 @@ from decimal import Decimal
 from typing import Any, Iterable, Iterator
 from uuid import UUID
 
+from domain import ballots as ballot_rule
 from domain import grading
 from domain.application.reading import AllocationReader
 from domain.decimals import fmt2
 from domain.errors import InvalidInput, NotFound
 from domain.aggregates import cycle_id, session_id, unit_id
 from domain.policy import GRADE_NAMES, parse_categories, parse_policy
-from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus
+from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus, Role
 from domain.scheme import parse_scheme
 
 
@@ -139,6 +140,7 @@ def replay(app: Any, position: int | None = None) -> Replay:
 WHAT = {
     "CycleCreated": "创建考核周期",
     "UnitRegistered": "登记被考核单位",
+    "EvaluatorsAssigned": "分配考核组成员",
     "CycleOpened": "开启考核周期",
     "StageOpened": "开启阶段",
     "StageClosed": "结束阶段",
@@ -171,7 +173,7 @@ WHAT = {
 
 STAGE_OF = {
     "SelfReviewDraftSaved": "self_review", "SelfReviewSubmitted": "self_review", "SelfReviewNotSubmitted": "self_review",
-    "ScoringSubmitted": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
+    "ScoringSubmitted": "scoring", "EvaluatorsAssigned": "scoring", "DebriefSessionOpened": "debrief", "BallotCast": "debrief",
     "BallotSheetCast": "debrief", "BallotSheetVoided": "debrief", "BallotBoxClosed": "debrief",
     "DebriefSessionClosed": "debrief", "AdjustmentProposed": "adjustments", "AdjustmentApproved": "adjustments",
     "AdjustmentRejected": "adjustments", "AdjustmentFiled": "adjustments", "TieResolved": "allocation",
@@ -243,6 +245,10 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "UnitRegistered":
             unit = e.unit
             detail = f" {e.unit} {e.name}"
+        if name == "EvaluatorsAssigned":
+            unit = e.unit
+            old, new = e.previous, list(e.evaluators)
+            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员 / all evaluators'}"
         if name == "GradeOverridden":
             unit = e.unit
             old, new = e.previous, e.grade
@@ -307,8 +313,11 @@ def _cite(item: Logged, links: dict[int, str] | None) -> dict[str, Any]:
     }
 
 
-def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = None) -> dict[str, Any]:
-    """The derivation of a unit's grade from its events (SPEC §4–5), step by step."""
+def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
+    """The derivation of a unit's grade from its events (SPEC §4–5), step by step, as ``role``
+    may read it: the ballots named (each score with its representative and sheet) or, under a
+    secret ballot for any role but the auditor, without names (``domain.ballots``). Either way
+    ``debrief_score.ballot_view`` says which, and the turnout."""
     c = r.cycle(cycle)
     ua = r.unit(cycle, unit)
     policy = parse_policy(c.policy)
@@ -345,6 +354,11 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
             if unit in sheet.scores:
                 ballots.append({"representative": sheet.representative, "category": sheet.category,
                                 "score": sheet.scores[unit], "cited": _cite(item, links)})
+    view = ballot_rule.ballot_view(role, policy.secret_ballot)
+    session = r.session(cycle, ua.cohort) if session_events else None
+    cast = len(r.ballots_of(session)) if session is not None else 0
+    # The roster (a hook): once sessions carry one, pass its size as ``rostered``.
+    shown = ballot_rule.marker(view, policy.secret_ballot, ballot_rule.turnout(cast))
     cats = []
     for m in s.categories:
         mine = [b for b in ballots if b["category"] == m.category]
@@ -360,8 +374,15 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
                 if not high_marked and b["trimmed"] is None and Decimal(b["score"]) == m.dropped_high:
                     b["trimmed"], high_marked = "highest", True
                     break
-        cats.append({"category": m.category, "weight": str(categories[m.category]), "ballots": mine,
-                     "trimmed": m.dropped_low is not None, "mean": str(m.mean)})
+        if view is ballot_rule.BallotView.NAMED:
+            cats.append({"category": m.category, "weight": str(categories[m.category]), "ballots": mine,
+                         "trimmed": m.dropped_low is not None, "mean": str(m.mean)})
+        else:
+            cats.append({"category": m.category, "weight": str(categories[m.category]), "ballots": ballot_rule.anonymous(mine),
+                         "count": len(mine), "trimmed": m.dropped_low is not None, "mean": str(m.mean)})
+    debrief_cited = [] if view is ballot_rule.BallotView.NAMED else [
+        _cite(i, links) for i in session_events if i.name in ("DebriefSessionOpened", "BallotBoxClosed", "DebriefSessionClosed")
+    ]
 
     # B, downgrades, veto
     adjustments = []
@@ -391,6 +412,8 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
         "debrief_score": {
             "formula": f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
             "categories": cats, "value": fmt2(s.debrief_score) if s.debrief_score is not None else None,
+            "ballot_view": shown,
+            **({"cited": debrief_cited} if view is ballot_rule.BallotView.ANONYMOUS else {}),
         },
         "composite": {
             "formula": f"C = round2({policy.work_weight} × W + {policy.debrief_weight} × D)",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from domain.decimals import to_decimal
-from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.stages import CLOSED, OPEN, PENDING, STAGES, CycleStatus, Stage, StageStatus  # noqa: F401 (re-exported)
 
 
@@ -275,8 +275,69 @@ def check_self_review(stages: Mapping[str, str], actor: Actor, unit: str, status
         raise Conflict("already_submitted", f"{unit} 已提交自评 / self-review already submitted", "unit")
 
 
-def check_scoring(stages: Mapping[str, str], actor: Actor, unit: str, self_review: str, scored: bool) -> None:
+def check_evaluator_for(actor: Actor, unit: str, assigned: Sequence[str] | None) -> None:
+    """An evaluator scores the units assigned to them (none assigned: every unit), never their
+    own unit (SPEC §1 "Evaluators")."""
+    if actor.unit is not None and actor.unit == unit:
+        raise Forbidden(
+            "own_unit",
+            f"考核组成员 {actor.user} 隶属于单位 {unit}，不能为本单位评分 / evaluator {actor.user} belongs to unit {unit} and cannot score it",
+            "unit",
+        )
+    if assigned is not None and actor.user not in assigned:
+        raise Forbidden(
+            "not_assigned",
+            f"考核组成员 {actor.user} 未被分配评价单位 {unit}（已分配：{'、'.join(assigned)}）"
+            f" / evaluator {actor.user} is not assigned to unit {unit}",
+            "unit",
+        )
+
+
+def check_assignment(
+    stages: Mapping[str, str],
+    actor: Actor,
+    units: Mapping[str, Any],
+    unit: str,
+    evaluators: Any,
+    known: Mapping[str, str | None],
+) -> list[str]:
+    """The organizer assigns evaluators to a unit of the cycle, before its scoring closes: each
+    a known evaluator (``known``: username → the unit they belong to, None for none), none
+    attached to that unit. Returns the evaluators in the order given, each once."""
+    require_role(actor, Role.ORGANIZER)
+    if unit not in units:
+        raise NotFound("unit_not_found", f"单位 {unit} 不在本周期中 / unit {unit} is not in this cycle", "unit")
+    if stages.get(Stage.SCORING) == CLOSED:
+        raise Conflict(
+            "stage_closed", f"指标评分已结束，不能再为单位 {unit} 分配考核组成员 / scoring is closed: unit {unit} cannot be assigned now", "stage"
+        )
+    if not isinstance(evaluators, list) or not all(isinstance(e, str) for e in evaluators):
+        raise InvalidInput("invalid_evaluators", "evaluators 须为考核组成员用户名的列表 / evaluators must be a list of usernames", "evaluators")
+    out: list[str] = []
+    for i, name in enumerate(e.strip() for e in evaluators):
+        if name not in known:
+            raise InvalidInput(
+                "unknown_evaluator",
+                f"{name or '（空）'} 不是考核组成员，不能分配评价单位 {unit} / {name!r} is not an evaluator; cannot assign unit {unit}",
+                f"evaluators[{i}]",
+            )
+        if known[name] == unit:
+            raise Conflict(
+                "own_unit",
+                f"考核组成员 {name} 隶属于单位 {unit}，不能分配其为本单位评分 / evaluator {name} belongs to unit {unit} and cannot be assigned to it",
+                f"evaluators[{i}]",
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def check_scoring(
+    stages: Mapping[str, str], actor: Actor, unit: str, self_review: str, scored: bool, assigned: Sequence[str] | None = None
+) -> None:
+    """``assigned``: the evaluators the unit is assigned to (None: every evaluator)."""
     require_role(actor, Role.EVALUATOR)
+    check_evaluator_for(actor, unit, assigned)
     require_stage_open(stages, Stage.SCORING)
     if self_review == SelfReviewStatus.PENDING and stages.get(Stage.SELF_REVIEW) != CLOSED:
         raise Conflict(

@@ -11,6 +11,7 @@ from domain import stages as stage_machine
 from domain.rules import PENDING, AdjustmentStatus, FeedbackStatus, RectificationStatus, SelfReviewStatus, stage_label
 from projections.models import (
     AdjustmentRow,
+    AssignmentRow,
     BallotRow,
     CycleRow,
     DistributionRow,
@@ -83,6 +84,14 @@ def cycle_created(db: Session, e: Any, pos: int) -> None:
 @on("Cycle.UnitRegistered")
 def unit_registered(db: Session, e: Any, pos: int) -> None:
     pass  # the UnitAssessmentStarted event of the same command carries the row
+
+
+@on("Cycle.EvaluatorsAssigned")
+def evaluators_assigned(db: Session, e: Any, pos: int) -> None:
+    key = _key(db, e)
+    db.execute(delete(AssignmentRow).where(AssignmentRow.cycle == key, AssignmentRow.unit == e.unit))
+    for name in e.evaluators:
+        db.add(AssignmentRow(cycle=key, unit=e.unit, evaluator=name))
 
 
 @on("Cycle.CycleOpened")

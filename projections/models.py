@@ -88,6 +88,16 @@ class BallotRow(ReadModel):
     cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AssignmentRow(ReadModel):
+    """An evaluator assigned to score a unit (SPEC §1 "Evaluators"). A unit with no row is
+    scored by every evaluator (the default)."""
+
+    __tablename__ = "proj_assignments"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evaluator: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class AdjustmentRow(ReadModel):
     __tablename__ = "proj_adjustments"
     __table_args__ = (Index("ix_proj_adjustments_cycle_status", "cycle", "status"),)  # counts; pending ones
@@ -158,4 +168,5 @@ class RectificationRow(ReadModel):
 
 #: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
 #: 3: indexes for the inbox and the progress counts.
-SCHEMA_VERSION = 3
+#: 4: evaluators assigned to units (``proj_assignments``).
+SCHEMA_VERSION = 4

@@ -37,8 +37,12 @@ from domain.audit import (
     replay,
     timeline,
 )
+from domain.ballots import BallotView, ballot_view, require_named
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
+from domain.policy import parse_policy
+from domain.rules import Role
+from projections.models import CycleRow
 from services.permissions import allow
 
 DIGEST_FORMAT = "kaohe-digest/1"
@@ -230,14 +234,19 @@ class Auditor:
             raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
         return out
 
-    def explain(self, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:
+    def explain(self, cycle: str, unit: str, position: int | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
+        """A unit's grade explained as ``role`` may read it (the ballots named for the auditor,
+        and for everyone when the cycle's ballot is not secret)."""
         r = replay(self.app, position)
-        return explain(r, cycle, unit, self.links(position))
+        return explain(r, cycle, unit, self.links(position), role)
 
     # -- bundle
-    def export(self, cycle: str, out: Path, signing_key: str | None = None) -> dict[str, Any]:
+    def export(self, cycle: str, out: Path, signing_key: str | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
         r = replay(self.app)
         c = r.cycle(cycle)
+        # The bundle holds every event as stored, ballot sheets with their representatives: it
+        # cannot leave them out and still verify, so under a secret ballot it is the auditor's.
+        require_named(role, parse_policy(c.policy).secret_ballot, "审计包", "the audit bundle")
         head = self.head()
         digest = make_digest(head, signing_key)
         results = grading.results_document(cycle, r.allocation(cycle))
@@ -348,9 +357,20 @@ def cycle_timeline(svc: Any, user: Any, cycle: str, *, unit: str | None = None, 
 
 def explain_grade(svc: Any, user: Any, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:
     allow(user, "audit.read")
-    return Auditor(svc.app).explain(cycle, unit, position)
+    return Auditor(svc.app).explain(cycle, unit, position, user.role)
+
+
+def may_export_bundle(svc: Any, user: Any, cycle: str) -> bool:
+    """Whether ``user`` may take the cycle's bundle (under a secret ballot: the auditor only)."""
+    allow(user, "audit.read")
+    with svc.runner.sessions() as db:
+        row = db.get(CycleRow, cycle)
+        if row is None:
+            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+        secret = parse_policy(row.policy).secret_ballot
+    return ballot_view(user.role, secret) is BallotView.NAMED
 
 
 def export_bundle(svc: Any, user: Any, cycle: str, out: Path) -> dict[str, Any]:
     allow(user, "audit.read")
-    return Auditor(svc.app).export(cycle, out, svc.signing_key)
+    return Auditor(svc.app).export(cycle, out, svc.signing_key, user.role)

@@ -15,6 +15,7 @@ from domain.rules import OPEN, PENDING, STAGE_NAMES, FeedbackStatus, Rectificati
 from domain.stages import CycleStatus
 from projections.models import (
     AdjustmentRow,
+    AssignmentRow,
     BallotRow,
     CycleRow,
     NoticeRow,
@@ -109,8 +110,11 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
                     tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
         elif user.role == "evaluator":
             if c.stages.get("scoring") == OPEN:
+                assigned: dict[str, list[str]] = {}  # unit → its evaluators; a unit not here: all of them
+                for a in db.scalars(select(AssignmentRow).where(AssignmentRow.cycle == c.key)):
+                    assigned.setdefault(a.unit, []).append(a.evaluator)
                 for u in units:
-                    if allowed(rules.check_scoring, c.stages, user.actor, u.unit, u.self_review, u.scored):
+                    if allowed(rules.check_scoring, c.stages, user.actor, u.unit, u.self_review, u.scored, assigned.get(u.unit)):
                         tasks.append(_task("submit_scoring", f"为 {u.name} 的评价要点评分 / score the unit", c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
         elif user.role == "representative":
             cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from adapters.accounts import User
 from domain.errors import NotFound
 from domain.rules import FeedbackStatus
-from projections.models import UnitRow
-from services.context import Services, command_id
+from projections.models import AssignmentRow, CycleRow, UnitRow
+from services.context import Services, command_id, in_thread
 from services.permissions import allow
 
 
@@ -89,3 +89,39 @@ async def submit_scoring(
     # aggregate refuses a second scoring, a closed stage and bad scores.
     allow(user, "scoring.submit")
     return await svc.recorded(svc.app.submit_scoring, cycle, unit, scores, na_reasons, comments, user.actor, command_id(user, idem))
+
+
+def evaluator_accounts(svc: Services) -> dict[str, str | None]:
+    """The active evaluators' accounts: username → the unit each belongs to (None: none)."""
+    return {u.username: u.unit for u in svc.accounts.list(role="evaluator") if u.active}
+
+
+def evaluators(svc: Services, user: User) -> list[dict[str, Any]]:
+    """The evaluators the organizer may assign: username and the unit each belongs to."""
+    allow(user, "evaluators.assign")
+    return [{"username": name, "unit": unit} for name, unit in sorted(evaluator_accounts(svc).items())]
+
+
+async def assign_evaluators(
+    svc: Services, user: User, cycle: str, unit: str, evaluators: Any, idem: str | None = None
+) -> dict[str, Any]:
+    """The organizer assigns the evaluators who score ``unit`` (an empty list: all again). The
+    domain refuses an unknown evaluator or unit, and an evaluator of that very unit."""
+    allow(user, "evaluators.assign")
+    known = await in_thread(evaluator_accounts, svc)
+    return await svc.recorded(svc.app.assign_evaluators, cycle, unit, evaluators, known, user.actor, command_id(user, idem))
+
+
+def assignments(svc: Services, user: User, cycle: str) -> dict[str, list[str]]:
+    """Unit → the evaluators assigned to it; a unit not named is scored by every evaluator."""
+    allow(user, "units.read")
+    out: dict[str, list[str]] = {}
+    with svc.runner.sessions() as db:
+        if db.get(CycleRow, cycle) is None:
+            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+        q = select(AssignmentRow).where(AssignmentRow.cycle == cycle).order_by(AssignmentRow.unit, AssignmentRow.evaluator)
+        if user.role == "unit":
+            q = q.where(AssignmentRow.unit == user.unit)
+        for row in db.scalars(q):
+            out.setdefault(row.unit, []).append(row.evaluator)
+    return out

@@ -95,6 +95,7 @@ async def test_every_write_route_answers_a_retry_with_the_first_answer(client, s
     await twice("org", "POST", c + "/stages/{stage}/close", {"reason": "自评截止"}, key=key, stage="self_review")
 
     # scoring: both units the same, so that they tie at the quota boundary
+    await twice("org", "PUT", u + "/evaluators", {"evaluators": ["eva"]}, cycle=key, unit="U1")
     await twice("eva", "POST", u + "/scoring", {"scores": same}, cycle=key, unit="U1")
     assert (await client.as_("eva").post(f"/cycles/{key}/units/U2/scoring", json={"scores": same})).status_code == 200
     assert (await org.post(f"/cycles/{key}/stages/scoring/close")).status_code == 200

@@ -50,6 +50,7 @@ WRITES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("PUT", "/api/v1/cycles/{cycle}/units/{unit}/self-review/draft"): ({"unit"}, {"scores": SCORES}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/self-review"): ({"unit"}, {"scores": SCORES}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/scoring"): ({"evaluator"}, {"scores": SCORES}),
+    ("PUT", "/api/v1/cycles/{cycle}/units/{unit}/evaluators"): ({"organizer"}, {"evaluators": ["eva"]}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/feedback"): ({"organizer"}, {"text": "越权"}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/feedback/acknowledge"): ({"unit"}, None),
     ("POST", "/api/v1/cycles/{cycle}/debrief/{cohort}/ballots"): ({"representative"}, {"scores": {"U1": "90", "U2": "80"}}),

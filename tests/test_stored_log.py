@@ -91,8 +91,17 @@ def test_results_replay_as_they_did_and_as_the_contract_says(stored: Assessments
 
 @pytest.mark.parametrize("name", sorted(p.name for p in LOG.glob("explain-*.json")))
 def test_explain_says_what_it_said(stored: Assessments, name: str):
+    """The auditor's explanation is what it was, plus exactly one field it now adds: which view
+    of the ballots it gives (named: auditor only, SPEC §1 "Secret ballot") and the turnout."""
     cycle, unit = name.removeprefix("explain-").removesuffix(".json").rsplit("-", 1)
-    assert Auditor(stored).explain(cycle, unit) == json.loads((LOG / name).read_text("utf-8"))
+    then = json.loads((LOG / name).read_text("utf-8"))
+    now = Auditor(stored).explain(cycle, unit)
+    marker = now["debrief_score"].pop("ballot_view")
+    assert marker["view"] == "named" and marker["secret_ballot"] is True
+    assert marker["note"] == "记名：仅审计可见 / named: auditor only"
+    assert marker["turnout"]["cast"] == len({b["representative"] for c in then["debrief_score"]["categories"] for b in c["ballots"]}) > 0
+    assert marker["turnout"]["rostered"] is None  # no roster in these cycles
+    assert now == then
 
 
 def test_the_timeline_reads_as_it_did(stored: Assessments):

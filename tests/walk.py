@@ -106,11 +106,12 @@ def create(app: Assessments, key: str = "c1", schemes: dict | None = None, polic
     return key
 
 
-def small_cycle(app: Assessments, until: str, key: str = "c1", scores: dict | None = None, ballots: dict | None = None) -> str:
+def small_cycle(app: Assessments, until: str, key: str = "c1", scores: dict | None = None, ballots: dict | None = None,
+                policy: Any = None) -> str:
     """Cycle ``key`` (U1, U2) driven until ``until`` is open (or ``published``), as
     ``tests.helpers.small_cycle`` does over HTTP."""
     assert until in STAGES, until
-    create(app, key)
+    create(app, key, policy=policy)
     if until == "setup":
         return key
     app.open_cycle(key, ORG, cid("open"))

@@ -72,7 +72,12 @@ async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: in
 async def export(key: str, user: CurrentUser, svc: Svc) -> FileResponse:
     audit.allow(user, "audit.read")  # before a temporary directory is made
     tmp = Path(tempfile.mkdtemp(prefix="kaohe-bundle-")) / f"audit-{key}.zip"
-    await run_in_threadpool(audit.export_bundle, svc, user, key, tmp)
+    try:
+        await run_in_threadpool(audit.export_bundle, svc, user, key, tmp)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        tmp.parent.rmdir()
+        raise
     return FileResponse(
         tmp, media_type="application/zip", filename=tmp.name,
         background=BackgroundTask(lambda: (tmp.unlink(missing_ok=True), tmp.parent.rmdir())),

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, IdempotencyKey, Svc, json_answer
-from api.schemas import FeedbackIn, ScoringIn, SelfReviewIn
+from api.schemas import EvaluatorsIn, FeedbackIn, ScoringIn, SelfReviewIn
 from services import feedback, review
 
 router = APIRouter(tags=["units 被考核单位"])
@@ -36,6 +36,16 @@ async def submit_self_review(cycle: str, unit: str, body: SelfReviewIn, user: Cu
 @router.post("/cycles/{cycle}/units/{unit}/scoring", summary="提交指标评分 / submit the unit's scoring")
 async def submit_scoring(cycle: str, unit: str, body: ScoringIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
     return await review.submit_scoring(svc, user, cycle, unit, body.scores, body.na_reasons, body.comments, idem)
+
+
+@router.put("/cycles/{cycle}/units/{unit}/evaluators", summary="分配考核组成员 / assign the unit's evaluators")
+async def assign_evaluators(cycle: str, unit: str, body: EvaluatorsIn, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None) -> dict:
+    return await review.assign_evaluators(svc, user, cycle, unit, body.evaluators, idem)
+
+
+@router.get("/cycles/{cycle}/evaluators", summary="各单位的考核组成员 / evaluators assigned per unit")
+async def list_assignments(cycle: str, user: CurrentUser, svc: Svc) -> dict:
+    return await run_in_threadpool(review.assignments, svc, user, cycle)
 
 
 @router.post("/cycles/{cycle}/units/{unit}/feedback", summary="下发考核反馈 / issue feedback")

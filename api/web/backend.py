@@ -162,6 +162,10 @@ async def integrity(svc: Services, user: User) -> tuple[dict[str, Any], str, dic
     return await run_in_threadpool(check)
 
 
+async def may_export_bundle(svc: Services, user: User, cycle: str) -> bool:
+    return await run_in_threadpool(audit_service.may_export_bundle, svc, user, cycle)
+
+
 async def export_bundle(svc: Services, user: User, cycle: str, path: Path) -> None:
     await run_in_threadpool(audit_service.export_bundle, svc, user, cycle, path)
 
@@ -173,6 +177,20 @@ async def create_cycle(svc: Services, user: User, key: str, year: Any, name: str
                        schemes: dict[str, Any], categories: dict[str, str] | None, idem: str | None) -> None:
     """A form's raw text goes to the domain as typed (a year typed as words is the domain's to word)."""
     await setup.create_cycle(svc, user, key, year, name, policy, schemes, categories, None, idem)
+
+
+async def evaluator_choices(svc: Services, user: User) -> list[dict[str, Any]]:
+    """The evaluators an organizer may assign (username, the unit each belongs to)."""
+    return await run_in_threadpool(review.evaluators, svc, user)
+
+
+async def assignments(svc: Services, user: User, cycle: str) -> dict[str, list[str]]:
+    """Unit → its assigned evaluators (a unit not named: every evaluator)."""
+    return await run_in_threadpool(review.assignments, svc, user, cycle)
+
+
+async def assign_evaluators(svc: Services, user: User, cycle: str, unit: str, evaluators: list[str], idem: str | None) -> None:
+    await review.assign_evaluators(svc, user, cycle, unit, evaluators, idem)
 
 
 async def register_units(svc: Services, user: User, cycle: str, units: list[dict[str, Any]], idem: str | None) -> int:

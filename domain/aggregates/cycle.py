@@ -45,6 +45,19 @@ class Cycle(KaoheAggregate):
         role: str
         command_id: str
 
+    class EvaluatorsAssigned(Aggregate.Event):
+        """The evaluators who score ``unit`` (SPEC §1 "Evaluators"): only they may. An empty
+        list takes the assignment back: every evaluator may score the unit again (the default).
+        ``previous`` is what it replaced (None: no assignment, all evaluators)."""
+
+        class_version = 1
+        unit: str
+        evaluators: list
+        previous: list | None
+        actor: str
+        role: str
+        command_id: str
+
     class CycleOpened(Aggregate.Event):
         class_version = 1
         actor: str
@@ -233,6 +246,7 @@ class Cycle(KaoheAggregate):
         self.status = CycleStatus.SETUP
         self.stages = stage_machine.initial()
         self.units: dict[str, dict[str, str]] = {}
+        self.assignments: dict[str, list[str]] = {}  # unit → the evaluators assigned to score it (none: all)
         self.adjustments: list[str] = []
         self.ties: dict[str, list[str]] = {}
         self.overrides: dict[str, dict[str, str]] = {}
@@ -248,6 +262,14 @@ class Cycle(KaoheAggregate):
     @event(UnitRegistered)
     def register_unit(self, unit: str, name: str, org_type: str, actor: str, role: str, command_id: str) -> None:
         self.units[unit] = {"name": name, "org_type": org_type}
+        self._mark(command_id)
+
+    @event(EvaluatorsAssigned)
+    def assign_evaluators(self, unit: str, evaluators: list, previous: list | None, actor: str, role: str, command_id: str) -> None:
+        if evaluators:
+            self.assignments[unit] = list(evaluators)
+        else:
+            self.assignments.pop(unit, None)
         self._mark(command_id)
 
     @event(CycleOpened)
@@ -380,6 +402,10 @@ class Cycle(KaoheAggregate):
         self.stages = t.apply(self.stages)
         if t.status is not None:
             self.status = t.status
+
+    def evaluators_of(self, unit: str) -> list[str] | None:
+        """The evaluators assigned to ``unit``, or None: every evaluator may score it."""
+        return getattr(self, "assignments", {}).get(unit)
 
     def cohort_units(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

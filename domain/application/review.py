@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from domain import rules
 from domain.application.recording import Recorded, UseCases, _evidence, _once_more_on_collision, _strs, _texts, already_recorded
@@ -43,6 +43,21 @@ class Review(UseCases):
         return self._save(ua)
 
     @_once_more_on_collision
+    def assign_evaluators(
+        self, cycle: str, unit: str, evaluators: Any, known: Mapping[str, str | None], actor: Actor, command_id: str
+    ) -> Recorded:
+        """The organizer assigns the evaluators who score ``unit`` (an empty list: all again).
+        ``known``: the evaluators' accounts, username → the unit each belongs to (None: none)."""
+        c = self.cycle(cycle)
+        if done := already_recorded(c, command_id, {"unit": unit}):
+            return done
+        chosen = rules.check_assignment(c.stages, actor, c.units, unit, evaluators, known)
+        c.assign_evaluators(
+            unit=unit, evaluators=chosen, previous=c.evaluators_of(unit), actor=actor.user, role=actor.role, command_id=command_id
+        )
+        return self._save(c, unit=unit, evaluators=chosen)
+
+    @_once_more_on_collision
     def submit_scoring(
         self, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any, actor: Actor, command_id: str
     ) -> Recorded:
@@ -50,7 +65,7 @@ class Review(UseCases):
         if done := already_recorded(ua, command_id):
             return done
         c = self.cycle_to_read(cycle)
-        rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None)
+        rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None, c.evaluators_of(unit))
         parsed = rules.parse_point_scores(
             self.point_max(c, ua.cohort), scores, field="scores", allow_null=True, complete=True
         )

@@ -41,6 +41,7 @@ SHAPES: dict[str, tuple[int, tuple[str, ...]]] = {
     "Cycle.DeadlineSet": (1, ("stage", "deadline", "previous", "actor", "role", "command_id")),
     "Cycle.StageDeadlineMissed": (1, ("stage", "deadline", "actor", "role", "command_id")),
     "Cycle.AdjustmentFiled": (1, ("adjustment", "unit", "actor", "role", "command_id")),
+    "Cycle.EvaluatorsAssigned": (1, ("unit", "evaluators", "previous", "actor", "role", "command_id")),
     "Cycle.RectificationFiled": (1, ("item", "unit", "actor", "role", "command_id")),
     "Cycle.TieResolved": (1, ("cohort", "units", "reason", "actor", "role", "command_id")),
     "Cycle.GradeOverridden": (1, ("unit", "grade", "previous", "reason", "actor", "role", "command_id")),
@@ -218,19 +219,24 @@ def test_a_unit_started_before_units_had_names_is_named_by_its_key():
 # ------------------------------------------------------------------ topics
 
 
+#: Events added after the aggregates moved out of ``domain.model``: never stored under it, so
+#: they have no old topic (and need no alias).
+NEWER_THAN_THE_MOVE = {"Cycle.EvaluatorsAssigned"}
+
+
 def topics_ever_written() -> set[str]:
     """Topics and originator topics in the committed log, and those every event class of today's
     aggregates was (or would have been) stored under before the aggregates moved."""
     out = {r["topic"] for r in ROWS}
     out |= {json.loads(r["state"])["originator_topic"] for r in ROWS if "originator_topic" in json.loads(r["state"])}
-    out |= {f"domain.model:{name}" for name in SHAPES}
+    out |= {f"domain.model:{name}" for name in SHAPES if name not in NEWER_THAN_THE_MOVE}
     out |= {f"domain.model:{a.__name__}" for a in AGGREGATES}
     return out
 
 
 def test_the_committed_log_names_only_topics_the_aliases_know():
     written = topics_ever_written()
-    assert len(written) == len(SHAPES) + len(AGGREGATES)
+    assert len(written) == len(SHAPES) - len(NEWER_THAN_THE_MOVE) + len(AGGREGATES)
     assert written == set(old_topics())
 
 

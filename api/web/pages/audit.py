@@ -51,7 +51,8 @@ async def audit_timeline(request: Request, cycle: str, user: PageUser, actor: st
     return await render_page(
         request, "oversight_audit.html", user,
         cycle=view, entries=entries, total=len(everything), filters=filters, options=options, names=names,
-        digest=digest, csv_query=query, ov_nav="audit", **oversight_helpers(request),
+        digest=digest, csv_query=query, ov_nav="audit", bundle=await backend.may_export_bundle(svc, user, cycle),
+        **oversight_helpers(request),
     )
 
 

@@ -4,6 +4,7 @@ field, or, for a sheet, beside the file input naming the sheet's row."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -27,24 +28,50 @@ UNIT_FIELDS = ["key", "name", "org_type"]
 
 
 async def units_page(request: Request, user, key: str, values: dict[str, str] | None = None,
-                     errors: dict[str, str] | None = None, status: int = 200, notice: str = "") -> Response:
+                     errors: dict[str, str] | None = None, status: int = 200, notice: str = "",
+                     typed_evaluators: dict[str, str] | None = None) -> Response:
     svc = services(request)
     cycle = await backend.cycle_record(svc, key)
     units = await backend.units(svc, user, key)
+    assigned = await backend.assignments(svc, user, key)
+    shown = {u["unit"]: ", ".join(assigned.get(u["unit"], [])) for u in units} | (typed_evaluators or {})
     return await render_page(
         request, "organizer_units.html", user, status, cycle=cycle, units=units, org_types=ORG_TYPES,
         values=values or {"key": "", "name": "", "org_type": next(iter(cycle["org_types"] or ORG_TYPES), "")},
         errors=errors or {}, idem=new_idem(), idem_upload=new_idem(), notice=notice,
+        assigned=shown, evaluators=await backend.evaluator_choices(svc, user), idem_assign=new_idem(),
     )
 
 
+def evaluator_names(typed: str) -> list[str]:
+    """Usernames as typed: separated by commas (either width), enumeration commas or spaces."""
+    return [name for name in re.split(r"[\s,\uff0c\u3001]+", typed) if name]  # comma, full-width comma, enumeration comma
+
+
+@router.post("/org/cycles/{key}/units/{unit}/evaluators")
+async def assign_evaluators(request: Request, key: str, unit: str, user: PageUser) -> Response:
+    backend.may_open(user, "evaluators.assign")
+    form = await checked_form(request)
+    typed = text(form, "evaluators")
+    try:
+        await backend.assign_evaluators(services(request), user, key, unit, evaluator_names(typed), idem_of(form))
+    except REFUSED as e:
+        error = refusal(e)
+        return await units_page(request, user, key, errors={f"evaluators.{unit}": error.message}, status=error.status,
+                                typed_evaluators={unit: typed})
+    return see_other(f"/org/cycles/{quote(key)}/units?assigned={quote(unit)}")
+
+
 @router.get("/org/cycles/{key}/units")
-async def units_form(request: Request, key: str, user: PageUser, created: str | None = None, registered: int | None = None) -> Response:
+async def units_form(request: Request, key: str, user: PageUser, created: str | None = None, registered: int | None = None,
+                     assigned: str | None = None) -> Response:
     backend.may_open(user, "units.register")
     lang = request.state.lang
     notice = catalogue.t(lang, "org_cycle_created") if created else ""
     if registered is not None:
         notice = catalogue.t(lang, "org_units_registered", n=registered)
+    if assigned is not None:
+        notice = catalogue.t(lang, "org_evaluators_assigned", unit=assigned)
     return await units_page(request, user, key, notice=notice)
 
 
