@@ -175,7 +175,7 @@ class Setup(UseCases):
             for cohort in c.cohort_units():
                 s = self.session(cycle, cohort)
                 if not s.is_closed:
-                    closed_at = self._close_session(s, actor, command_id).position
+                    closed_at = self._close_session(s, actor, command_id, reason or None).position
         if stage == Stage.ADJUSTMENTS:
             rules.check_all_decided([self.adjustment(x).status for x in c.adjustments])
         c.close_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id, reason=reason)
