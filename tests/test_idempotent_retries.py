@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from tests.conftest import Client, log_position
-from tests.helpers import TINY_SCHEME, cast, small_cycle
+from tests.helpers import TINY_SCHEME, cast, set_roster, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -99,6 +99,7 @@ async def test_every_write_route_answers_a_retry_with_the_first_answer(client, s
     assert (await client.as_("eva").post(f"/cycles/{key}/units/U2/scoring", json={"scores": same})).status_code == 200
     assert (await org.post(f"/cycles/{key}/stages/scoring/close")).status_code == 200
     assert (await org.post(f"/cycles/{key}/stages/debrief/open")).status_code == 200
+    await set_roster(client, key, ["R1", "R2", "R3"])
 
     # debrief
     ballots = "/api/v1/cycles/{cycle}/debrief/{cohort}"
