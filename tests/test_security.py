@@ -342,7 +342,7 @@ async def test_an_auditor_reads_the_cycle_results_and_allocation(client, stack, 
 async def test_an_auditor_reads_every_cycle_endpoint(client, stack, published_cycle):
     # "reads everything" (SPEC §1): no GET route of a cycle is closed to the auditor.
     for method, path in api_routes(stack):
-        if method != "GET" or "{" not in path:
+        if method != "GET" or "{" not in path or path in BY_CODE:
             continue
         r = await send(client, "GET", fill(path, cycle=published_cycle), client.tokens["aud"])
         if "{sha256}" in path:  # no such file: the auditor passes the role check and finds nothing

@@ -165,6 +165,13 @@ class Debrief(UseCases):
             rules.check_close_session(actor, s.is_open or not s.is_closed)
         return self._close_session(s, actor, command_id, reason)
 
+    def check_turnout(self, s: DebriefSession, reason: str | None) -> str | None:
+        """Refuse to close ``s`` below the policy's ``min_turnout`` without a reason (before
+        anything is stored); the reason to record otherwise."""
+        min_turnout = parse_policy(self.cycle_to_read(s.cycle).policy).min_turnout
+        cast = len(s.ballots) + (sum(1 for _ in self._sheet_casts(s)) if min_turnout > 0 else 0)
+        return rules.check_turnout(s.cohort, cast, len(self.roster_of(s.cycle, s.cohort)), min_turnout, reason)
+
     def _close_session(self, s: DebriefSession, actor: Actor, command_id: str, reason: str | None = None) -> Recorded:
         """Cut off (``BallotBoxClosed``), then count: ``DebriefSessionClosed`` lists the sheets
         stored before the cut-off, how many were rostered, and why it closed below the policy's
@@ -172,9 +179,7 @@ class Debrief(UseCases):
         stored). A close interrupted between the two is finished by any later close."""
         rostered = len(self.roster_of(s.cycle, s.cohort))
         if not s.cut_off:
-            min_turnout = parse_policy(self.cycle_to_read(s.cycle).policy).min_turnout
-            cast = len(s.ballots) + (sum(1 for _ in self._sheet_casts(s)) if min_turnout > 0 else 0)
-            reason = rules.check_turnout(s.cohort, cast, rostered, min_turnout, reason)
+            reason = self.check_turnout(s, reason)
             s.close_ballot_box(actor=actor.user, role=actor.role, command_id=command_id)
             cut = self._save(s).position
             assert cut is not None

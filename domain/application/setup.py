@@ -171,7 +171,12 @@ class Setup(UseCases):
                     )
                     touched.append(ua)
         if stage == Stage.DEBRIEF:
-            # Each session is cut off and counted before the stage's close is stored.
+            # Each session is cut off and counted before the stage's close is stored; first,
+            # every session still open is checked against min_turnout (all or none are closed).
+            for cohort in c.cohort_units():
+                s = self.session(cycle, cohort)
+                if not s.cut_off:
+                    self.check_turnout(s, reason or None)
             for cohort in c.cohort_units():
                 s = self.session(cycle, cohort)
                 if not s.is_closed:

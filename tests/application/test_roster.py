@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.rules import Actor
+from tests.helpers import TINY_SCHEME
 from tests.walk import COHORT, ORG, R1, R2, R3, cid, create, refused, set_roster, small_cycle
 
 R4 = Actor("R4", "representative")
@@ -96,3 +97,18 @@ def test_closing_at_the_minimum_turnout_needs_no_reason(app):
         app.cast_ballot(key, COHORT, rep.user, None, {"U1": "90"}, rep, cid())
     out = app.close_session(key, COHORT, ORG, cid())
     assert (out.data["ballots"], out.data["rostered"], app.session(key, COHORT).close_reason) == (3, 4, None)
+
+
+def test_closing_the_stage_closes_no_session_when_one_is_below_the_minimum(app):
+    # Two cohorts, min_turnout 0.5. grassroots: 1 of 1 cast (1.0); organ: 0 of 2 cast (0.0 < 0.5).
+    organ = "organ_committee"
+    create(app, "two", policy={"min_turnout": "0.5"}, schemes={COHORT: TINY_SCHEME, organ: TINY_SCHEME},
+           units={"U1": COHORT, "U2": organ})
+    app.open_cycle("two", ORG, cid())
+    app.open_stage("two", "debrief", ORG, cid())
+    set_roster(app, "two", ["R1"])
+    set_roster(app, "two", ["R2", "R3"], cohort=organ)
+    app.cast_ballot("two", COHORT, "R1", None, {"U1": "90"}, R1, cid())
+    err = refused(app, lambda: app.close_stage("two", "debrief", ORG, cid()), InvalidInput, "turnout_below_minimum", "reason")
+    assert organ in err.message and "0/2" in err.message
+    assert app.session("two", COHORT).is_open  # not cut off either: all or none
