@@ -93,6 +93,7 @@ class Accounts:
     def __init__(
         self, engine: Engine, token_ttl: timedelta = timedelta(hours=12), *, hash_concurrency: int = 2, token_cache_seconds: float = 10.0
     ) -> None:
+        self.engine = engine  # the ballot codes' table lives beside the accounts (adapters.ballot_codes)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.ttl = token_ttl
         AccountBase.metadata.create_all(engine)

@@ -80,6 +80,18 @@ class BallotIn(Model):
     category: str | None = None
 
 
+class CloseSessionIn(Model):
+    reason: str | None = Field(None, description="到会率低于 min_turnout 时必填 / required below the policy's min_turnout")
+
+
+class CodesIn(Model):
+    representatives: list[str] | None = Field(None, description="只为这些代表（重新）发放；默认名单上尚未投票的全部代表 / default: every rostered representative who has not cast")
+
+
+class CodeBallotIn(Model):
+    scores: ScoreMap = Field(description="unit → 0–100")
+
+
 class AdjustmentIn(Model):
     unit: str
     kind: str = Field(description="bonus | downgrade | veto")

@@ -356,13 +356,21 @@ def check_ballot(
     cast_by: Any,
     categories: Mapping[str, Any],
     category: str | None,
+    roster: Mapping[str, str] | None = None,
 ) -> str:
-    """Validate who casts a ballot sheet and in which category; returns the category."""
+    """Validate who casts a ballot sheet and in which category; returns the category.
+
+    ``roster`` (representative → rostered category, SPEC §1 "Roster"): only a rostered
+    representative casts, only in the rostered category (a sheet that names none is cast in it).
+    An empty roster admits no one. ``None`` only for the legacy ``BallotCast`` path of sessions
+    recorded before rosters existed (the workflow's replay-only update), never for a new sheet."""
     require_role(actor, Role.REPRESENTATIVE)
     if actor.user != representative:
         raise Forbidden("not_your_ballot", "只能提交本人的评议表 / you can cast only your own ballot sheet")
     if not is_open:
         raise Conflict("session_closed", "本场述职评议已结束 / this debrief session is closed", "session")
+    if roster is not None:
+        category = check_on_roster(representative, roster, category)
     if representative in cast_by:
         raise ballot_already_cast(representative)
     if category is None:
@@ -376,6 +384,104 @@ def check_ballot(
             "unknown_category", f"未知的代表类别 {category}（可选：{'、'.join(categories)}）/ unknown category", "category"
         )
     return category
+
+
+def check_on_roster(representative: str, roster: Mapping[str, str], category: str | None) -> str:
+    """A sheet only from a rostered representative, only in the rostered category; a sheet that
+    names no category is cast in the rostered one. Returns the category."""
+    rostered = roster.get(representative)
+    if rostered is None:
+        raise Forbidden(
+            "not_on_roster",
+            f"代表 {representative} 不在本场述职评议的参会名单上，不能提交评议表（只有名单上的代表可以投票）"
+            f" / representative {representative} is not on this session's roster: only rostered representatives cast",
+            "representative",
+        )
+    if category is not None and category != rostered:
+        raise Conflict(
+            "wrong_category",
+            f"代表 {representative} 登记的代表类别为 {rostered}，不能以 {category} 类别投票（只能按登记的类别投票）"
+            f" / representative {representative} is rostered as {rostered}, not {category}: a sheet is cast in the rostered category",
+            "category",
+        )
+    return rostered
+
+
+def parse_roster(entries: Any, categories: Mapping[str, Any], field: str = "roster") -> list[dict[str, str]]:
+    """A session's roster: ``[{representative, category}]``, each representative once, each
+    category one of the cycle's (a roster entry may omit it when the cycle has one category)."""
+    if not isinstance(entries, list):
+        raise InvalidInput("invalid_roster", "参会名单须为列表 [{representative, category}] / the roster must be a list", field)
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        where = f"{field}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise InvalidInput("invalid_roster", "名单每行须为 {representative, category} / each entry is an object", where)
+        rep = check_key(entry.get("representative"), f"{where}.representative", "invalid_representative", "代表用户名")
+        if rep in seen:
+            raise InvalidInput(
+                "duplicate_representative",
+                f"代表 {rep} 在名单中出现了两次（每位代表在一场中只登记一次）/ representative {rep} is listed twice",
+                f"{where}.representative",
+            )
+        seen.add(rep)
+        category = entry.get("category")
+        if category is None or category == "":
+            if len(categories) != 1:
+                raise InvalidInput(
+                    "category_required",
+                    f"请为代表 {rep} 指明代表类别：{'、'.join(categories)} / a category is required for {rep}",
+                    f"{where}.category",
+                )
+            category = next(iter(categories))
+        if category not in categories:
+            raise InvalidInput(
+                "unknown_category",
+                f"代表 {rep} 的类别 {category} 不是本周期的代表类别（可选：{'、'.join(categories)}）/ unknown category {category}",
+                f"{where}.category",
+            )
+        out.append({"representative": rep, "category": str(category)})
+    return out
+
+
+def check_roster_change(actor: Actor, cohort: str, session_closed: bool, cast_and_changed: list[str]) -> None:
+    """The organizer sets a session's roster before the session closes; a representative who has
+    cast stays on it in their category (their sheet was cast as that)."""
+    require_role(actor, Role.ORGANIZER)
+    if session_closed:
+        raise Conflict(
+            "session_closed", f"{cohort} 的述职评议已结束，不能再修改参会名单 / the session is closed; its roster is final", "cohort"
+        )
+    if cast_and_changed:
+        who = "、".join(cast_and_changed)
+        raise Conflict(
+            "representative_has_cast",
+            f"代表 {who} 已提交评议表，不能从名单中移除或更改类别 / {who} has cast a sheet: cannot be removed or recategorized",
+            "roster",
+        )
+
+
+def turnout(cast: int, rostered: int) -> Decimal | None:
+    """Turnout = sheets cast / rostered representatives (None for an empty roster)."""
+    if rostered <= 0:
+        return None
+    return Decimal(cast) / Decimal(rostered)
+
+
+def check_turnout(cohort: str, cast: int, rostered: int, min_turnout: Decimal, reason: Any) -> str | None:
+    """A session closes below ``policy.min_turnout`` only with a reason (recorded on its close).
+    An empty roster counts as turnout 0. Returns the reason to record (None when not needed)."""
+    share = turnout(cast, rostered) or Decimal(0)
+    text = reason.strip() if isinstance(reason, str) and reason.strip() else None
+    if share < min_turnout and text is None:
+        raise InvalidInput(
+            "turnout_below_minimum",
+            f"{cohort} 的到会率 {cast}/{rostered} 低于最低要求 {min_turnout:%}，结束评议须说明理由"
+            f" / turnout {cast}/{rostered} is below the minimum {min_turnout}: closing needs a reason",
+            "reason",
+        )
+    return text
 
 
 def ballot_already_cast(representative: str) -> Conflict:

@@ -18,6 +18,7 @@ from projections.models import (
     NoticeRow,
     RectificationRow,
     ResultRow,
+    RosterRow,
     SessionRow,
     UnitRow,
 )
@@ -269,7 +270,30 @@ def _unit_by_id(db: Session, e: Any) -> UnitRow:
 
 @on("DebriefSession.DebriefSessionOpened")
 def session_opened(db: Session, e: Any, pos: int) -> None:
-    db.add(SessionRow(cycle=e.cycle, cohort=e.cohort, id=str(e.originator_id), secretaries=e.secretaries, is_open=True, opened_at=e.timestamp, ballots=0))
+    roster = db.get(RosterRow, (e.cycle, e.cohort))
+    db.add(SessionRow(cycle=e.cycle, cohort=e.cohort, id=str(e.originator_id), secretaries=e.secretaries, is_open=True,
+                      opened_at=e.timestamp, ballots=0, roster=list(roster.entries) if roster else []))
+
+
+def _session_roster(db: Session, row: RosterRow) -> None:
+    session = db.get(SessionRow, (row.cycle, row.cohort))
+    if session is not None:
+        session.roster = list(row.entries)
+
+
+@on("DebriefRoster.RosterRegistered")
+def roster_registered(db: Session, e: Any, pos: int) -> None:
+    row = RosterRow(cycle=e.cycle, cohort=e.cohort, id=str(e.originator_id), entries=list(e.entries))
+    db.add(row)
+    _session_roster(db, row)
+
+
+@on("DebriefRoster.RosterChanged")
+def roster_changed(db: Session, e: Any, pos: int) -> None:
+    row = db.scalar(select(RosterRow).where(RosterRow.id == str(e.originator_id)))
+    assert row is not None, f"roster {e.originator_id} not projected"
+    row.entries = list(e.entries)
+    _session_roster(db, row)
 
 
 def _session_by_id(db: Session, e: Any) -> SessionRow:
@@ -308,7 +332,9 @@ def ballot_box_closed(db: Session, e: Any, pos: int) -> None:
 @on("DebriefSession.DebriefSessionClosed")
 def session_closed(db: Session, e: Any, pos: int) -> None:
     # Its ``sheets`` are exactly those projected while the session was open (before the cut-off).
-    _session_by_id(db, e).is_open = False
+    row = _session_by_id(db, e)
+    row.is_open = False
+    row.close_reason = getattr(e, "reason", None)
 
 
 # ------------------------------------------------------------------ adjustments

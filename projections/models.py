@@ -73,6 +73,20 @@ class SessionRow(ReadModel):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ballots: Mapped[int] = mapped_column(Integer, default=0)
+    #: The roster, ``[{"representative", "category"}]`` (copied from ``RosterRow`` when the session
+    #: opens, kept in step after); turnout = ``ballots`` / ``len(roster)``.
+    roster: Mapped[list] = mapped_column(JSON, default=list)
+    close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RosterRow(ReadModel):
+    """A debrief session's roster, also before the session exists (it is registered beforehand)."""
+
+    __tablename__ = "proj_rosters"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    entries: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class BallotRow(ReadModel):
@@ -169,4 +183,5 @@ class RectificationRow(ReadModel):
 #: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
 #: 3: indexes for the inbox and the progress counts.
 #: 4: evaluators assigned to units (``proj_assignments``).
-SCHEMA_VERSION = 4
+#: 5: debrief rosters (``RosterRow``, ``SessionRow.roster``, ``SessionRow.close_reason``).
+SCHEMA_VERSION = 5

@@ -11,6 +11,7 @@ import anyio.to_thread
 
 from adapters.accounts import Accounts, User
 from adapters.attachments import AttachmentStore
+from adapters.ballot_codes import BallotCodes
 from adapters.gateway import Gateway
 from domain.application import Assessments
 from projections.runner import ProjectionRunner
@@ -29,9 +30,12 @@ class Services:
     signing_key: str | None = None
     attachments: AttachmentStore | None = None
     read_cache_seconds: float = 5.0
+    ballot_codes: BallotCodes | None = None
 
     def __post_init__(self) -> None:
         self.reads = ReadCache(self.runner, self.read_cache_seconds)
+        if self.ballot_codes is None and self.accounts is not None:
+            self.ballot_codes = BallotCodes(self.accounts.engine)  # beside the accounts, in their database
 
     async def caught_up(self, result: dict[str, Any] | Any) -> None:
         """Wait until the read models include what a command wrote (read-your-writes)."""

@@ -58,6 +58,9 @@ TABLE: dict[str, Rule] = {
     "debrief.read": _everyone_but(UNIT, refusal="单位用户不能查看述职评议 / unit users cannot see ballots"),
     "ballot.cast": Rule((REPRESENTATIVE,)),
     "session.close": Rule((ORGANIZER,)),
+    "roster.read": Rule((ORGANIZER, AUDITOR, COMMITTEE)),  # a session's roster, who has cast (not what), turnout
+    "roster.set": Rule((ORGANIZER,)),
+    "ballot_codes.issue": Rule((ORGANIZER,)),  # the one-time ballot codes and their printable sheet
     # adjustments: bonus points, downgrades, vetoes
     "adjustments.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看加分与降档 / your role cannot read adjustments"),
     "adjustment.propose": Rule((ORGANIZER,)),

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sys
 import time
+from decimal import Decimal
 from typing import Any, Callable
 
 import httpx
@@ -167,6 +168,24 @@ def deciders(members: list[dict[str, Any]], concerns: set[str], quorum: int) -> 
     return eligible[:quorum] if len(eligible) >= quorum else (eligible[:1] or [members[0]["user"]])
 
 
+def rosters_of(sc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each cohort's session roster (SPEC §7): the scenario's ``debrief.roster`` in every session
+    (a representative may sit in several); with none, the representatives whose ballots score a
+    unit of that cohort, each in its ballot's category."""
+    cohort_of = {u["key"]: u["org_type"] for u in sc["units"]}
+    cohorts = sorted(set(cohort_of.values()))
+    given = sc["debrief"].get("roster")
+    if given is not None:
+        entries = [{"representative": r["representative"], **({"category": r["category"]} if r.get("category") else {})} for r in given]
+        return {c: entries for c in cohorts}
+    out: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in cohorts}
+    for b in sc["debrief"]["ballots"]:
+        for cohort in sorted({cohort_of[u] for u in b["scores"]}):
+            entry = {"representative": b["representative"], **({"category": b["category"]} if b.get("category") else {})}
+            out[cohort].setdefault(b["representative"], entry)
+    return {c: list(v.values()) for c, v in out.items()}
+
+
 async def run(
     base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True,
     retry_for: float = RETRY_FOR,
@@ -209,6 +228,8 @@ async def run(
             people[f"unit-{u['key']}"] = {"role": "unit", "unit": u["key"], "display_name": u["name"]}
         for b in ballots:
             people[b["representative"]] = {"role": "representative", "display_name": f"代表 {b['representative']}"}
+        for r in sc["debrief"].get("roster") or []:
+            people[r["representative"]] = {"role": "representative", "display_name": f"代表 {r['representative']}"}
         passwords = {name: secrets.token_urlsafe(12) for name in people}
 
         async def put_user(name: str) -> None:
@@ -225,6 +246,9 @@ async def run(
             "schemes": sc["schemes"], "categories": debrief.get("categories"),
         }, "创建周期")
         await api.call("POST", f"/cycles/{key}/units", ORGANIZER, {"units": units}, "登记单位")
+        rosters = rosters_of(sc)
+        for cohort, entries in sorted(rosters.items()):
+            await api.call("PUT", f"/cycles/{key}/debrief/{cohort}/roster", ORGANIZER, entries, f"{cohort} 的参会名单")
         await api.call("POST", f"/cycles/{key}/open", ORGANIZER, None, "开启周期")
 
         progress.step("自查自评 / self-review")
@@ -262,7 +286,13 @@ async def run(
             await api.call("POST", f"/cycles/{key}/debrief/{cohort}/ballots", rep, body, f"{rep} 在 {cohort} 的评议表")
 
         await _gather(sheets, cast, progress, "评议表 ballot sheets")
-        await api.call("POST", f"/cycles/{key}/stages/debrief/close", ORGANIZER, None, "结束述职评议")
+        close = None
+        min_turnout = Decimal(str((cy.get("policy") or {}).get("min_turnout", "0")))
+        cast_in = {cohort: sum(1 for _, c, _ in sheets if c == cohort) for cohort in rosters}
+        low = sorted(c for c, entries in rosters.items() if Decimal(cast_in[c]) < min_turnout * len(entries))
+        if low:  # the scenario's meeting is as it is: say so on the close (SPEC §5 min_turnout)
+            close = {"reason": f"模拟：{'、'.join(low)} 到会率低于 {min_turnout}，按场景结束 / simulated: turnout below the minimum"}
+        await api.call("POST", f"/cycles/{key}/stages/debrief/close", ORGANIZER, close, "结束述职评议")
 
         progress.step("加分与降档 / adjustments")
         await api.call("POST", f"/cycles/{key}/stages/adjustments/open", ORGANIZER, None, "开启加分与降档")

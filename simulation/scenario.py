@@ -67,6 +67,23 @@ def check(sc: Any) -> None:
               f"debrief.ballots[{i}]", "须含 representative 与 scores / needs representative and scores")
         for k in b["scores"]:
             _need(k in known, f"debrief.ballots[{i}].scores.{k}", "未知单位 / unknown unit")
+    categories = debrief.get("categories")
+    _need(categories is None or (isinstance(categories, dict) and categories), "debrief.categories", "须为非空对象 / must be a non-empty object")
+    roster = debrief.get("roster")
+    if roster is not None:
+        _need(isinstance(roster, list), "debrief.roster", "须为数组 [{representative, category}] / must be a list")
+        seen: set[str] = set()
+        for i, r in enumerate(roster):
+            _need(isinstance(r, dict) and isinstance(r.get("representative"), str) and r["representative"],
+                  f"debrief.roster[{i}]", "须含 representative / needs a representative")
+            _need(r["representative"] not in seen, f"debrief.roster[{i}].representative",
+                  f"代表 {r['representative']} 重复 / representative listed twice")
+            seen.add(r["representative"])
+            cat = r.get("category")
+            if categories is not None and len(categories) > 1:
+                _need(cat in categories, f"debrief.roster[{i}].category", f"须为 {'、'.join(categories)} 之一 / unknown or missing category")
+            elif cat is not None:
+                _need(cat in (categories or {"representatives": 1}), f"debrief.roster[{i}].category", "未知类别 / unknown category")
     adjustments = sc.get("adjustments", [])
     _need(isinstance(adjustments, list), "adjustments", "须为数组 / must be a list")
     for i, a in enumerate(adjustments):

@@ -73,6 +73,7 @@ async def small_cycle(client: Client, until: str, key: str = "c1", scores: dict[
         assert r.status_code == 200, r.text
     assert (await org.post(f"/cycles/{key}/stages/scoring/close")).status_code == 200
     assert (await org.post(f"/cycles/{key}/stages/debrief/open")).status_code == 200
+    await set_roster(client, key, ["R1", "R2", "R3"])
     if until == "debrief":
         return key
     for rep, (a, b) in {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81")}.items():
@@ -121,3 +122,13 @@ async def decide(client: Client, key: str, adjustment: str, decision: str = "app
                                      json={"decision": decision, "reason": reason, **MEETING})
     assert r.status_code == 200, r.text
     return await confirm(client, key, r.json())
+
+
+async def set_roster(client: Client, key: str, reps: Any, cohort: str = "grassroots_branch") -> Any:
+    """The organizer registers the session's roster (SPEC §1: only rostered representatives
+    cast): ``reps`` is a list (the cycle's one category) or a mapping representative → category."""
+    entries = [{"representative": r, "category": c} for r, c in reps.items()] if isinstance(reps, dict) \
+        else [{"representative": r} for r in reps]
+    r = await client.as_("org").put(f"/cycles/{key}/debrief/{cohort}/roster", json=entries)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -16,7 +16,7 @@ from domain.errors import Conflict
 from domain.aggregates import BallotSheet, sheet_id
 from domain.rules import Actor
 from tests.conftest import log_position
-from tests.helpers import cast, small_cycle
+from tests.helpers import cast, set_roster, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -38,6 +38,7 @@ async def test_a_burst_of_sheets_into_one_session(client, stack):
     for rep in reps:
         await client.user(rep, "representative")
     key = await small_cycle(client, "debrief", key="burst")
+    await set_roster(client, key, ["R1", "R2", "R3", *reps])
     url = f"/cycles/{key}/debrief/{COHORT}/ballots"
     tasks = (await client.as_("B01").get("/tasks")).json()
     assert "cast_ballot" in str(tasks), tasks  # the inbox asks B01 for its sheet
@@ -91,6 +92,7 @@ async def test_the_close_is_the_cut_off_and_lists_the_sheets_it_counts(client, s
     for rep in ("R4", "R5", "R6", "R7", "R8"):
         await client.user(rep, "representative")
     key = await small_cycle(client, "debrief", key="cutoff")
+    await set_roster(client, key, [f"R{i}" for i in range(1, 9)])
     url = f"/cycles/{key}/debrief/{COHORT}/ballots"
     sheets = {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81"), "R4": ("70", "80"), "R5": ("99", "60"), "R6": ("88", "100")}
     for rep, (a, b) in sheets.items():

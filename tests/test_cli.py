@@ -143,12 +143,19 @@ def _unit_not_scored(sc: dict) -> dict:
     return sc
 
 
+def _roster_twice(sc: dict) -> dict:
+    rep = sc["debrief"]["ballots"][0]
+    sc["debrief"]["roster"] = [{"representative": rep["representative"], "category": rep.get("category")}] * 2
+    return sc
+
+
 @pytest.mark.parametrize(
     ("make", "mentions"),
     [
         pytest.param(None, "JSON", id="invalid-json"),
         pytest.param(_without_units, "units", id="no-units"),
         pytest.param(_unit_not_scored, "scores.P03", id="unit-not-scored"),
+        pytest.param(_roster_twice, "debrief.roster[1].representative", id="roster-twice"),
     ],
 )
 def test_a_malformed_scenario_is_refused_before_anything_is_stored(make, mentions: str, tmp_path: Path):
@@ -231,6 +238,28 @@ def test_an_unresolved_tie_fails_with_the_systems_message_and_a_resolved_one_pas
     assert json.loads(p.stdout)["distribution"] == {"grassroots_branch": {"excellent": 1, "good": 1, "average": 0, "poor": 0}}
     replay = kaohe("audit", "replay", "--cycle", "tie-2026", timeout=60)
     assert replay.returncode == 0 and replay.stdout == p.stdout
+
+
+def test_the_scenarios_roster_is_played_and_an_off_roster_ballot_fails(tmp_path: Path):
+    """Roster R1..R4, R4 absent: turnout 3/4 = 0.75 < min_turnout 0.8, so the debrief closes
+    with the runner's reason; the grades are those of the tie scenario resolved for T2 (F = 94.40).
+    Then a roster without R3, who casts: the system refuses it, naming R3."""
+    roster = [{"representative": r} for r in ("R1", "R2", "R3", "R4")]
+    sc = tie_scenario(allocation={"ties": {"grassroots_branch": ["T2"]}})
+    sc["cycle"]["policy"] = {"min_turnout": "0.8"}
+    sc["debrief"]["roster"] = roster
+    kaohe = Kaohe(tmp_path / "rostered" / "data")
+    p = kaohe("simulate", str(write(tmp_path / "rostered.json", sc)), "--quiet")
+    assert p.returncode == 0, p.stderr
+    units = json.loads(p.stdout)["units"]
+    assert (units["T1"]["final_score"], units["T2"]["grade"]) == ("94.40", "excellent")
+    s = kaohe.app().session("tie-2026", "grassroots_branch")
+    assert (len(s.sheets), s.rostered) == (3, 4) and "模拟" in s.close_reason
+
+    sc["debrief"]["roster"] = roster[:2]
+    kaohe = Kaohe(tmp_path / "off-roster" / "data")
+    line = one_error_line(kaohe("simulate", str(write(tmp_path / "off-roster.json", sc)), "--quiet"))
+    assert "R3" in line and "名单" in line
 
 
 def branches(n: int, bad: str | None = None) -> dict:

@@ -174,6 +174,8 @@ TEMPLATE_FAMILIES = {
     "org_p_": ("work_weight", "debrief_weight", "excellent_share", "bonus_cap", "trim_min_ballots"),
     "org_th_": ("excellent", "good", "average"),
     "ov_dl_": ("results.xlsx", "report.docx", "report.pdf", "rectifications.xlsx", "hr-export.xlsx"),
+    "mt_state_": ("pending", "open", "closed"),  # services.debrief.session_view's "state"
+    "mt_code_": ("issued", "spent"),  # adapters.ballot_codes.BallotCodes.status
 }
 #: Variables the templates pass to ``t`` → the keys they may hold.
 TEMPLATE_VARIABLES = {

@@ -127,6 +127,7 @@ def small_cycle(app: Assessments, until: str, key: str = "c1", scores: dict | No
         app.submit_scoring(key, unit, s, None, None, EVA, cid("score"))
     app.close_stage(key, "scoring", ORG, cid("stage"))
     app.open_stage(key, "debrief", ORG, cid("stage"))
+    set_roster(app, key, sorted(set(BALLOTS) | set(ballots or ())))
     if until == "debrief":
         return key
     for rep, sheet in (ballots or BALLOTS).items():
@@ -163,6 +164,14 @@ def approve(app: Assessments, key: str, reason: str = "同意") -> Any:
 def decide(app: Assessments, key: str, adjustment: str, decision: str = "approve", reason: str = "属实") -> Any:
     """An adjustment decided by the committee: COM proposes at ``MEETING``, COM2 confirms."""
     return confirmed(app, key, app.decide_adjustment(key, adjustment, decision, reason, COM, cid("decide"), **MEETING))
+
+
+def set_roster(app: Assessments, key: str, reps: Any, cohort: str = COHORT) -> Any:
+    """Register the session's roster: ``reps`` is a list of representatives (the cycle's one
+    category) or a mapping representative → category."""
+    entries = [{"representative": r, "category": c} for r, c in reps.items()] if isinstance(reps, dict) \
+        else [{"representative": r} for r in reps]
+    return app.set_rosters(key, {cohort: entries}, ORG, cid("roster"))
 
 
 def propose(app: Assessments, key: str, unit: str, kind: str, actor: Actor = ORG, **kw: Any) -> str:

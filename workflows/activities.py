@@ -119,7 +119,7 @@ class KaoheActivities:
     # -- the debrief
     @activity.defn(name="kaohe.close_session")
     def close_session(self, s: CloseSessionStep) -> Recorded:
-        return _run(lambda: self.app.close_session(s.cycle, s.cohort, s.actor, s.command_id))
+        return _run(lambda: self.app.close_session(s.cycle, s.cohort, s.actor, s.command_id, s.reason))
 
     # -- the committee's decisions
     @activity.defn(name="kaohe.propose_adjustment")

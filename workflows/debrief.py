@@ -29,6 +29,8 @@ class CastBallot:
 @dataclass
 class CloseSession:
     actor: Actor
+    #: Why the session closes below ``policy.min_turnout`` (the domain refuses without one).
+    reason: str | None = None
 
 
 @workflow.defn(name="DebriefSession")
@@ -78,7 +80,7 @@ class DebriefWorkflow(KaoheWorkflow):
     @workflow.update
     async def close(self, cmd: CloseSession) -> dict[str, Any]:
         async with self.lock:
-            step = steps.CloseSessionStep(self.state.cycle, self.state.cohort, cmd.actor, command_id())
+            step = steps.CloseSessionStep(self.state.cycle, self.state.cohort, cmd.actor, command_id(), cmd.reason)
             result = await self.step(A.close_session, step)
             self.state.is_open = False
             return result

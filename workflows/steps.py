@@ -96,6 +96,7 @@ class CloseSessionStep:
     cohort: str
     actor: Actor
     command_id: str
+    reason: str | None = None
 
 
 @dataclass

@@ -214,8 +214,32 @@ async def set_deadline(svc: Services, user: User, cycle: str, stage: str, deadli
     await setup.set_deadline(svc, user, cycle, stage, deadline, idem)
 
 
-async def close_session(svc: Services, user: User, cycle: str, cohort: str, idem: str | None) -> None:
-    await debrief_service.close_session(svc, user, cycle, cohort, idem)
+async def close_session(svc: Services, user: User, cycle: str, cohort: str, idem: str | None, reason: str | None = None) -> None:
+    await debrief_service.close_session(svc, user, cycle, cohort, idem, reason)
+
+
+async def debrief_session(svc: Services, user: User, cycle: str, cohort: str) -> dict[str, Any]:
+    return await run_in_threadpool(debrief_service.session_view, svc, user, cycle, cohort)
+
+
+async def set_rosters(svc: Services, user: User, cycle: str, rosters: dict[str, Any], idem: str | None) -> dict[str, Any]:
+    return await debrief_service.set_rosters(svc, user, cycle, rosters, idem)
+
+
+async def ballot_codes_pdf(svc: Services, user: User, cycle: str, cohort: str, base_url: str) -> bytes:
+    return await debrief_service.codes_pdf(svc, user, cycle, cohort, base_url)
+
+
+def file_download(data: bytes, media: str, name: str) -> Response:
+    return download(data, media, name)
+
+
+async def code_ballot(svc: Services, code: str) -> dict[str, Any]:
+    return await run_in_threadpool(debrief_service.code_ballot, svc, code)
+
+
+async def cast_by_code(svc: Services, code: str, scores: dict[str, str]) -> dict[str, Any]:
+    return await debrief_service.cast_by_code(svc, code, scores)
 
 
 async def propose_adjustment(svc: Services, user: User, cycle: str, *, unit: str, kind: str, reason: str,

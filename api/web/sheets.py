@@ -1,5 +1,6 @@
 """What the organizer uploads or types in bulk, read into the command's fields: units from an
-.xlsx, a scheme from an .xlsx, ballot categories from a text box. A file that cannot be read is
+.xlsx, a scheme from an .xlsx, ballot categories from a text box, debrief rosters from an .xlsx
+or a text box. A file that cannot be read is
 the user's input error (``InvalidInput`` naming the field), never a crash."""
 
 from __future__ import annotations
@@ -103,4 +104,65 @@ def parse_categories_text(raw: str) -> dict[str, str] | None:
         if not name.strip():
             raise InvalidInput("invalid_categories", catalogue.both("err_invalid_categories", line=line), "categories")
         out[name.strip()] = weight.strip()
+    return out
+
+
+#: Header names accepted in a roster sheet → the entry's field.
+ROSTER_HEADERS = {"代表": "representative", "代表用户名": "representative", "用户名": "representative",
+                  "representative": "representative", "类别": "category", "代表类别": "category", "category": "category",
+                  "党组织类型": "cohort", "场次": "cohort", "类型": "cohort", "cohort": "cohort"}
+ROSTER_REQUIRED = (("xlsx_col_representative", "representative"), ("xlsx_col_cohort", "cohort"))
+
+
+def read_roster_xlsx(data: bytes) -> tuple[dict[str, list[dict[str, str]]], dict[tuple[str, int], int]]:
+    """Rosters from the first sheet: a header row (代表, 类别, 党组织类型), then one representative
+    a row; a representative may appear once per cohort. Returns cohort → entries, and the sheet
+    row of each ``(cohort, index)``. Unknown cohorts and categories and doubles are the domain's
+    to refuse (all or nothing)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
+        raise InvalidInput("invalid_xlsx", catalogue.both("err_invalid_xlsx", error=type(e).__name__), "file") from None
+    try:
+        rows = list(wb.worksheets[0].iter_rows(values_only=True)) if wb.worksheets else []
+    finally:
+        wb.close()
+    if not rows:
+        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+    columns: dict[str, int] = {}
+    for i, head in enumerate(rows[0]):
+        name = ROSTER_HEADERS.get(cell(head).lower() if cell(head).isascii() else cell(head))
+        if name and name not in columns:
+            columns[name] = i
+    missing = [catalogue.t("zh", label) for label, k in ROSTER_REQUIRED if k not in columns]
+    if missing:
+        raise InvalidInput("missing_columns", catalogue.both("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), "file")
+    types = zh_org_types()
+    rosters: dict[str, list[dict[str, str]]] = {}
+    where: dict[tuple[str, int], int] = {}
+    for n, row in enumerate(rows[1:], start=2):
+        values = {k: cell(row[i]) if i < len(row) else "" for k, i in columns.items()}
+        if not any(values.values()):
+            continue
+        cohort = types.get(values["cohort"], values["cohort"])
+        entry = {"representative": values["representative"]}
+        if values.get("category"):
+            entry["category"] = values["category"]
+        where[(cohort, len(rosters.setdefault(cohort, [])))] = n
+        rosters[cohort].append(entry)
+    if not rosters:
+        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+    return rosters, where
+
+
+def parse_roster_text(raw: str) -> list[dict[str, str]]:
+    """``代表 类别`` per line (the category may be left out when the cycle has one)."""
+    out = []
+    for line in raw.splitlines():
+        parts = line.replace("，", " ").replace(",", " ").split()
+        if not parts:
+            continue
+        out.append({"representative": parts[0], **({"category": parts[1]} if len(parts) > 1 else {})})
     return out

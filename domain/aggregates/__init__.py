@@ -10,7 +10,7 @@ method is called.
 - ``base``: ids and ``KaoheAggregate`` (the memory of applied commands)
 - ``cycle``: ``Cycle``
 - ``unit``: ``UnitAssessment``
-- ``debrief``: ``DebriefSession``, ``BallotSheet``
+- ``debrief``: ``DebriefSession``, ``DebriefRoster``, ``BallotSheet``
 - ``adjustment``: ``Adjustment``
 - ``rectification``: ``RectificationItem``
 - ``topics``: the topics the log was first written with (``domain.model:…``), registered here
@@ -24,12 +24,13 @@ from domain.aggregates.base import (
     proposal_id,
     cycle_id,
     rectification_id,
+    roster_id,
     session_id,
     sheet_id,
     unit_id,
 )
 from domain.aggregates.cycle import Cycle
-from domain.aggregates.debrief import BallotSheet, DebriefSession
+from domain.aggregates.debrief import BallotSheet, DebriefRoster, DebriefSession
 from domain.aggregates.rectification import RectificationItem
 from domain.aggregates.unit import UnitAssessment
 from domain.aggregates import topics as _topics  # noqa: F401  (registers the old topics)
@@ -39,6 +40,7 @@ __all__ = [
     "Adjustment",
     "BallotSheet",
     "Cycle",
+    "DebriefRoster",
     "DebriefSession",
     "KaoheAggregate",
     "RectificationItem",
@@ -47,6 +49,7 @@ __all__ = [
     "proposal_id",
     "cycle_id",
     "rectification_id",
+    "roster_id",
     "session_id",
     "sheet_id",
     "unit_id",

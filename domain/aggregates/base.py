@@ -32,6 +32,10 @@ def sheet_id(cycle: str, cohort: str, representative: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"ballot/{cycle}/{cohort}/{representative}")
 
 
+def roster_id(cycle: str, cohort: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"roster/{cycle}/{cohort}")
+
+
 def adjustment_id(cycle: str, command_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"adjustment/{cycle}/{command_id}")
 

@@ -1,5 +1,6 @@
-"""The secretaries' debrief of one cohort (``DebriefSession``) and each representative's ballot
-sheet in it (``BallotSheet``, an aggregate of its own so a meeting casts at once)."""
+"""The secretaries' debrief of one cohort (``DebriefSession``), who sits in it (``DebriefRoster``)
+and each representative's ballot sheet in it (``BallotSheet``, an aggregate of its own so a
+meeting casts at once)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregates.base import KaoheAggregate, session_id, sheet_id
+from domain.aggregates.base import KaoheAggregate, roster_id, session_id, sheet_id
 
 
 class DebriefSession(KaoheAggregate):
@@ -67,17 +68,26 @@ class DebriefSession(KaoheAggregate):
 
     class DebriefSessionClosed(Aggregate.Event):
         """v2 adds ``sheets``: the ballot sheets counted, ``[{"sheet", "representative"}]`` in
-        log order (v1: none — its ballots are the session's own ``BallotCast`` events)."""
+        log order (v1: none — its ballots are the session's own ``BallotCast`` events).
+        v3 adds ``rostered`` (how many representatives the roster held at the close; None before
+        rosters) and ``reason`` (why it closed below ``policy.min_turnout``; None otherwise)."""
 
-        class_version = 2
+        class_version = 3
         actor: str
         role: str
         command_id: str
         sheets: list
+        rostered: int | None
+        reason: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             state["sheets"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["rostered"] = None
+            state["reason"] = None
 
     # ------------------------------------------------------------------ commands
 
@@ -117,10 +127,14 @@ class DebriefSession(KaoheAggregate):
         self._mark(command_id)
 
     @event(DebriefSessionClosed)
-    def close(self, actor: str, role: str, command_id: str, sheets: list) -> None:
+    def close(
+        self, actor: str, role: str, command_id: str, sheets: list, rostered: int | None = None, reason: str | None = None
+    ) -> None:
         self.is_open = False
         self.cut_off = True
         self.sheets = [dict(s) for s in sheets]
+        self.rostered = rostered
+        self.close_reason = reason
         self._mark(command_id)
 
     # ------------------------------------------------------------------ reading
@@ -131,6 +145,57 @@ class DebriefSession(KaoheAggregate):
 
     def counts(self, sheet: str) -> bool:
         return any(s["sheet"] == sheet for s in self.sheets or ())
+
+
+class DebriefRoster(KaoheAggregate):
+    """Who sits in one cohort's debrief session, each with their ballot category (SPEC §1,
+    "Roster"). Only a rostered representative casts a sheet there, in the rostered category.
+
+    An aggregate of its own, not events on ``DebriefSession``: the organizer registers the roster
+    before the meeting, when the session does not exist yet (it is created when the debrief stage
+    opens), and may correct it while the session is open without contending with the session's
+    workflow, which owns its opening and closing. A session with no roster admits no sheet."""
+
+    @staticmethod
+    def create_id(cycle: str, cohort: str, **_: Any) -> uuid.UUID:
+        return roster_id(cycle, cohort)
+
+    class RosterRegistered(Aggregate.Created):
+        """The first roster of the session: ``entries`` is ``[{"representative", "category"}]``."""
+
+        class_version = 1
+        cycle: str
+        cohort: str
+        entries: list
+        actor: str
+        role: str
+        command_id: str
+
+    class RosterChanged(Aggregate.Event):
+        """The roster replaced as a whole (``entries`` as in ``RosterRegistered``)."""
+
+        class_version = 1
+        entries: list
+        actor: str
+        role: str
+        command_id: str
+
+    @event(RosterRegistered)
+    def __init__(self, cycle: str, cohort: str, entries: list, actor: str, role: str, command_id: str) -> None:
+        self.cycle = cycle
+        self.cohort = cohort
+        self.entries = [dict(x) for x in entries]
+        self.command_ids = {command_id: True}
+
+    @event(RosterChanged)
+    def change(self, entries: list, actor: str, role: str, command_id: str) -> None:
+        self.entries = [dict(x) for x in entries]
+        self._mark(command_id)
+
+    @property
+    def categories(self) -> dict[str, str]:
+        """representative → their rostered category."""
+        return {x["representative"]: x["category"] for x in self.entries}
 
 
 class BallotSheet(KaoheAggregate):

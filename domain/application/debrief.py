@@ -1,22 +1,90 @@
-"""The debrief: ballot sheets cast straight to the domain, and closing a session (cut-off, then
-count). Which sheets count is stated once, in ``AllocationReader.counted_sheets``.
+"""The debrief: the sessions' rosters, ballot sheets cast straight to the domain, and closing a
+session (cut-off, then count). Which sheets count is stated once, in
+``AllocationReader.counted_sheets``.
+
+A session with no roster admits no sheet (``rules.check_on_roster``): the organizer registers
+each session's representatives before the meeting (any time from the cycle's setup) or while the
+session is open, never after it closes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain import rules
-from domain.aggregates import BallotSheet, DebriefSession
+from domain.aggregates import BallotSheet, DebriefRoster, DebriefSession, roster_id
 from domain.application.recording import Recorded, UseCases, _strs, already_recorded
-from domain.errors import DomainError, NotFound
-from domain.rules import Actor
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.policy import parse_policy
+from domain.rules import Actor, CycleStatus, Role
 
 
 class Debrief(UseCases):
     """Stage 4 (SPEC §3): the secretaries' debrief, one session per cohort."""
+
+    # ------------------------------------------------------------------ the roster
+
+    def roster(self, cycle: str, cohort: str) -> DebriefRoster | None:
+        try:
+            return self.repository.get(roster_id(cycle, cohort))
+        except AggregateNotFoundError:
+            return None
+
+    def roster_of(self, cycle: str, cohort: str) -> dict[str, str]:
+        """representative → rostered category; empty when no roster was registered."""
+        r = self.roster(cycle, cohort)
+        return {} if r is None else r.categories
+
+    def set_rosters(self, cycle: str, rosters: Any, actor: Actor, command_id: str) -> Recorded:
+        """Register (or replace) the rosters of one or more cohorts' sessions at once: every
+        roster is checked before any is stored, and all are stored in one transaction (a file
+        with one bad line stores nothing). Allowed from the cycle's setup until the session
+        closes; a representative who has cast stays on the roster in their category."""
+        c = self.cycle_to_read(cycle)
+        rules.require_role(actor, Role.ORGANIZER)
+        if c.status not in (CycleStatus.SETUP, CycleStatus.OPEN):
+            rules.require_cycle_status(c.status, CycleStatus.OPEN)
+        if not isinstance(rosters, dict) or not rosters:
+            raise InvalidInput("invalid_roster", "请给出至少一个场次的参会名单 / give at least one session's roster", "roster")
+        cohorts = c.cohort_units()
+        for cohort in rosters:
+            if cohort not in cohorts:
+                known = "、".join(sorted(cohorts)) or "无 / none"
+                raise InvalidInput(
+                    "unknown_cohort",
+                    f"{cohort} 不是本周期有单位的党组织类型，没有这一场述职评议（可选：{known}）/ no debrief session for cohort {cohort}",
+                    "cohort",
+                )
+        existing = {cohort: self.roster(cycle, cohort) for cohort in rosters}
+        if all(r is not None and r.seen(command_id) for r in existing.values()):
+            return Recorded(None, {"rosters": {k: r.entries for k, r in existing.items()}})  # a retry
+        changed: list[DebriefRoster] = []
+        answer: dict[str, Any] = {"rosters": {}}
+        for cohort, entries in sorted(rosters.items()):
+            parsed = rules.parse_roster(entries, c.categories, f"roster.{cohort}" if len(rosters) > 1 else "roster")
+            try:
+                s: DebriefSession | None = self.session(cycle, cohort)
+            except NotFound:
+                s = None
+            old = existing[cohort]
+            before = {} if old is None else old.categories
+            now = {x["representative"]: x["category"] for x in parsed}
+            answer["rosters"][cohort] = parsed
+            moved = sorted(r for r, cat in before.items() if now.get(r) != cat and self.sheet(cycle, cohort, r) is not None)
+            rules.check_roster_change(actor, cohort, s is not None and (s.cut_off or s.is_closed), moved)
+            if old is None:
+                changed.append(DebriefRoster(
+                    cycle=cycle, cohort=cohort, entries=parsed, actor=actor.user, role=actor.role, command_id=command_id
+                ))
+            elif old.entries != parsed:
+                old.change(entries=parsed, actor=actor.user, role=actor.role, command_id=command_id)
+                changed.append(old)
+        if not changed:
+            return Recorded(None, answer)
+        return self._save(*changed, **answer)
 
     def cast_ballot(
         self, cycle: str, cohort: str, representative: str, category: Any, scores: Any, actor: Actor, command_id: str
@@ -34,7 +102,8 @@ class Debrief(UseCases):
         if done := already_recorded(s, command_id):
             return done  # a BallotCast of an older cycle, retried
         try:
-            cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category)
+            roster = self.roster_of(cycle, cohort)
+            cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category, roster)
             parsed = rules.parse_ballot_scores(s.secretaries, scores)
         except DomainError:
             # A retry of a sheet already stored gets its first answer, even if the session has
@@ -88,24 +157,35 @@ class Debrief(UseCases):
         return Recorded(position, {"status": "accepted", "sheet": str(sheet.id), "cohort": s.cohort,
                                   "representative": sheet.representative, "category": sheet.category})
 
-    def close_session(self, cycle: str, cohort: str, actor: Actor, command_id: str) -> Recorded:
+    def close_session(self, cycle: str, cohort: str, actor: Actor, command_id: str, reason: str | None = None) -> Recorded:
         s = self.session(cycle, cohort)
         if s.is_closed and (done := already_recorded(s, command_id, {"ballots": len(s.ballots) + len(s.sheets or ())})):
             return done
         if not s.seen(command_id):
             rules.check_close_session(actor, s.is_open or not s.is_closed)
-        return self._close_session(s, actor, command_id)
+        return self._close_session(s, actor, command_id, reason)
 
-    def _close_session(self, s: DebriefSession, actor: Actor, command_id: str) -> Recorded:
+    def check_turnout(self, s: DebriefSession, reason: str | None) -> str | None:
+        """Refuse to close ``s`` below the policy's ``min_turnout`` without a reason (before
+        anything is stored); the reason to record otherwise."""
+        min_turnout = parse_policy(self.cycle_to_read(s.cycle).policy).min_turnout
+        cast = len(s.ballots) + (sum(1 for _ in self._sheet_casts(s)) if min_turnout > 0 else 0)
+        return rules.check_turnout(s.cohort, cast, len(self.roster_of(s.cycle, s.cohort)), min_turnout, reason)
+
+    def _close_session(self, s: DebriefSession, actor: Actor, command_id: str, reason: str | None = None) -> Recorded:
         """Cut off (``BallotBoxClosed``), then count: ``DebriefSessionClosed`` lists the sheets
-        stored before the cut-off. A close interrupted between the two is finished by any later
-        close of the session."""
+        stored before the cut-off, how many were rostered, and why it closed below the policy's
+        ``min_turnout`` (a close below it without a reason is refused before anything is
+        stored). A close interrupted between the two is finished by any later close."""
+        rostered = len(self.roster_of(s.cycle, s.cohort))
         if not s.cut_off:
+            reason = self.check_turnout(s, reason)
             s.close_ballot_box(actor=actor.user, role=actor.role, command_id=command_id)
             cut = self._save(s).position
             assert cut is not None
         else:
             cut = self.cut_off_position(s)
+            reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
         sheets = [{"sheet": str(e.originator_id), "representative": e.representative} for _, e in self._sheet_casts(s, cut - 1)]
-        s.close(actor=actor.user, role=actor.role, command_id=command_id, sheets=sheets)
-        return self._save(s, ballots=len(s.ballots) + len(sheets))
+        s.close(actor=actor.user, role=actor.role, command_id=command_id, sheets=sheets, rostered=rostered, reason=reason)
+        return self._save(s, ballots=len(s.ballots) + len(sheets), rostered=rostered)

@@ -171,11 +171,16 @@ class Setup(UseCases):
                     )
                     touched.append(ua)
         if stage == Stage.DEBRIEF:
-            # Each session is cut off and counted before the stage's close is stored.
+            # Each session is cut off and counted before the stage's close is stored; first,
+            # every session still open is checked against min_turnout (all or none are closed).
+            for cohort in c.cohort_units():
+                s = self.session(cycle, cohort)
+                if not s.cut_off:
+                    self.check_turnout(s, reason or None)
             for cohort in c.cohort_units():
                 s = self.session(cycle, cohort)
                 if not s.is_closed:
-                    closed_at = self._close_session(s, actor, command_id).position
+                    closed_at = self._close_session(s, actor, command_id, reason or None).position
         if stage == Stage.ADJUSTMENTS:
             rules.check_all_decided([self.adjustment(x).status for x in c.adjustments])
         c.close_stage(stage=stage, actor=actor.user, role=actor.role, command_id=command_id, reason=reason)

@@ -99,3 +99,56 @@ def report_pdf(report: Mapping[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+
+
+def ballot_codes_pdf(title: str, session: str, slips: list[Mapping[str, Any]]) -> bytes:
+    """The printable sheet of a debrief session's one-time ballot codes: per representative a
+    slip with the session's name, the representative's name, a QR code of their phone ballot
+    page (``slip["url"]``, drawn with reportlab's own ``QrCodeWidget``) and the address in
+    print, for a phone that cannot scan. Two columns, four rows to an A4 page; cut along the
+    lines."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.pdfgen import canvas as pdfcanvas
+
+    _register_pdf_font()
+    buf = io.BytesIO()
+    c = pdfcanvas.Canvas(buf, pagesize=A4)
+    c.setTitle(f"{title} {session}")
+    c.setAuthor("Kaohe 党建工作考核系统")
+    width, height = A4
+    cols, rows = 2, 4
+    margin = 1.2 * cm
+    cell_w, cell_h = (width - 2 * margin) / cols, (height - 2 * margin) / rows
+    qr_size = 4.6 * cm
+    if not slips:
+        c.setFont(PDF_FONT, 12)
+        c.drawString(margin, height - margin - 12, f"{session}：没有需要发放评议码的代表 / no representative needs a code")
+    for i, slip in enumerate(slips):
+        if i and i % (cols * rows) == 0:
+            c.showPage()
+        k = i % (cols * rows)
+        x = margin + (k % cols) * cell_w
+        y = height - margin - (k // cols + 1) * cell_h
+        c.setDash(3, 3)
+        c.rect(x, y, cell_w, cell_h)
+        c.setDash()
+        c.setFont(PDF_FONT, 10)
+        c.drawCentredString(x + cell_w / 2, y + cell_h - 0.8 * cm, str(title)[:40])
+        c.setFont(PDF_FONT, 11)
+        c.drawCentredString(x + cell_w / 2, y + cell_h - 1.4 * cm, str(session)[:40])
+        widget = QrCodeWidget(str(slip["url"]), barLevel="M")
+        x0, y0, x1, y1 = widget.getBounds()
+        drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
+        drawing.add(widget)
+        renderPDF.draw(drawing, c, x + (cell_w - qr_size) / 2, y + 1.6 * cm)
+        c.setFont(PDF_FONT, 12)
+        c.drawCentredString(x + cell_w / 2, y + 1.05 * cm, f"代表 Representative：{slip['name']}")
+        c.setFont("Helvetica", 6)
+        c.drawCentredString(x + cell_w / 2, y + 0.45 * cm, str(slip["url"]))
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -28,7 +28,7 @@ from __future__ import annotations
 from domain.errors import Conflict
 from domain.rules import Actor
 from tests.helpers import TINY_SCHEME
-from tests.walk import COHORT, COM, COM2, EVA, MEETING, ORG, cid, confirmed, propose, refused, unit_actor
+from tests.walk import COHORT, COM, COM2, EVA, MEETING, ORG, cid, confirmed, propose, refused, set_roster, unit_actor
 
 UNITS = "ABCDE"
 SCORES = {"A": ("6", "4"), "B": ("5.5", "3.5"), "C": ("6", "3.5"), "D": ("5", None), "E": ("6", "4")}
@@ -55,6 +55,7 @@ def walk(app) -> str:
         app.submit_scoring(key, u, {"1.1.1": a, "1.1.2": b}, na, None, EVA, cid())
     app.close_stage(key, "scoring", ORG, cid())
     app.open_stage(key, "debrief", ORG, cid())
+    set_roster(app, key, [f"R{i + 1}" for i in range(5)])
     for i in range(5):
         rep = Actor(f"R{i + 1}", "representative")
         app.cast_ballot(key, COHORT, rep.user, None, {u: BALLOTS[u][i] for u in UNITS}, rep, cid())
@@ -115,6 +116,7 @@ def test_a_unit_without_ballots_cannot_be_graded_and_blocks_approval(app):
         app.submit_scoring(key, u, {"1.1.1": "6", "1.1.2": "4"}, None, None, EVA, cid())
     app.close_stage(key, "scoring", ORG, cid())
     app.open_stage(key, "debrief", ORG, cid())
+    set_roster(app, key, ["R1"])
     rep = Actor("R1", "representative")
     app.cast_ballot(key, COHORT, "R1", None, {"X": "90"}, rep, cid())  # Y gets no score
     app.close_stage(key, "debrief", ORG, cid())

@@ -16,7 +16,7 @@ from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.helpers import TINY_SCHEME
 from tests.walk import (
     COHORT, COM, COM2, EVA, FUTURE, MEETING, ORG, PAST, R1, R2, SELF_REVIEW, U1, U2, cid, confirmed, create, head, names, propose,
-    refused, small_cycle,
+    refused, set_roster, small_cycle,
 )
 from domain.rules import Actor
 
@@ -362,15 +362,18 @@ def test_a_bad_ballot_is_refused(app, scores, code, field):
     assert app.sheet(key, COHORT, "R2") is None
 
 
-def test_a_ballot_in_an_unknown_or_missing_category_is_refused(app):
-    key = small_cycle(app, "debrief")  # the one default category "representatives"
-    refused(app, ballot(app, key, R2, {"U1": "90"}, "leaders"), InvalidInput, "unknown_category", "category")
+def test_a_ballot_in_another_category_than_the_rostered_one_is_refused(app):
+    key = small_cycle(app, "debrief")  # the one default category "representatives"; R1..R3 rostered in it
+    refused(app, ballot(app, key, R2, {"U1": "90"}, "leaders"), Conflict, "wrong_category", "category")
     app.create_cycle("c2", 2026, "两类代表", None, {COHORT: TINY_SCHEME}, {"leaders": "0.6", "staff": "0.4"}, None, ORG, cid())
     app.register_units("c2", [{"key": "U1", "name": "一", "org_type": COHORT}], ORG, cid())
     app.open_cycle("c2", ORG, cid())
     app.open_stage("c2", "debrief", ORG, cid())
-    # two categories: the sheet must say which
-    refused(app, ballot(app, "c2", R2, {"U1": "90"}), InvalidInput, "category_required", "category")
+    set_roster(app, "c2", {"R2": "leaders"})
+    err = refused(app, ballot(app, "c2", R2, {"U1": "90"}, "staff"), Conflict, "wrong_category", "category")
+    assert "R2" in err.message and "leaders" in err.message
+    # a sheet naming no category is cast in the rostered one
+    assert app.cast_ballot("c2", COHORT, "R2", None, {"U1": "90"}, R2, cid()).data["category"] == "leaders"
 
 
 def test_a_second_sheet_by_the_same_representative_is_refused(app):

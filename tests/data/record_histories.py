@@ -116,6 +116,8 @@ async def drive(client: Client, app: Assessments) -> None:
 
     # Debrief: three ballot sheets; the organizer closes the session, then the stage.
     await g.cycle_update(CYCLE, "open_stage", cycle_workflow.StageCommand(ORG, "debrief"), cid())
+    # only rostered representatives cast (SPEC §1): the organizer registers them first
+    app.set_rosters(CYCLE, {COHORT: [{"representative": r} for r in ("R1", "R2", "R3")]}, ORG, cid())
     for rep, (a, b) in {"R1": ("95", "85"), "R2": ("93", "83"), "R3": ("91", "81")}.items():
         # sheets go straight to the domain, as the API sends them
         app.cast_ballot(CYCLE, COHORT, rep, None, {"U1": a, "U2": b}, Actor(rep, "representative"), cid())

@@ -261,3 +261,23 @@ def test_two_runners_on_one_database_apply_each_event_once(app, runner):
     app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
     assert other.run_once() == 1 and runner.run_once() == 0
     assert one(runner, SessionRow, cycle=key, cohort=COHORT).ballots == 1
+
+
+def test_the_roster_and_turnout_on_the_session_row(app, runner):
+    from projections.models import RosterRow
+    from tests.walk import create, set_roster
+
+    key = create(app, "ro")
+    set_roster(app, key, ["R1", "R2"])  # before the session exists
+    assert one(runner, RosterRow, cycle=key, cohort=COHORT).entries == [
+        {"representative": "R1", "category": "representatives"}, {"representative": "R2", "category": "representatives"}]
+    app.open_cycle(key, ORG, cid())
+    app.open_stage(key, "debrief", ORG, cid())
+    s = one(runner, SessionRow, cycle=key, cohort=COHORT)
+    assert ([x["representative"] for x in s.roster], s.ballots) == (["R1", "R2"], 0)
+    set_roster(app, key, ["R1", "R2", "R3", "R4"])  # while open
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
+    s = one(runner, SessionRow, cycle=key, cohort=COHORT)
+    assert (len(s.roster), s.ballots) == (4, 1)  # turnout 1/4
+    app.close_session(key, COHORT, ORG, cid(), "只到一人")
+    assert one(runner, SessionRow, cycle=key, cohort=COHORT).close_reason == "只到一人"
