@@ -15,7 +15,7 @@ from domain import grading
 from domain.application.reading import AllocationReader
 from domain.decimals import fmt2
 from domain.errors import InvalidInput, NotFound
-from domain.aggregates import cycle_id, session_id, unit_id
+from domain.aggregates import cycle_id, roster_id, session_id, unit_id
 from domain.policy import GRADE_NAMES, parse_categories, parse_policy
 from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus, Role
 from domain.scheme import parse_scheme
@@ -357,8 +357,9 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
     view = ballot_rule.ballot_view(role, policy.secret_ballot)
     session = r.session(cycle, ua.cohort) if session_events else None
     cast = len(r.ballots_of(session)) if session is not None else 0
-    # The roster (a hook): once sessions carry one, pass its size as ``rostered``.
-    shown = ballot_rule.marker(view, policy.secret_ballot, ballot_rule.turnout(cast))
+    roster = r.aggregates.get(roster_id(cycle, ua.cohort))  # None for sessions before rosters existed
+    rostered = len(roster.categories) if roster is not None else None
+    shown = ballot_rule.marker(view, policy.secret_ballot, ballot_rule.turnout(cast, rostered))
     cats = []
     for m in s.categories:
         mine = [b for b in ballots if b["category"] == m.category]

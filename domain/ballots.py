@@ -44,8 +44,8 @@ def marker(view: BallotView, secret_ballot: bool, turnout: Mapping[str, Any]) ->
 
 
 def turnout(cast: int, rostered: int | None = None) -> dict[str, Any]:
-    """Sheets cast (counted) in the session and, once sessions have rosters, how many were
-    rostered (``None`` until then: the roster is the debrief's, not this rule's)."""
+    """Sheets cast (counted) in the session and how many representatives were rostered
+    (``None`` for a session of a cycle from before rosters)."""
     return {"cast": cast, "rostered": rostered}
 
 

@@ -19,12 +19,14 @@ from domain.scheme import ORG_TYPES
 from projections.models import BallotRow, CycleRow, RosterRow, SessionRow, UnitRow
 from reporting.documents.pdf import ballot_codes_pdf
 from services.context import Services, command_id, in_thread
+from services.inbox import on_roster
 from services.permissions import allow
 from workflows import debrief as debrief_workflow
 
 
 def sessions(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
-    """The cycle's sessions; a representative sees whether they cast, not the count."""
+    """The cycle's sessions; a representative sees only those they are rostered in, and whether
+    they cast, not the count."""
     allow(user, "debrief.read")
     with svc.runner.sessions() as db:
         names = dict(db.execute(select(UnitRow.unit, UnitRow.name).where(UnitRow.cycle == cycle)).all())
@@ -34,6 +36,8 @@ def sessions(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
         }
         out = []
         for s in db.scalars(select(SessionRow).where(SessionRow.cycle == cycle).order_by(SessionRow.cohort)):
+            if user.role == "representative" and not on_roster(s, user):
+                continue  # a representative sees only the sessions they sit in
             view = {
                 "cohort": s.cohort,
                 "open": s.is_open,

@@ -119,7 +119,7 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
         elif user.role == "representative":
             cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}
             for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
-                if s.cohort not in cast:
+                if s.cohort not in cast and on_roster(s, user):  # only where the organizer rostered them
                     tasks.append(_task("cast_ballot", f"为 {s.cohort} 书记述职评分 / cast your ballot sheet", c, s.opened_at, "debrief", cohort=s.cohort))
         elif user.role == "committee":
             deciding = c.stages.get("adjustments") == OPEN or c.stages.get("allocation") == OPEN
@@ -145,6 +145,10 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
                 tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
     tasks.extend(rectification_tasks(db, user, {c.key: c for c in db.scalars(select(CycleRow))}))
     return tasks
+
+
+def on_roster(session: SessionRow, user: User) -> bool:
+    return any(entry.get("representative") == user.username for entry in session.roster or [])
 
 
 def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str, Any]]:

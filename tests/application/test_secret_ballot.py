@@ -40,7 +40,7 @@ def test_the_auditor_reads_the_ballots_named_and_is_told_so(app):
     d = ex["debrief_score"]
     assert d["value"] == "91.00"
     assert d["ballot_view"] == {"view": "named", "secret_ballot": True, "note": "记名：仅审计可见 / named: auditor only",
-                                "turnout": {"cast": 5, "rostered": None}}
+                                "turnout": {"cast": 5, "rostered": 5}}  # the walk rosters the five who cast
     (cat,) = d["categories"]
     assert {b["representative"]: b["score"] for b in cat["ballots"]} == {r: s["U1"] for r, s in FIVE.items()}
     assert {b["representative"]: b["trimmed"] for b in cat["ballots"] if b["trimmed"]} == {"R1": "highest", "R5": "lowest"}
@@ -56,7 +56,7 @@ def test_organizer_and_committee_read_no_names_under_a_secret_ballot(app, role):
     assert d["value"] == "91.00"
     assert d["ballot_view"]["view"] == "anonymous" and d["ballot_view"]["secret_ballot"] is True
     assert d["ballot_view"]["note"].startswith("无记名")
-    assert d["ballot_view"]["turnout"] == {"cast": 5, "rostered": None}
+    assert d["ballot_view"]["turnout"] == {"cast": 5, "rostered": 5}
     (cat,) = d["categories"]
     assert cat["count"] == 5 and cat["mean"] == "91" and cat["trimmed"] is True
     # highest first, not in the order cast: the log's order cannot put a name to a score
