@@ -44,7 +44,9 @@ def sessions(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
                 "secretaries": [{"unit": u, "name": names.get(u, u)} for u in s.secretaries],
                 "cast_by_me": s.cohort in mine,
             }
-            if user.role != "representative":
+            if user.role == "representative":
+                view["my_category"] = next(e.get("category") for e in s.roster if e.get("representative") == user.username)
+            else:
                 view["ballots"] = s.ballots
                 view.update(_turnout(s.ballots, s.roster or []))
                 view["close_reason"] = s.close_reason
