@@ -155,6 +155,18 @@ def grade_overridden(db: Session, e: Any, pos: int) -> None:
     _cycle(db, _key(db, e)).updated_at = e.timestamp
 
 
+# The committee's proposals, confirmations and objections (SPEC §1: the committee decides as a
+# body) are read from the aggregates (``Assessments.proposals``, for the proposals list and the
+# inbox); a decision's effect has its own event (TieResolved … AdjustmentRejected) and handler.
+
+
+@on("Cycle.DecisionProposed")
+@on("Cycle.DecisionConfirmed")
+@on("Cycle.DecisionObjected")
+def cycle_decision_step(db: Session, e: Any, pos: int) -> None:
+    _cycle(db, _key(db, e)).updated_at = e.timestamp
+
+
 @on("Cycle.AllocationRejected")
 def allocation_rejected(db: Session, e: Any, pos: int) -> None:
     key = _key(db, e)
@@ -376,6 +388,13 @@ def adjustment_approved(db: Session, e: Any, pos: int) -> None:
 @on("Adjustment.AdjustmentRejected")
 def adjustment_rejected(db: Session, e: Any, pos: int) -> None:
     _decided(db, e, AdjustmentStatus.REJECTED)
+
+
+@on("Adjustment.DecisionProposed")
+@on("Adjustment.DecisionConfirmed")
+@on("Adjustment.DecisionObjected")
+def adjustment_decision_step(db: Session, e: Any, pos: int) -> None:
+    pass  # the row stays pending until AdjustmentApproved / AdjustmentRejected; proposals: see above
 
 
 # ------------------------------------------------------------------ feedback drafts and rectification

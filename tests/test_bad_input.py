@@ -27,7 +27,7 @@ import pytest_asyncio
 from kaohe.runtime import Stack, free_port, start_stack
 from kaohe.settings import Settings
 from tests.conftest import _PG_REASON, PG_URL, Client, log_position, temporal_address
-from tests.helpers import TINY_SCHEME, cast, small_cycle
+from tests.helpers import MEETING, TINY_SCHEME, approve, cast, confirm, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -333,7 +333,8 @@ async def test_a_missing_required_field_in_a_workflow_command_is_named(client, s
 
 async def test_a_committee_member_attached_to_the_unit_cannot_decide_its_adjustment(client, stack, pending_adjustment):
     key, adj = pending_adjustment
-    r = client.as_("com-u1").post(f"/cycles/{key}/adjustments/{adj}/decision", json={"decision": "approve"})
+    # a well-formed proposal at a meeting: what refuses it is the member's attachment alone
+    r = client.as_("com-u1").post(f"/cycles/{key}/adjustments/{adj}/decision", json={"decision": "approve", **MEETING})
     await refused(stack, r, 403, "attached_to_unit")
 
 
@@ -357,7 +358,7 @@ async def test_the_proposer_cannot_decide_their_own_adjustment(client, stack, pe
     r = await client.as_("admin").put("/users/org2", json={"role": "committee"})
     assert r.status_code == 200 and r.json()["role"] == "committee", r.text
     try:
-        decide = client.as_("org2").post(f"/cycles/{key}/adjustments/{adj}/decision", json={"decision": "approve"})
+        decide = client.as_("org2").post(f"/cycles/{key}/adjustments/{adj}/decision", json={"decision": "approve", **MEETING})
         await refused(stack, decide, 403, "proposer_cannot_decide")
     finally:
         await client.as_("admin").put("/users/org2", json={"role": "organizer"})
@@ -365,7 +366,7 @@ async def test_the_proposer_cannot_decide_their_own_adjustment(client, stack, pe
 
 async def test_deciding_an_unknown_adjustment_is_refused(client, stack, pending_adjustment):
     key, _ = pending_adjustment
-    r = client.as_("com").post(f"/cycles/{key}/adjustments/{uuid.uuid4()}/decision", json={"decision": "approve"})
+    r = client.as_("com").post(f"/cycles/{key}/adjustments/{uuid.uuid4()}/decision", json={"decision": "approve", **MEETING})
     await refused(stack, r, 404, "adjustment_not_found", "adjustment")
 
 
@@ -396,18 +397,21 @@ async def test_the_tie_at_the_quota_boundary_must_be_resolved_before_approval(cl
     }
 
     # Approving while the tie is open (the other wrong choices: tests/application/test_refusals.py).
-    await refused(stack, com.post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"}), 409, "allocation_not_approvable", "allocation")
+    approving = com.post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING})
+    await refused(stack, approving, 409, "allocation_not_approvable", "allocation")
 
-    # The right count is taken: U1 takes the place.
+    # The right count is taken: U1 takes the place — proposed by com at the meeting, in effect
+    # once com2 confirms (the default committee_quorum 2).
     before = log_position(stack)
-    r = await com.post(f"/cycles/{key}/allocation/ties", json={"cohort": COHORT, "units": ["U1"], "reason": "党委会研究"})
+    r = await com.post(f"/cycles/{key}/allocation/ties", json={"cohort": COHORT, "units": ["U1"], "reason": "党委会研究", **MEETING})
     assert r.status_code == 200, r.text
-    assert r.json()["problems"] == []
+    assert r.json()["effective"] is False
     assert log_position(stack) > before
+    assert (await com.get(f"/cycles/{key}/allocation")).json()["cohorts"][COHORT]["tie"]["chosen"] is None
+    assert (await confirm(client, key, r.json()))["problems"] == []
     assert (await com.get(f"/cycles/{key}/allocation")).json()["cohorts"][COHORT]["tie"]["chosen"] == ["U1"]
 
-    r = await com.post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"})
-    assert r.status_code == 200, r.text
+    await approve(client, key)
     units = (await com.get(f"/cycles/{key}/results")).json()["units"]
     # Equal on (F, D, W) → both rank 1; U1 excellent by the committee's choice, U2 good.
     assert {u: (v["final_score"], v["rank"], v["grade"]) for u, v in units.items()} == {

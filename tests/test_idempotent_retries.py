@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from tests.conftest import Client, log_position
-from tests.helpers import TINY_SCHEME, cast, small_cycle
+from tests.helpers import MEETING, TINY_SCHEME, cast, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -122,19 +122,30 @@ async def test_every_write_route_answers_a_retry_with_the_first_answer(client, s
     assert (await org.post(f"/cycles/{key}/stages/debrief/close")).status_code == 200, "debrief close"
     assert (await org.post(f"/cycles/{key}/stages/adjustments/open")).status_code == 200
 
-    # adjustments: a bonus, rejected (so the tie stays)
+    # The committee decides as a body (default committee_quorum 2): com proposes at MEETING,
+    # com2 confirms — each step retried.
+    proposals = "/api/v1/cycles/{cycle}/proposals/{proposal}"
+
+    async def decided(proposed: dict) -> None:
+        confirmed = await twice("com2", "POST", proposals + "/confirm", cycle=key, proposal=proposed["proposal"])
+        assert confirmed["effective"], confirmed
+
+    # adjustments: a bonus, proposed for approval and objected to, then rejected (so the tie stays)
     adj = "/api/v1/cycles/{cycle}/adjustments"
     made = await twice("org", "POST", adj, {"unit": "U1", "kind": "bonus", "points": "1", "reason": "获评先进"}, cycle=key)
-    await twice("com", "POST", adj + "/{adjustment}/decision", {"decision": "reject", "reason": "不同意"},
-                cycle=key, adjustment=made["adjustment"])
+    first = await twice("com", "POST", adj + "/{adjustment}/decision", {"decision": "approve", "reason": "属实", **MEETING},
+                        cycle=key, adjustment=made["adjustment"])
+    await twice("com2", "POST", proposals + "/objection", {"reason": "证据不足"}, cycle=key, proposal=first["proposal"])
+    await decided(await twice("com", "POST", adj + "/{adjustment}/decision", {"decision": "reject", "reason": "不同意", **MEETING},
+                              cycle=key, adjustment=made["adjustment"]))
     assert (await org.post(f"/cycles/{key}/stages/adjustments/close")).status_code == 200
 
     # allocation: sent back once, then the tie, an override, approval
-    await twice("com", "POST", c + "/allocation/reject", {"reason": "请复核"}, key=key)
+    await decided(await twice("com", "POST", c + "/allocation/reject", {"reason": "请复核", **MEETING}, key=key))
     assert (await org.post(f"/cycles/{key}/stages/adjustments/close")).status_code == 200
-    await twice("com", "POST", c + "/allocation/ties", {"cohort": COHORT, "units": ["U1"], "reason": "党委会研究"}, key=key)
-    await twice("com", "POST", c + "/allocation/overrides", {"unit": "U2", "grade": "average", "reason": "党委会研究"}, key=key)
-    await twice("com", "POST", c + "/allocation/approve", {"reason": "同意"}, key=key)
+    await decided(await twice("com", "POST", c + "/allocation/ties", {"cohort": COHORT, "units": ["U1"], "reason": "党委会研究", **MEETING}, key=key))
+    await decided(await twice("com", "POST", c + "/allocation/overrides", {"unit": "U2", "grade": "average", "reason": "党委会研究", **MEETING}, key=key))
+    await decided(await twice("com", "POST", c + "/allocation/approve", {"reason": "同意", **MEETING}, key=key))
 
     # feedback and rectification
     await twice("org", "PUT", u + "/feedback/draft", {"text": "请加强党员教育管理。"}, cycle=key, unit="U2")

@@ -18,7 +18,7 @@ from api.web.routes import csrf_for
 from kaohe.runtime import free_port, start_stack
 from kaohe.settings import Settings
 from tests.conftest import Client, log_position
-from tests.helpers import cast, small_cycle
+from tests.helpers import MEETING, cast, confirm, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -40,7 +40,7 @@ async def test_a_write_while_temporal_is_down_is_a_503_that_a_retry_with_the_sam
         before = log_position(stack)
         approve = {"Idempotency-Key": "approve-during-outage"}
         started = time.monotonic()
-        r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"}, headers=approve)
+        r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING}, headers=approve)
         assert_503(r)
         assert time.monotonic() - started < 60
         body = r.json()
@@ -48,7 +48,7 @@ async def test_a_write_while_temporal_is_down_is_a_503_that_a_retry_with_the_sam
         # An organizer's write, and the same write through the pages (a form post): a 503 page.
         assert_503(await client.as_("org").put(f"/cycles/{key}/deadlines/allocation", json={"deadline": None}))
         token = client.tokens["com"]
-        form = {"csrf": csrf_for(token), "idem": "web-" + uuid.uuid4().hex, "action": "approve", "reason": "同意"}
+        form = {"csrf": csrf_for(token), "idem": "web-" + uuid.uuid4().hex, "action": "approve", "reason": "同意", **MEETING}
         async with httpx.AsyncClient(base_url=stack.api_url, cookies={"kaohe_token": token}, timeout=120) as browser_like:
             page = await browser_like.post(f"/committee/{key}/allocation/decision", data=form)
         assert_503(page)
@@ -59,11 +59,13 @@ async def test_a_write_while_temporal_is_down_is_a_503_that_a_retry_with_the_sam
         await stack.devserver.start()
         deadline = time.monotonic() + 90
         while True:
-            r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意"}, headers=approve)
+            r = await client.as_("com").post(f"/cycles/{key}/allocation/approve", json={"reason": "同意", **MEETING}, headers=approve)
             if r.status_code != 503 or time.monotonic() > deadline:
                 break
             await asyncio.sleep(int(r.headers["Retry-After"]))
         assert r.status_code == 200, r.text
+        # com's proposal went through; com2's confirmation (the default quorum 2) publishes
+        await confirm(client, key, r.json())
         results = await client.as_("org").get(f"/cycles/{key}/results")
         assert results.status_code == 200, results.text
     finally:

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from kaohe.runtime import Stack, free_port, start_stack
 from kaohe.settings import Settings
 from tests.conftest import _PG_REASON, PG_URL, Client, log_position, temporal_address
-from tests.helpers import cast, small_cycle
+from tests.helpers import MEETING, cast, small_cycle
 
 pytestmark = pytest.mark.temporal
 
@@ -46,10 +46,13 @@ WRITES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/v1/cycles/{key}/stages/{stage}/close"): ({"organizer"}, {"reason": "越权"}),
     ("PUT", "/api/v1/cycles/{key}/deadlines/{stage}"): ({"organizer"}, {"deadline": "2099-01-01T00:00:00+08:00"}),
     ("POST", "/api/v1/cycles/{key}/close"): ({"organizer"}, {"reason": "越权"}),
-    ("POST", "/api/v1/cycles/{key}/allocation/ties"): ({"committee"}, {"cohort": COHORT, "units": ["U1"], "reason": "越权"}),
-    ("POST", "/api/v1/cycles/{key}/allocation/overrides"): ({"committee"}, {"unit": "U1", "grade": "good", "reason": "越权"}),
-    ("POST", "/api/v1/cycles/{key}/allocation/approve"): ({"committee"}, {"reason": "越权"}),
-    ("POST", "/api/v1/cycles/{key}/allocation/reject"): ({"committee"}, {"reason": "越权"}),
+    # The committee's decisions: each a proposal at a meeting (MEETING), confirmed or objected to.
+    ("POST", "/api/v1/cycles/{key}/allocation/ties"): ({"committee"}, {"cohort": COHORT, "units": ["U1"], "reason": "越权", **MEETING}),
+    ("POST", "/api/v1/cycles/{key}/allocation/overrides"): ({"committee"}, {"unit": "U1", "grade": "good", "reason": "越权", **MEETING}),
+    ("POST", "/api/v1/cycles/{key}/allocation/approve"): ({"committee"}, {"reason": "越权", **MEETING}),
+    ("POST", "/api/v1/cycles/{key}/allocation/reject"): ({"committee"}, {"reason": "越权", **MEETING}),
+    ("POST", "/api/v1/cycles/{cycle}/proposals/{proposal}/confirm"): ({"committee"}, None),
+    ("POST", "/api/v1/cycles/{cycle}/proposals/{proposal}/objection"): ({"committee"}, {"reason": "越权"}),
     ("PUT", "/api/v1/cycles/{cycle}/units/{unit}/self-review/draft"): ({"unit"}, {"scores": SCORES}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/self-review"): ({"unit"}, {"scores": SCORES}),
     ("POST", "/api/v1/cycles/{cycle}/units/{unit}/scoring"): ({"evaluator"}, {"scores": SCORES}),
@@ -62,7 +65,7 @@ WRITES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/v1/cycles/{cycle}/debrief/{cohort}/codes"): ({"organizer"}, None),
     ("POST", "/api/v1/cycles/{cycle}/debrief/{cohort}/codes.pdf"): ({"organizer"}, None),
     ("POST", "/api/v1/cycles/{cycle}/adjustments"): ({"organizer"}, {"unit": "U1", "kind": "bonus", "points": "1", "reason": "越权"}),
-    ("POST", "/api/v1/cycles/{cycle}/adjustments/{adjustment}/decision"): ({"committee"}, {"decision": "approve", "reason": ""}),
+    ("POST", "/api/v1/cycles/{cycle}/adjustments/{adjustment}/decision"): ({"committee"}, {"decision": "approve", "reason": "", **MEETING}),
     ("POST", "/api/v1/cycles/{cycle}/rectifications"): ({"organizer"}, {"unit": "U1", "description": "越权"}),
     # Item routes: the unit scope is checked against the item's owner (tests/test_rectification.py).
     ("POST", "/api/v1/cycles/{cycle}/rectifications/{item}/progress"): ({"unit"}, {"text": "越权"}),
@@ -202,7 +205,7 @@ def write_routes(stack: Stack) -> list[tuple[str, str]]:
 def fill(path: str, **params: str) -> str:
     """A route's path with real values, relative to the client's /api/v1 base."""
     values = {"stage": "scoring", "cohort": COHORT, "unit": "U1", "username": "intruder",
-              "item": "00000000-0000-0000-0000-000000000000", "sha256": "0" * 64, "fmt": "pdf", **params}
+              "item": "00000000-0000-0000-0000-000000000000", "proposal": "00000000-0000-0000-0000-000000000000", "sha256": "0" * 64, "fmt": "pdf", **params}
     values.setdefault("cycle", values.get("key", ""))
     values.setdefault("key", values["cycle"])
     return path.format(**values).removeprefix("/api/v1")

@@ -206,8 +206,50 @@ def test_the_downloads_listed_here_are_the_pages_downloads():
     assert tuple(DOWNLOADS) == TEMPLATE_FAMILIES["ov_dl_"]
 
 
+def done_values(source: str) -> set[str]:
+    """The ``<what>`` of every ``done_redirect(path, <what>)`` in ``source``: a literal, each
+    literal of a conditional, or — for a parameter of the enclosing function — the literal each
+    call of that function in ``source`` passes for it."""
+    tree = ast.parse(source)
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    out = set()
+    for fn in functions.values():
+        params = [a.arg for a in fn.args.args]
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "done_redirect"):
+                continue
+            arg = node.args[1]
+            if isinstance(arg, ast.Name):
+                assert arg.id in params, f"{fn.name}: done_redirect with {arg.id}, not a literal nor a parameter"
+                at = params.index(arg.id)
+                calls = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == fn.name]
+                assert calls and all(isinstance(c.args[at], ast.Constant) for c in calls), fn.name
+                out |= {c.args[at].value for c in calls}
+            else:
+                out |= _literals(arg)
+    return out
+
+
+def _literals(arg: ast.expr) -> set[str]:
+    """A string literal, or the literals either branch of a conditional gives."""
+    if isinstance(arg, ast.IfExp):
+        return _literals(arg.body) | _literals(arg.orelse)
+    assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), ast.dump(arg)
+    return {arg.value}
+
+
+def test_done_values_finds_a_wrong_sample():
+    sample = (
+        "def a(r): return done_redirect('/x', 'one')\n"
+        "def b(r, ok): return done_redirect('/x', 'two' if ok.get('no') else 'three')\n"
+        "def back(r, done): return done_redirect('/x', done)\n"
+        "def c(r): return back(r, 'four')\n"
+    )
+    assert done_values(sample) == {"one", "two", "three", "four"}
+
+
 def test_every_family_covers_its_values():
-    from api.web.pages import adjustments, allocation
+    from api.web.pages import adjustments, allocation, proposals
 
     for lang in catalogue.LANGS:
         for role in ROLE_NAMES:
@@ -221,14 +263,16 @@ def test_every_family_covers_its_values():
         for status in ITEM_STATUSES:
             assert catalogue.has(f"pp_item_{status}") and catalogue.has(f"org_item_{status}"), status
             assert catalogue.item_status(lang, status) == catalogue.t(lang, f"pp_item_{status}")
-    # ``?done=<what>`` of the committee's pages: each a notice (``ov_done_<what>``).
+    # ``?done=<what>`` of the committee's pages: each a notice (``ov_done_<what>``). A decision
+    # is proposed (awaiting the other members), or says what it did when it took effect at once
+    # (a quorum of one); a proposal is confirmed or objected to; "" (from the inbox to a
+    # proposal on its page) shows no notice.
     done = set()
-    for module in (adjustments, allocation):
-        for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "done_redirect":
-                done.add(node.args[1].value)
-    assert done == {"decided", "override", "tie", "approve", "reject"}
-    assert all(catalogue.has(f"ov_done_{d}") for d in done)
+    for module in (adjustments, allocation, proposals):
+        done |= done_values(Path(module.__file__).read_text(encoding="utf-8"))
+    assert done == {"proposed", "decided", "override", "tie", "approve", "reject", "confirmed", "objected", ""}
+    assert all(catalogue.has(f"ov_done_{d}") for d in done - {""})
+    assert not catalogue.has("ov_done_")
 
 
 def test_lookups_are_in_the_pages_language_and_zh_first():

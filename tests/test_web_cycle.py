@@ -3,8 +3,9 @@
 The users are made up front through the API (the admin's job, not a page's); every action of
 the cycle after that is done in the browser, each role signed in in its own browser context:
 the organizer creates the cycle (the tiny scheme uploaded as JSON) and registers U1, U2; the
-units self-review; the evaluator scores; three representatives vote; the committee approves.
-The grades on /results/{cycle} then equal the API's and the hand-worked values.
+units self-review; the evaluator scores; three representatives vote; the committee approves as
+a body (the default quorum 2): one member proposes at a meeting, a second confirms from the
+inbox. The grades on /results/{cycle} then equal the API's and the hand-worked values.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ pytest.importorskip("playwright.async_api", reason="Playwright 未安装 / playw
 
 PASSWORD = "cycle-web-pass-2026"
 KEY = "web-cycle"
-PEOPLE = {"org": ("organizer", None), "eva": ("evaluator", None), "com": ("committee", None),
+PEOPLE = {"org": ("organizer", None), "eva": ("evaluator", None), "com": ("committee", None), "com2": ("committee", None),
           "u1": ("unit", "U1"), "u2": ("unit", "U2"),
           "R1": ("representative", None), "R2": ("representative", None), "R3": ("representative", None)}
 
@@ -135,11 +136,22 @@ async def test_a_whole_cycle_through_the_pages(client, stack, browser, tmp_path)
     async with As(browser, stack, "org") as page:
         await console(page, "close-debrief", "open-adjustments", "close-adjustments")
 
-    # 8. Committee: approve the proposed allocation, which publishes it.
+    # 8. Committee: com proposes, at the meeting, to approve the allocation; not yet published.
     async with As(browser, stack, "com") as page:
         await page.goto(f"/committee/{KEY}/allocation")
+        await page.fill("#decision-meeting-date", "2026-03-20")
+        await page.fill("#decision-minute", "党委会〔2026〕3号")
         await page.click("[data-testid=approve]")
-        await page.wait_for_url(re.compile(rf"/results/{KEY}\?done=approve$"))
+        await page.wait_for_url(re.compile(rf"/committee/{KEY}/allocation\?done=proposed$"))
+    assert (await client.as_("org").get(f"/cycles/{KEY}/results")).status_code == 409  # not published yet
+    #    com2 finds it in the inbox and confirms: the quorum of two is reached, the results published.
+    async with As(browser, stack, "com2") as page:
+        await page.click("[data-testid=inbox] tr[data-kind=confirm_decision] .task-title a")
+        await page.wait_for_url(re.compile(rf"/committee/{KEY}/allocation\?done=#p-"))
+        card = page.locator("[data-testid=pending-proposals] article[data-subject=approve_allocation]")
+        assert "com (1/2)" in await card.locator("[data-testid=confirmed-by]").inner_text()
+        await card.locator("form[action$='/confirm'] button[type=submit]").click()
+        await page.wait_for_url(re.compile(rf"/committee/{KEY}/allocation\?done=confirmed$"))
 
     # 9. The published grades: the page (as the organizer), the API and the hand-worked values agree.
     #   W (work score, out of 100) = evaluator total / scheme total × 100:

@@ -108,6 +108,7 @@ async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(cl
         await form.locator("input[name=reason]").fill("整改台账不完整")
         await form.locator("button[type=submit]").click()
         await page.wait_for_selector("[data-testid=done]")
+        assert "已保存等次调整" in await page.inner_text("[data-testid=done]")  # in effect at once: quorum 1
         u2 = page.locator("[data-testid=allocation-grassroots_branch] tr[data-unit=U2]")
         assert "一般" in await u2.locator("[data-col=grade]").inner_text()
         assert "整改台账不完整" in await u2.locator("[data-col=grade]").inner_text()
@@ -218,6 +219,8 @@ async def test_adjustment_decisions_abstention_and_a_unit_user_is_kept_out(clien
         await page.fill("article.ov-adjustment input[name=minute_number]", "党委会〔2026〕3号")
         await page.click("article.ov-adjustment button[value=approve]")
         await page.wait_for_selector("[data-testid=done]")
+        # in effect at once (the quorum of one): the notice says it was decided, not that it waits
+        assert "已保存审批结果" in await page.inner_text("[data-testid=done]")
         assert await page.locator("article.ov-adjustment").count() == 0
         assert "材料齐全" in await page.inner_text("[data-testid=decided-adjustments]")
         items = (await client.as_("com").get(f"/cycles/{key}/adjustments")).json()

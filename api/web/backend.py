@@ -263,22 +263,23 @@ async def edit_feedback_draft(svc: Services, user: User, cycle: str, unit: str, 
 
 
 # Each is a proposal at a meeting (``meeting``: its date and minute number); it takes effect when
-# the quorum of committee members has confirmed it.
+# the quorum of committee members has confirmed it. Each answers whether it took effect at once
+# (``effective``: a quorum of one).
 
 
 async def decide_adjustment(svc: Services, user: User, cycle: str, adjustment: str, decision: str, reason: str,
-                            idem: str | None, meeting: dict[str, Any] | None = None) -> None:
-    await adjustments_service.decide(svc, user, cycle, adjustment, decision, reason, idem, **(meeting or {}))
+                            idem: str | None, meeting: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await adjustments_service.decide(svc, user, cycle, adjustment, decision, reason, idem, **(meeting or {}))
 
 
 async def override_grade(svc: Services, user: User, cycle: str, unit: str, grade: str, reason: str, idem: str | None,
-                         meeting: dict[str, Any] | None = None) -> None:
-    await allocation_service.override(svc, user, cycle, unit, grade, reason, idem, **(meeting or {}))
+                         meeting: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await allocation_service.override(svc, user, cycle, unit, grade, reason, idem, **(meeting or {}))
 
 
 async def resolve_tie(svc: Services, user: User, cycle: str, cohort: str, units: list[str], reason: str,
-                      idem: str | None, meeting: dict[str, Any] | None = None) -> None:
-    await allocation_service.resolve_tie(svc, user, cycle, cohort, units, reason, idem, **(meeting or {}))
+                      idem: str | None, meeting: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await allocation_service.resolve_tie(svc, user, cycle, cohort, units, reason, idem, **(meeting or {}))
 
 
 async def approve_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None,
@@ -287,8 +288,8 @@ async def approve_allocation(svc: Services, user: User, cycle: str, reason: str,
 
 
 async def reject_allocation(svc: Services, user: User, cycle: str, reason: str, idem: str | None,
-                            meeting: dict[str, Any] | None = None) -> None:
-    await allocation_service.reject(svc, user, cycle, reason, idem, **(meeting or {}))
+                            meeting: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await allocation_service.reject(svc, user, cycle, reason, idem, **(meeting or {}))
 
 
 async def proposals(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:

@@ -19,7 +19,8 @@ from projections.models import (
 )
 from projections.runner import ProjectionRunner
 from tests.walk import (
-    COHORT, COM, COM2, EVA, FUTURE, ORG, R1, R2, R3, SELF_REVIEW, U1, U2, cid, head, names, propose, small_cycle,
+    COHORT, COM, COM2, EVA, FUTURE, MEETING, ORG, R1, R2, R3, SELF_REVIEW, U1, U2, approve, cid, confirmed, decide, head, names,
+    propose, small_cycle,
 )
 
 
@@ -108,14 +109,20 @@ def test_adjustments_a_rejected_allocation_and_the_results(app, runner):
     a = one(runner, AdjustmentRow, id=bonus)
     assert (a.unit, a.kind, a.points, a.levels, a.reason, a.evidence, a.proposer, a.status) == (
         "U2", "bonus", "2", None, "获评先进", "表彰文件", "org", "pending")
-    app.decide_adjustment(key, bonus, "approve", "属实", COM, cid())
-    app.decide_adjustment(key, veto, "reject", "经核查不属实", COM2, cid())
+    # Each decision proposed at MEETING by one member; it is decided by the other's confirmation
+    # (the default committee_quorum 2), whose member the row names.
+    approving = app.decide_adjustment(key, bonus, "approve", "属实", COM2, cid(), **MEETING)
+    assert one(runner, AdjustmentRow, id=bonus).status == "pending"  # proposed, not yet in effect
+    confirmed(app, key, approving, COM)
+    confirmed(app, key, app.decide_adjustment(key, veto, "reject", "经核查不属实", COM, cid(), **MEETING), COM2)
     assert {r.id: (r.status, r.decided_by, r.decision_reason) for r in rows(runner, AdjustmentRow, cycle=key)} == {
         bonus: ("approved", "com", "属实"), veto: ("rejected", "com2", "经核查不属实")}
     app.close_stage(key, "adjustments", ORG, cid())
     assert one(runner, CycleRow, key=key).stages["allocation"] == "open"
 
-    app.reject_allocation(key, "请复核加分依据", COM, cid())
+    rejecting = app.reject_allocation(key, "请复核加分依据", COM, cid(), **MEETING)
+    assert one(runner, CycleRow, key=key).stages["allocation"] == "open"  # proposed, not yet in effect
+    confirmed(app, key, rejecting)
     c = one(runner, CycleRow, key=key)
     assert (c.stages["allocation"], c.stages["adjustments"]) == ("pending", "open")  # sent back
     n = one(runner, NoticeRow, cycle=key, kind="allocation_rejected")
@@ -123,7 +130,7 @@ def test_adjustments_a_rejected_allocation_and_the_results(app, runner):
     app.close_stage(key, "adjustments", ORG, cid())
     assert one(runner, NoticeRow, cycle=key, kind="allocation_rejected").resolved is True  # the stage it named closed
 
-    results = app.approve_allocation(key, "同意", COM, cid()).data["results"]
+    results = approve(app, key).data["results"]
     c = one(runner, CycleRow, key=key)
     assert (c.status, c.stages["allocation"], c.stages["feedback"], c.published_at is not None) == ("published", "closed", "open", True)
     assert {r.unit: r.result for r in rows(runner, ResultRow, cycle=key)} == results["units"]
@@ -191,18 +198,32 @@ def test_every_event_the_walk_stores_has_a_handler(app, runner):
     # A new event without a handler would leave the read models silent about it.
     key = small_cycle(app, "published")
     app.issue_feedback(key, "U1", "反馈", ORG, cid())
+    # and what the walk to publication does not do: an assignment, and the committee's
+    # proposals objected to, on an adjustment and on the allocation
+    small_cycle(app, "setup", key="c-assign")
+    app.assign_evaluators("c-assign", "U1", ["eva"], {"eva": None}, ORG, cid())
+    other = small_cycle(app, "adjustments", key="c-object")
+    adj = propose(app, other, "U1", "bonus", points="1", reason="获评先进")
+    first = app.decide_adjustment(other, adj, "approve", "属实", COM, cid(), **MEETING)
+    app.object_decision(other, first.data["proposal"], "证据不足", COM2, cid())
+    decide(app, other, adj, "reject", "证据不足")
+    app.close_stage(other, "adjustments", ORG, cid())
+    sent_back = app.reject_allocation(other, "请复核", COM, cid(), **MEETING)
+    app.object_decision(other, sent_back.data["proposal"], "无须复核", COM2, cid())
     stored = set(names(app))
+    assert {f"{a}.Decision{s}" for a in ("Cycle", "Adjustment") for s in ("Proposed", "Confirmed", "Objected")} <= stored
+    assert "Cycle.EvaluatorsAssigned" in stored
     assert stored - set(handlers.HANDLERS) == set()
 
 
 def _busy_log(app) -> str:
     key = small_cycle(app, "adjustments")
     adj = propose(app, key, "U1", "downgrade", levels=1, reason="巡视指出问题")
-    app.decide_adjustment(key, adj, "approve", "属实", COM, cid())
+    decide(app, key, adj)
     app.close_stage(key, "adjustments", ORG, cid())
-    app.reject_allocation(key, "请复核", COM, cid())
+    confirmed(app, key, app.reject_allocation(key, "请复核", COM, cid(), **MEETING))
     app.close_stage(key, "adjustments", ORG, cid())
-    app.approve_allocation(key, "同意", COM, cid())
+    approve(app, key)
     out = app.issue_feedback(key, "U1", "反馈", ORG, cid())
     for item in out.data["items"]:
         app.report_rectification(item["id"], "进展", None, U1, cid())

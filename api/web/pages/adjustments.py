@@ -77,11 +77,12 @@ async def decide_adjustment(request: Request, cycle: str, adjustment: str, user:
     reason = raw(form, "reason")
     meeting = meeting_of(form)
     try:
-        await backend.decide_adjustment(services(request), user, cycle, adjustment, decision, reason, idem_of(form), meeting)
+        answer = await backend.decide_adjustment(services(request), user, cycle, adjustment, decision, reason, idem_of(form), meeting)
     except REFUSED as err:
         error = refusal(err)
         ctx = await adjustments_context(request, cycle, user)
         ctx["errors"] = {adjustment: {"message": error.message, "field": error.field}}
         ctx["values"] = {adjustment: {"reason": reason, "decision": decision, **meeting}}
         return await render_page(request, "oversight_adjustments.html", user, error.status, **ctx)
-    return done_redirect(f"/committee/{quote(cycle)}/adjustments", "proposed")
+    # in effect at once (a quorum of one): decided; else it waits for the other members
+    return done_redirect(f"/committee/{quote(cycle)}/adjustments", "decided" if (answer or {}).get("effective") else "proposed")

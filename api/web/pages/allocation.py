@@ -86,6 +86,12 @@ async def allocation_command(request: Request, cycle: str, user, form_id: str, v
     return None
 
 
+def took_effect(request: Request) -> bool:
+    """Whether the command ``allocation_command`` ran took effect at once (a quorum of one): the
+    notice then says what was done, else that the proposal awaits the other members."""
+    return bool(getattr(request.state, "took_effect", False))
+
+
 @router.post("/committee/{cycle}/allocation/override")
 async def override_grade(request: Request, cycle: str, user: PageUser) -> Response:
     form = await checked_form(request)
@@ -96,7 +102,7 @@ async def override_grade(request: Request, cycle: str, user: PageUser) -> Respon
         request, cycle, user, f"override-{unit}", {"grade": grade, "reason": reason, **meeting},
         lambda: backend.override_grade(services(request), user, cycle, unit, grade, reason, idem_of(form), meeting),
     )
-    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed", f"#override-{quote(unit)}")
+    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "override" if took_effect(request) else "proposed", f"#override-{quote(unit)}")
 
 
 @router.post("/committee/{cycle}/allocation/tie")
@@ -111,7 +117,7 @@ async def resolve_tie(request: Request, cycle: str, user: PageUser) -> Response:
         request, cycle, user, f"tie-{cohort}", {"units": units, "reason": reason, **meeting},
         lambda: backend.resolve_tie(services(request), user, cycle, cohort, units, reason, idem_of(form), meeting),
     )
-    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed")
+    return failed or done_redirect(f"/committee/{quote(cycle)}/allocation", "tie" if took_effect(request) else "proposed")
 
 
 @router.post("/committee/{cycle}/allocation/decision")
@@ -131,6 +137,6 @@ async def decide_allocation(request: Request, cycle: str, user: PageUser) -> Res
     failed = await allocation_command(request, cycle, user, "decision", {"reason": reason, "action": action, **meeting}, call)
     if failed:
         return failed
-    if action == "approve" and getattr(request.state, "took_effect", False):
+    if action == "approve" and took_effect(request):
         return done_redirect(f"/results/{quote(cycle)}", "approve")
-    return done_redirect(f"/committee/{quote(cycle)}/allocation", "proposed")
+    return done_redirect(f"/committee/{quote(cycle)}/allocation", "reject" if took_effect(request) else "proposed")

@@ -32,10 +32,10 @@ LINKS: dict[str, str] = dict(FALLBACK)
 
 
 def task_href(task: dict[str, Any]) -> str:
-    """The page that does a task. Patterns may use {cycle}, {unit}, {cohort}, {item}, {adjustment}."""
+    """The page that does a task. Patterns may use {cycle}, {unit}, {cohort}, {item}, {adjustment}, {proposal}."""
     pattern = LINKS.get(task["kind"])
     if pattern:
-        values = {k: quote(str(task.get(k) or "")) for k in ("cycle", "unit", "cohort", "item", "adjustment")}
+        values = {k: quote(str(task.get(k) or "")) for k in ("cycle", "unit", "cohort", "item", "adjustment", "proposal")}
         needed = [k for k in values if "{" + k + "}" in pattern]
         if all(values[k] for k in needed):
             return pattern.format(**values)
