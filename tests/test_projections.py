@@ -18,7 +18,7 @@ from domain.aggregates import cycle_id
 from kaohe.runtime import Stack
 from projections.models import ReadModel
 from tests.conftest import Client, log_position
-from tests.helpers import cast, small_cycle
+from tests.helpers import cast, decide, small_cycle
 from workflows import cycle as cycle_workflow
 from workflows import messages
 from workflows.messages import CycleState, cycle_workflow_id
@@ -207,8 +207,7 @@ async def test_a_proposal_retried_after_continue_as_new_leaves_its_decision_stan
     r = await org.http.post(f"/cycles/{key}/adjustments", json=body, headers=headers)
     assert r.status_code == 201, r.text
     adjustment = r.json()["adjustment"]
-    r = await client.as_("com").post(f"/cycles/{key}/adjustments/{adjustment}/decision", json={"decision": "approve"})
-    assert r.status_code == 200, r.text
+    await decide(client, key, adjustment)  # proposed at the meeting, confirmed by a second member
 
     start = datetime.now(timezone.utc)
     await _continue_as_new(
