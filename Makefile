@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/kaohe up
 
+# Two workers, a test file each at a time (--dist loadfile keeps a file's module fixtures together).
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The browser tests (tests/test_web.py) drive Debian's Chromium; no browser is downloaded.
 # As root, install it (and a CJK font, or Chinese pages render as boxes) when missing; a failed
@@ -34,7 +35,7 @@ browser:
 
 # Domain and API tests only, without the Temporal end-to-end suite.
 test-fast: install
-	$(BIN)/python -m pytest -m 'not temporal'
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m 'not temporal'
 
 bench: install
 	$(BIN)/python bench/simulate_large.py

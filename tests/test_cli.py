@@ -308,6 +308,21 @@ def test_a_refused_simulation_exits_promptly_with_one_line(tmp_path: Path):
     assert exited_after < 10, f"exited {exited_after:.1f} s after reporting the refusal"
 
 
+def test_a_committee_too_small_for_a_unit_fails_with_the_systems_message(tmp_path: Path):
+    """SPEC §7: the scenario's committee is C01 and C02, and C02 is attached to P02. The bonus for
+    P02 can then be decided by one member only, fewer than the quorum of 2: the system refuses
+    at once naming P02, and ``simulate`` exits 1 with that refusal as its one line."""
+    sc = json.loads(SHARED_EXAMPLE.read_text("utf-8"))
+    sc["committee"] = [{"user": "C01"}, {"user": "C02", "unit": "P02"}]
+    kaohe = Kaohe(tmp_path / "data")
+    p = kaohe("simulate", str(write(tmp_path / "small-committee.json", sc)), "--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.stdout == ""
+    line = p.stderr.strip()
+    assert "\n" not in line and line.startswith("kaohe:"), line
+    assert "P02" in line and "法定人数 2" in line and "quorum of 2" in line, line
+
+
 # ---------------------------------------------------------------- d. users, replay, rebuild
 
 

@@ -2,10 +2,11 @@
 
 ``tests/data/histories/{cycle,unit,debrief}.json`` were recorded by the code before the typed
 local steps; ``tests/data/histories/v2/`` (the same cycle, plus one rectification item's
-workflow) by today's, with ``tests/data/record_histories.py``. Keep the old set: it stands for
-the cycles still running when a worker is upgraded. Re-record v2 — only when a change is
-*meant* to be incompatible and no cycle recorded with the old code is still running — from the
-repository root with::
+workflow) by the typed steps; ``v3/`` by today's code (rosters, committee proposals confirmed
+to the quorum), with ``tests/data/record_histories.py``. Keep the old sets: they stand for the
+cycles still running when a worker is upgraded. Re-record v3 — only when a change is *meant* to
+be incompatible and no cycle recorded with the old code is still running — from the repository
+root with::
 
     .venv/bin/python tests/data/record_histories.py
 
@@ -35,8 +36,9 @@ EXPECTED_TYPES = {
     "cycle": "Cycle", "unit": "UnitAssessment", "debrief": "DebriefSession", "rectification": "RectificationItem",
 }
 #: ``histories/``: recorded before the typed local steps (``kaohe.execute``, stage fan-out to the
-#: units, ballots as updates); ``histories/v2/``: the current workflow code. Both must replay.
-SETS = {"v1": HISTORIES, "v2": HISTORIES / "v2"}
+#: units, ballots as updates); ``histories/v2/``: the typed steps, before the committee decided as a
+#: body; ``histories/v3/``: today's code (rosters, proposals confirmed to the quorum). All must replay.
+SETS = {"v1": HISTORIES, "v2": HISTORIES / "v2", "v3": HISTORIES / "v3"}
 RECORDED = [(v, name) for v, folder in SETS.items() for name in EXPECTED_TYPES if (folder / f"{name}.json").exists()]
 
 
@@ -53,6 +55,7 @@ def load(version: str, name: str) -> WorkflowHistory:
 def test_both_sets_are_there() -> None:
     assert {n for v, n in RECORDED if v == "v1"} == {"cycle", "unit", "debrief"}
     assert {n for v, n in RECORDED if v == "v2"} == set(EXPECTED_TYPES)
+    assert {n for v, n in RECORDED if v == "v3"} == set(EXPECTED_TYPES)
 
 
 def replayer() -> Replayer:

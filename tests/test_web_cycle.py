@@ -119,9 +119,14 @@ async def test_a_whole_cycle_through_the_pages(client, stack, browser, tmp_path)
             await page.click("#pp-scoring button[type=submit]")
             await page.wait_for_selector("[data-testid=submitted]")
 
-    # 5. Organizer: scoring closes, the debrief opens.
+    # 5. Organizer: scoring closes, the debrief opens, and the meeting's roster is registered
+    #    (only rostered representatives cast: SPEC §1).
     async with As(browser, stack, "org") as page:
         await console(page, "close-scoring", "open-debrief")
+        await page.goto(f"/org/cycles/{KEY}/debrief/grassroots_branch")
+        await page.fill("#mt-roster", "R1\nR2\nR3")
+        await page.click("[data-testid=roster-form] button[type=submit]")
+        await page.wait_for_selector("[data-testid=roster] >> text=R3")
 
     # 6. Representatives: one ballot each for the grassroots-branch cohort.
     for rep, (a, b) in (("R1", ("95", "85")), ("R2", ("93", "83")), ("R3", ("91", "81"))):

@@ -71,6 +71,10 @@ def expected_event_kinds(sc: dict[str, Any]) -> Counter:
     adjustments = sc.get("adjustments", [])
     allocation = sc.get("allocation", {})
     approved = sum(1 for a in adjustments if a.get("decision", "approve") == "approve")
+    # The committee decides as a body: each decision proposed once and confirmed by quorum − 1
+    # more members (an adjustment's on its aggregate; ties, overrides and the approval on the cycle).
+    quorum = int((sc["cycle"].get("policy") or {}).get("committee_quorum", 2))
+    cycle_decisions = len(allocation.get("ties", {})) + len(allocation.get("overrides", {})) + 1
     kinds = Counter({
         "Cycle.CycleCreated": 1,
         "Cycle.UnitRegistered": n,
@@ -89,6 +93,11 @@ def expected_event_kinds(sc: dict[str, Any]) -> Counter:
         "Cycle.AdjustmentFiled": len(adjustments),
         "Adjustment.AdjustmentApproved": approved,
         "Adjustment.AdjustmentRejected": len(adjustments) - approved,
+        "DebriefRoster.RosterRegistered": len(cohorts),  # no roster given: the ballots' representatives, per cohort
+        "Adjustment.DecisionProposed": len(adjustments),
+        "Adjustment.DecisionConfirmed": len(adjustments) * (quorum - 1),
+        "Cycle.DecisionProposed": cycle_decisions,
+        "Cycle.DecisionConfirmed": cycle_decisions * (quorum - 1),
         "Cycle.TieResolved": len(allocation.get("ties", {})),
         "Cycle.GradeOverridden": len(allocation.get("overrides", {})),
         "Cycle.AllocationApproved": 1,

@@ -4,7 +4,7 @@ Runs one small cycle end to end on the real pieces — the embedded Temporal dev
 Kaohe worker (``workflows.worker.build_worker``), a ``Assessments`` on a temporary SQLite event
 store and ``adapters.gateway.Gateway`` (no HTTP) — and writes the histories of the cycle
 workflow, one unit workflow, the debrief workflow and one rectification item's workflow to
-``tests/data/histories/v2/``.
+``tests/data/histories/v3/``.
 
 The cycle covers: self-reviews (one unit misses its own), the organizer closing
 self-review, a scoring deadline that passes (a durable timer fires), scoring, a debrief
@@ -54,7 +54,7 @@ from workflows.worker import build_worker  # noqa: E402
 
 #: Histories of the current workflow code. ``histories/`` itself holds those recorded before the
 #: typed local steps (v1): both sets must keep replaying.
-OUT = Path(__file__).resolve().parent / "histories" / "v2"
+OUT = Path(__file__).resolve().parent / "histories" / "v3"
 TASK_QUEUE = "kaohe-record"
 CYCLE = "replay-2026"
 COHORT = "grassroots_branch"
