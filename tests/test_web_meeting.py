@@ -40,6 +40,8 @@ def roster_xlsx(rows: list[tuple[str, str, str]]) -> bytes:
 
 async def test_the_meeting_codes_a_phone_and_the_live_turnout(client, stack, browser, tmp_path):
     import pypdf
+    import pypdfium2
+    import zxingcpp
 
     await cast(client)
     await client.user("R4", "representative")
@@ -80,6 +82,14 @@ async def test_the_meeting_codes_a_phone_and_the_live_turnout(client, stack, bro
         text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages)
         assert text.count("代表 Representative") == 4 and "张代表" in text
         slips = re.findall(r"代表 Representative：(\S+)\s+(http\S+/b/[\w-]+)", text)
+        # Scanned as a phone would: every page rendered to pixels and its QR codes decoded.
+        scanned = set()
+        document = pypdfium2.PdfDocument(str(pdf))
+        for pdf_page in document:
+            scanned |= {code.text for code in zxingcpp.read_barcodes(pdf_page.render(scale=3).to_pil())}
+            pdf_page.close()
+        document.close()
+        assert len(scanned) == 4 and scanned == {u for _, u in slips}  # each slip's QR is its printed address
         url = dict(slips)["张代表（R2）"]
 
         # On the phone, no account: the session's secretaries, cast once as R2.

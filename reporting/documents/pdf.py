@@ -123,7 +123,10 @@ def ballot_codes_pdf(title: str, session: str, slips: list[Mapping[str, Any]]) -
     cols, rows = 2, 4
     margin = 1.2 * cm
     cell_w, cell_h = (width - 2 * margin) / cols, (height - 2 * margin) / rows
-    qr_size = 4.6 * cm
+    # The code (with its quiet zone) fits between the address lines below it and the session's
+    # name above it: a code drawn over text cannot be scanned.
+    below, above = 1.6 * cm, 1.4 * cm + 0.3 * cm
+    qr_size = min(4.6 * cm, cell_h - below - above)
     if not slips:
         c.setFont(PDF_FONT, 12)
         c.drawString(margin, height - margin - 12, f"{session}：没有需要发放评议码的代表 / no representative needs a code")
@@ -144,7 +147,7 @@ def ballot_codes_pdf(title: str, session: str, slips: list[Mapping[str, Any]]) -
         x0, y0, x1, y1 = widget.getBounds()
         drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
         drawing.add(widget)
-        renderPDF.draw(drawing, c, x + (cell_w - qr_size) / 2, y + 1.6 * cm)
+        renderPDF.draw(drawing, c, x + (cell_w - qr_size) / 2, y + below)
         c.setFont(PDF_FONT, 12)
         c.drawCentredString(x + cell_w / 2, y + 1.05 * cm, f"代表 Representative：{slip['name']}")
         c.setFont("Helvetica", 6)
