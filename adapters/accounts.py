@@ -198,6 +198,17 @@ class Accounts:
         self._forget(username=username)  # role, unit or password changed: check its tokens again
         return saved, created
 
+    def add_code_only(self, username: str, display_name: str | None = None) -> User:
+        """A representative who signs in with no password: they cast by one-time ballot code only
+        (a meeting of 300 needs no 300 passwords). The empty hash never verifies, so no password
+        opens it until an admin sets one."""
+        self.validate(username, "representative", None, None, need_password=False, display_name=display_name)
+        with self.sessions.begin() as db:
+            if db.get(UserRow, username) is None:
+                db.add(UserRow(username=username, created_at=_now(), active=True, password_hash="",
+                               role="representative", unit=None, display_name=display_name or username))
+        return self.get(username)
+
     def add(self, username: str, role: str, password: str, unit: str | None = None, display_name: str | None = None) -> User:
         with self.sessions() as db:
             if db.get(UserRow, username) is not None:

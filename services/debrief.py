@@ -96,9 +96,12 @@ def _unknown_cohort(cohort: str) -> InvalidInput:
     return InvalidInput("unknown_cohort", f"{cohort} 不是本周期有单位的党组织类型，没有这一场述职评议 / no debrief session for cohort {cohort}", "cohort")
 
 
-def _check_representatives(svc: Services, rosters: dict[str, Any]) -> None:
-    """Every rostered name is a representative's account (a typo would sit on the roster forever
-    and lower the turnout). Shapes are the domain's to check; only well-formed names are looked up."""
+def _check_representatives(svc: Services, rosters: dict[str, Any]) -> dict[str, str | None]:
+    """Every rostered name that has an account is a representative's. A name with no account
+    yet is returned (with the entry's ``name``, if any): the roster makes it a representative
+    who casts by one-time code only, so a meeting needs no accounts or passwords made beforehand.
+    Shapes are the domain's to check; only well-formed names are looked up."""
+    missing: dict[str, str | None] = {}
     for cohort, entries in rosters.items():
         if not isinstance(entries, list):
             continue
@@ -110,13 +113,19 @@ def _check_representatives(svc: Services, rosters: dict[str, Any]) -> None:
             try:
                 account = svc.accounts.get(rep)
             except NotFound:
-                raise InvalidInput(
-                    "unknown_representative", f"代表 {rep} 没有账号，请先由系统管理员创建 / representative {rep} has no account", where,
-                ) from None
+                name = entry.get("name") or None
+                rules.check_key(rep, where, "invalid_representative", "代表用户名")  # the domain's wording first
+                try:
+                    svc.accounts.validate(rep, Role.REPRESENTATIVE, None, None, need_password=False, display_name=name)
+                except InvalidInput as err:
+                    raise InvalidInput(err.code, err.message, where if err.field == "username" else where.replace("representative", "name")) from None
+                missing[rep] = name
+                continue
             if account.role != Role.REPRESENTATIVE:
                 raise InvalidInput(
                     "not_a_representative", f"用户 {rep} 的角色不是参会代表（{account.role}）/ user {rep} is not a representative", where,
                 )
+    return missing
 
 
 async def set_roster(svc: Services, user: User, cycle: str, cohort: str, entries: Any, idem: str | None = None) -> dict[str, Any]:
@@ -128,9 +137,11 @@ async def set_roster(svc: Services, user: User, cycle: str, cohort: str, entries
 async def set_rosters(svc: Services, user: User, cycle: str, rosters: Any, idem: str | None = None) -> dict[str, Any]:
     """Several sessions' rosters at once (an .xlsx with a cohort column): all or nothing."""
     allow(user, "roster.set")
-    if isinstance(rosters, dict):
-        await in_thread(_check_representatives, svc, rosters)
-    return await svc.recorded(svc.app.set_rosters, cycle, rosters, user.actor, command_id(user, idem))
+    missing = await in_thread(_check_representatives, svc, rosters) if isinstance(rosters, dict) else {}
+    out = await svc.recorded(svc.app.set_rosters, cycle, rosters, user.actor, command_id(user, idem))
+    for rep, name in missing.items():  # after the roster is stored: a refused roster creates nobody
+        await in_thread(svc.accounts.add_code_only, rep, name)
+    return out
 
 
 # ------------------------------------------------------------------ one-time ballot codes

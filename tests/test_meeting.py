@@ -32,6 +32,28 @@ async def refused(stack, request, status: int, code: str, field: str | None) -> 
     return body
 
 
+async def test_a_roster_names_representatives_who_need_no_account_beforehand(client, stack):
+    """A meeting of 300 needs no 300 accounts and passwords: a rostered name with no account
+    becomes a representative who casts by one-time code only (no password opens it)."""
+    await cast(client)
+    key = await small_cycle(client, "debrief", key="walk-in")  # roster R1, R2, R3
+    org, url = client.as_("org"), SESSION.format(key=key)
+    roster = [{"representative": r} for r in ("R1", "R2", "R3")] + [{"representative": "W01", "name": "王代表"}]
+    r = await org.put(f"{url}/roster", json=roster)
+    assert r.status_code == 200, r.text
+    walk_in = stack.accounts.get("W01")
+    assert (walk_in.role, walk_in.display_name) == ("representative", "王代表")
+    for password in ("", "W01", "password-123"):
+        assert stack.accounts.login("W01", password) is None
+    assert (await org.get(url)).json()["rostered"] == 4
+
+    codes = (await org.post(f"{url}/codes", json={"representatives": ["W01"]})).json()
+    (slip,) = [c for c in codes["codes"] if c["representative"] == "W01"]
+    r = await client.http.post(f"/ballot-codes/{slip['code']}", json={"scores": {"U1": "90", "U2": "80"}})  # no token
+    assert r.status_code == 200, r.text
+    assert (await org.get(url)).json()["ballots"] == 1
+
+
 async def test_the_roster_decides_who_casts_and_in_which_category(client, stack):
     await cast(client)
     await client.user("R4", "representative")
@@ -49,7 +71,8 @@ async def test_the_roster_decides_who_casts_and_in_which_category(client, stack)
     await refused(stack, put([{"representative": "R1"}, {"representative": "R1"}]), 422, "duplicate_representative", "roster[1].representative")
     await refused(stack, put([{"representative": "R1", "category": "heads"}]), 422, "unknown_category", "roster[0].category")
     await refused(stack, put([{"representative": "R1"}], "organ_committee"), 422, "unknown_cohort", "cohort")
-    await refused(stack, put([{"representative": "ghost"}]), 422, "unknown_representative", "roster[0].representative")
+    await refused(stack, put([{"representative": "R1"}, {"representative": "bad/name"}]), 422, "invalid_representative", "roster[1].representative")
+    await refused(stack, put([{"representative": "org"}]), 422, "not_a_representative", "roster[0].representative")
     await refused(stack, put({"representative": "R1"}), 422, "invalid_roster", "roster")
     await refused(stack, client.as_("R1").put(f"{url}/roster", json=[{"representative": "R1"}]), 403, "forbidden", None)
 
