@@ -74,6 +74,17 @@ async def test_assign_evaluators_and_read_an_anonymous_explanation(client, stack
         assert await page.locator("[data-testid=bundle]").count() == 1
     finally:
         await context.close()
+    # An evaluator of U1 itself: its scoring page does not open (the rule's own words on the 403 page).
+    await with_password(client, "eva-u1", "evaluator", unit="U1")
+    context, page = await new_page(browser, stack)
+    try:
+        await sign_in(page, "eva-u1", PASSWORD)
+        await page.wait_for_url(re.compile(r"/tasks$"))
+        response = await page.goto(f"/scoring/{key}/U1")
+        assert response.status == 403
+        assert "不能为本单位评分" in await page.inner_text("body")
+    finally:
+        await context.close()
 
 
 async def test_the_organizer_assigns_a_units_evaluators_on_the_units_page(client, stack, browser):  # noqa: F811

@@ -17,10 +17,16 @@ from starlette.responses import FileResponse, Response
 
 from adapters.accounts import User
 from api.deps import download
+from domain.rules import check_evaluator_for
 from projections.models import UnitRow
-from services import Services, adjustments as adjustments_service, allocation as allocation_service
-from services import audit as audit_service, debrief as debrief_service, feedback as feedback_service
-from services import committee as committee_service, inbox, rectification as rectification_service, results_use, review, setup
+from services import Services, inbox, results_use, review, setup
+from services import adjustments as adjustments_service
+from services import allocation as allocation_service
+from services import audit as audit_service
+from services import committee as committee_service
+from services import debrief as debrief_service
+from services import feedback as feedback_service
+from services import rectification as rectification_service
 from services.permissions import allow, in_scope, may
 
 __all__ = ["may"]  # whether a role may: for what a page shows
@@ -63,6 +69,13 @@ async def units(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
 async def unit(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]:
     """One unit in a cycle; the API's unit scope (403 for another unit)."""
     return await run_in_threadpool(review.unit, svc, user, cycle, unit)
+
+
+async def may_score(svc: Services, user: User, cycle: str, unit: str) -> None:
+    """The scoring page opens only for an evaluator who may score this unit (assigned to it, or
+    no one assigned; never their own unit): the domain's rule, asked before the form is shown."""
+    assigned = (await run_in_threadpool(review.assignments, svc, user, cycle)).get(unit)
+    check_evaluator_for(user.actor, unit, assigned)
 
 
 def unit_name(svc: Services, unit: str) -> str | None:

@@ -41,6 +41,7 @@ async def render_scoring(
 ) -> Response:
     svc = services(request)
     backend.may_open(user, "scoring.submit")
+    await backend.may_score(svc, user, cycle, unit)
     view = await backend.unit(svc, user, cycle, unit)
     cyc = await backend.cycle_record(svc, cycle)
     groups, points, total = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
@@ -74,6 +75,7 @@ async def scoring_submit(request: Request, cycle: str, unit: str, user: PageUser
     form = await checked_form(request)
     svc = services(request)
     backend.may_open(user, "scoring.submit")
+    await backend.may_score(svc, user, cycle, unit)
     view = await backend.unit(svc, user, cycle, unit)
     _, points, _ = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
     codes = [p["code"] for p in points]
