@@ -72,6 +72,9 @@ async def to_debrief(http: httpx.AsyncClient, tokens: dict[str, str]) -> str:
         await ok(await http.post(f"/cycles/{key}/units/{u}/scoring", headers=h("eva"), json={"scores": {"1.1.1": "5", "1.1.2": "3"}}))
     await ok(await http.post(f"/cycles/{key}/stages/scoring/close", headers=h("org")))
     await ok(await http.post(f"/cycles/{key}/stages/debrief/open", headers=h("org")))
+    # Only rostered representatives cast (SPEC §1): the meeting's roster, every representative.
+    reps = sorted(u for u in tokens if u.startswith("R"))
+    await ok(await http.put(f"/cycles/{key}/debrief/{COHORT}/roster", headers=h("org"), json=[{"representative": r} for r in reps]))
     return key
 
 

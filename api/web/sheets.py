@@ -42,9 +42,9 @@ def cell(value: Any) -> str:
     return str(value).strip()
 
 
-def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
-    """Units from the first sheet: a header row (单位编号, 单位名称, 类型), then one unit a row.
-    Returns the units and the sheet row number of each."""
+def first_sheet_rows(data: bytes) -> list[tuple]:
+    """The first sheet's rows (values, not formulas); an unreadable or empty file is the user's
+    input error, naming the file field."""
     from openpyxl import load_workbook
 
     try:
@@ -57,6 +57,13 @@ def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
         wb.close()
     if not rows:
         raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+    return rows
+
+
+def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
+    """Units from the first sheet: a header row (单位编号, 单位名称, 类型), then one unit a row.
+    Returns the units and the sheet row number of each."""
+    rows = first_sheet_rows(data)
     columns = {}
     for i, head in enumerate(rows[0]):
         name = HEADERS.get(cell(head).lower() if cell(head).isascii() else cell(head))
@@ -119,18 +126,7 @@ def read_roster_xlsx(data: bytes) -> tuple[dict[str, list[dict[str, str]]], dict
     a row; a representative may appear once per cohort. Returns cohort → entries, and the sheet
     row of each ``(cohort, index)``. Unknown cohorts and categories and doubles are the domain's
     to refuse (all or nothing)."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-        raise InvalidInput("invalid_xlsx", catalogue.both("err_invalid_xlsx", error=type(e).__name__), "file") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True)) if wb.worksheets else []
-    finally:
-        wb.close()
-    if not rows:
-        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+    rows = first_sheet_rows(data)
     columns: dict[str, int] = {}
     for i, head in enumerate(rows[0]):
         name = ROSTER_HEADERS.get(cell(head).lower() if cell(head).isascii() else cell(head))

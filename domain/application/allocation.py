@@ -24,15 +24,24 @@ class Allocation(Committee):
     # when ``policy.committee_quorum`` members have confirmed it. ``members``: every committee
     # member and their unit, for the immediate refusal when too few may decide.
 
+    def _at_allocation(self, cycle: str, actor: Actor, command_id: str, with_results: bool = False) -> tuple[Cycle, Recorded | None]:
+        """The cycle, and the first answer if this command was recorded before; otherwise a
+        committee member with the allocation stage open, or a refusal."""
+        c = self.cycle(cycle)
+        extra = {"results": c.results} if with_results else {}
+        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id, **extra)):
+            return c, done
+        rules.require_role(actor, Role.COMMITTEE)
+        rules.require_stage_open(c.stages, Stage.ALLOCATION)
+        return c, None
+
     def resolve_tie(
         self, cycle: str, cohort: Any, units: Any, reason: Any, actor: Actor, command_id: str,
         meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
     ) -> Recorded:
-        c = self.cycle(cycle)
-        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
+        c, done = self._at_allocation(cycle, actor, command_id)
+        if done:
             return done
-        rules.require_role(actor, Role.COMMITTEE)
-        rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
             raise InvalidInput("invalid_units", "units 须为单位编号列表 / units must be a list of unit keys", "units")
         allocation = self.allocation(cycle, ties={cohort: units})  # a bad choice is refused here
@@ -47,17 +56,16 @@ class Allocation(Committee):
         self, cycle: str, unit: Any, grade: Any, reason: Any, actor: Actor, command_id: str,
         meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
     ) -> Recorded:
-        c = self.cycle(cycle)
-        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
+        c, done = self._at_allocation(cycle, actor, command_id)
+        if done:
             return done
-        rules.require_role(actor, Role.COMMITTEE)
-        rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if unit not in c.units:
             raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
         rules.check_propose_decision(actor, [unit])
-        self.allocation(cycle, overrides={unit: Override(grade, reason if isinstance(reason, str) else "")})  # the rules of §5.7
+        text = reason.strip() if isinstance(reason, str) else ""
+        self.allocation(cycle, overrides={unit: Override(grade, text)})  # the rules of §5.7, a reason among them
         return self._propose_on_cycle(
-            c, Subject.OVERRIDE, {"unit": unit, "grade": grade}, [unit], reason.strip(), meeting_date, minute_number, members, actor, command_id
+            c, Subject.OVERRIDE, {"unit": unit, "grade": grade}, [unit], text, meeting_date, minute_number, members, actor, command_id
         )
 
     def approve_allocation(
@@ -66,11 +74,9 @@ class Allocation(Committee):
     ) -> Recorded:
         """Approving concerns every cohort; once in effect it publishes the results and drafts
         each unit's feedback."""
-        c = self.cycle(cycle)
-        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id, results=c.results)):
+        c, done = self._at_allocation(cycle, actor, command_id, with_results=True)
+        if done:
             return done
-        rules.require_role(actor, Role.COMMITTEE)
-        rules.require_stage_open(c.stages, Stage.ALLOCATION)
         self._approvable_results(cycle)
         text = reason.strip() if isinstance(reason, str) else ""
         return self._propose_on_cycle(
@@ -101,11 +107,9 @@ class Allocation(Committee):
         self, cycle: str, reason: Any, actor: Actor, command_id: str,
         meeting_date: Any = None, minute_number: Any = None, members: Mapping[str, str | None] | None = None,
     ) -> Recorded:
-        c = self.cycle(cycle)
-        if done := already_recorded(c, command_id, lambda: self._proposed_answer(c, cycle, command_id)):
+        c, done = self._at_allocation(cycle, actor, command_id)
+        if done:
             return done
-        rules.require_role(actor, Role.COMMITTEE)
-        rules.require_stage_open(c.stages, Stage.ALLOCATION)
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason")
         return self._propose_on_cycle(
