@@ -20,18 +20,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from eventsourcing.persistence import InternalError as StoreInternalError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from adapters.accounts import Accounts
-from api.app import create_app
-from services import Services
-from domain.application import Assessments
 from adapters.attachments import AttachmentStore
+from adapters.gateway import Gateway
+from api.app import create_app
+from domain.application import Assessments
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
-from adapters.gateway import Gateway
+from services import Services
 from workflows.worker import build_worker, connect
 
 log = logging.getLogger("kaohe")
@@ -41,8 +42,18 @@ class StartupError(RuntimeError):
     """Something the operator must fix before Kaohe can start (one readable line)."""
 
 
-def build_app(settings: Settings) -> Assessments:
-    return Assessments(env=settings.event_store_env())
+def build_app(settings: Settings, attempts: int = 5) -> Assessments:
+    """The application on the configured event store. Processes that start at once on a new
+    PostgreSQL database (an API and two workers) race to create its tables, and PostgreSQL
+    refuses the loser with "tuple concurrently updated": the tables exist then, so try again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return Assessments(env=settings.event_store_env())
+        except StoreInternalError as err:
+            if "concurrently" not in str(err) or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def free_port() -> int:
