@@ -292,3 +292,33 @@ def test_lookups_are_in_the_pages_language_and_zh_first():
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
 def test_no_chinese_inline_in_a_page(path: Path):
     assert inline_chinese(path.read_text(encoding="utf-8")) == [], f"{path.name}: put the text in api/web/catalogue.py"
+
+
+# ------------------------------------------------------------------ the gettext files behind it
+
+
+def _po(path: Path, entries: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    body += "".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items())
+    path.write_text(body, encoding="utf-8")
+
+
+def test_the_catalogue_is_every_domain_of_each_language(tmp_path):
+    _po(tmp_path / "zh" / "LC_MESSAGES" / "kaohe.po", {"a": "甲"})
+    _po(tmp_path / "zh" / "LC_MESSAGES" / "admin.po", {"b": "乙"})
+    _po(tmp_path / "en" / "LC_MESSAGES" / "kaohe.po", {"a": "A", "b": "B"})
+    assert catalogue.load(tmp_path) == {"a": {"zh": "甲", "en": "A"}, "b": {"zh": "乙", "en": "B"}}
+
+
+def test_a_key_in_two_domains_is_refused(tmp_path):
+    _po(tmp_path / "zh" / "LC_MESSAGES" / "kaohe.po", {"a": "甲"})
+    _po(tmp_path / "zh" / "LC_MESSAGES" / "admin.po", {"a": "乙"})
+    with pytest.raises(ValueError, match="'a'"):
+        catalogue.load(tmp_path)
+
+
+def test_the_shipped_catalogue_comes_from_the_po_files():
+    files = sorted(catalogue.LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
+    assert {p.parts[-3] for p in files} == set(catalogue.LANGS)
+    assert "CATALOGUE: dict[str, dict[str, str]] = {" not in (WEB / "catalogue.py").read_text(encoding="utf-8")
