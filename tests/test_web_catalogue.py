@@ -12,6 +12,7 @@ Each scanner is also run on a small wrong sample, so a scanner that finds nothin
 from __future__ import annotations
 
 import ast
+from decimal import Decimal
 import re
 from pathlib import Path
 
@@ -322,3 +323,24 @@ def test_the_shipped_catalogue_comes_from_the_po_files():
     files = sorted(catalogue.LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
     assert {p.parts[-3] for p in files} == set(catalogue.LANGS)
     assert "CATALOGUE: dict[str, dict[str, str]] = {" not in (WEB / "catalogue.py").read_text(encoding="utf-8")
+
+
+def test_numbers_are_shown_with_the_specs_two_places_half_up():
+    assert catalogue.num("92.333333333333333333333333") == "92.33"
+    assert catalogue.num("0.125") == "0.13" and catalogue.num(Decimal("7")) == "7.00"
+    assert catalogue.num(None) == "" and catalogue.num("—") == "—" and catalogue.num("abc") == "abc"
+
+
+def test_every_cohort_has_a_name_in_both_languages():
+    from domain.scheme import ORG_TYPES
+
+    for key, zh in ORG_TYPES.items():
+        assert catalogue.cohort("zh", key) == zh
+        assert catalogue.cohort("en", key) not in (key, zh)
+
+
+def test_a_person_is_shown_by_name_with_the_login_in_a_tooltip():
+    from api.web.render import person
+
+    assert str(person({"zzb-li": "李明"}, "zzb-li")) == '<span class="person" title="zzb-li">李明</span>'
+    assert str(person({}, "<x>")) == '<span class="person" title="&lt;x&gt;">&lt;x&gt;</span>'

@@ -7,6 +7,8 @@ JSON API. Queries run in a worker thread. No module under ``api/web/pages/`` imp
 
 from __future__ import annotations
 
+import time
+
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,22 @@ def unit_name(svc: Services, unit: str) -> str | None:
     """The unit's name in its latest cycle (blocking: call it in a thread)."""
     with svc.runner.sessions() as db:
         return db.scalar(select(UnitRow.name).where(UnitRow.unit == unit).order_by(UnitRow.cycle.desc()).limit(1))
+
+
+_PEOPLE: dict[int, tuple[float, dict[str, str]]] = {}
+#: How long a page may show a display name after it changed (seconds).
+PEOPLE_TTL = 10.0
+
+
+def display_names(svc: Services) -> dict[str, str]:
+    """Login → display name for every account (blocking: call it in a thread; cached briefly)."""
+    now = time.monotonic()
+    hit = _PEOPLE.get(id(svc))
+    if hit is not None and now - hit[0] < PEOPLE_TTL:
+        return hit[1]
+    names = {u.username: u.display_name for u in svc.accounts.list()}
+    _PEOPLE[id(svc)] = (now, names)
+    return names
 
 
 async def unit_names(svc: Services, cycle: str) -> dict[str, str]:

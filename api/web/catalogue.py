@@ -17,6 +17,7 @@ that every key has both languages and that every key used under ``api/web/`` exi
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -111,6 +112,33 @@ def grade(lang: str, key: str | None) -> str:
     if not key:
         return t(lang, "no_grade")
     return _family("grade.", lang, key)
+
+
+def cohort(lang: str, key: str | None) -> str:
+    """A cohort (org type) in words (``grassroots_branch`` → 基层党总支/党支部); never the key."""
+    return _family("cohort.", lang, key)
+
+
+def event(lang: str, key: str | None) -> str:
+    """An event type in words (``BallotCast`` → 提交述职评分表)."""
+    return _family("event.", lang, key)
+
+
+def num(value: object, places: int = 2) -> str:
+    """A score or share as the SPEC writes it: ``places`` decimals, half up (``92.3333…`` → ``92.33``).
+
+    Anything that is not a number (``None``, ``—``, a word) is returned as it is (``None`` as "")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return str(value)
+    try:
+        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value)
+    if not d.is_finite():
+        return str(value)
+    return str(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def adjustment(lang: str, key: str) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from adapters.accounts import User
@@ -54,6 +55,14 @@ def fmt_time(value: Any) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+def person(names: dict[str, str], login: str | None) -> Markup:
+    """A person by display name, their login in a tooltip (``<span title="zzb-li">李明</span>``)."""
+    if not login:
+        return Markup("")
+    name = names.get(login) or login
+    return Markup('<span class="person" title="{}">{}</span>').format(login, name)
+
+
 def static_url(request: Request, path: str) -> str:
     return f"{request.scope.get('root_path', '')}/static/{path}?v={ASSET_VERSION}"
 
@@ -78,6 +87,10 @@ def render(request: Request, name: str, user: User | None, status: int = 200, **
         "role_name": partial(catalogue.role, lang),
         "stage_name": partial(catalogue.stage, lang),
         "kind_name": partial(catalogue.kind, lang),
+        "cohort_name": partial(catalogue.cohort, lang),
+        "event_name": partial(catalogue.event, lang),
+        "num": catalogue.num,
+        "person": partial(person, getattr(request.state, "people", None) or {}),
         "fmt_time": fmt_time,
         "static": partial(static_url, request),
         "lang_url": partial(lang_url, request),
@@ -93,6 +106,7 @@ async def render_page(request: Request, name: str, user: User, status: int = 200
     """:func:`render` for a signed-in user, with the header's unit label looked up."""
     lang = getattr(request.state, "lang", catalogue.DEFAULT)
     request.state.unit_label = await run_in_threadpool(unit_label, services(request), user.unit, lang)
+    request.state.people = await run_in_threadpool(backend.display_names, services(request))
     return render(request, name, user, status, **context)
 
 
