@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, String, delete, select
+from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, String, delete, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -187,6 +187,8 @@ class Accounts:
             if row is None:
                 row = UserRow(username=username, created_at=_now(), active=True, password_hash="")
                 db.add(row)
+            elif row.role == "admin" and role != "admin" and row.active:
+                self._keep_an_admin(db, username)
             row.role = role
             row.unit = unit
             row.display_name = display_name or row.display_name if not created else (display_name or username)
@@ -269,3 +271,111 @@ class Accounts:
         with self.sessions.begin() as db:
             db.execute(delete(TokenRow).where(TokenRow.token_hash == _digest(token)))
         self._forget(digest=_digest(token))
+
+    # -- what an admin keeps (services.people): find, deactivate, reset, import; a user's own password
+
+    def _keep_an_admin(self, db, username: str) -> None:
+        """Refuse a change that would leave no active admin (nobody could keep the accounts)."""
+        others = db.scalar(select(func.count()).select_from(UserRow).where(
+            UserRow.role == "admin", UserRow.active.is_(True), UserRow.username != username))
+        if not others:
+            raise Conflict("last_admin", "这是最后一个启用的系统管理员账号，不能停用或改为其他角色 / "
+                                         "this is the last active admin: it cannot be deactivated or given another role", "username")
+
+    def search(self, query: str | None = None, role: str | None = None, active: bool | None = None,
+               offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
+        """One page of users (by username) whose username, display name or unit contains ``query``; and how many match."""
+        conditions = []
+        if query:
+            like = f"%{query.strip()}%"
+            conditions.append(or_(UserRow.username.ilike(like), UserRow.display_name.ilike(like), UserRow.unit.ilike(like)))
+        if role:
+            conditions.append(UserRow.role == role)
+        if active is not None:
+            conditions.append(UserRow.active.is_(active))
+        with self.sessions() as db:
+            total = db.scalar(select(func.count()).select_from(UserRow).where(*conditions)) or 0
+            rows = db.scalars(select(UserRow).where(*conditions).order_by(UserRow.username).offset(offset).limit(limit))
+            return [_user(r) for r in rows], int(total)
+
+    def exists(self, usernames: list[str]) -> set[str]:
+        """Which of ``usernames`` are taken."""
+        with self.sessions() as db:
+            found: set[str] = set()
+            for start in range(0, len(usernames), 500):
+                found |= set(db.scalars(select(UserRow.username).where(UserRow.username.in_(usernames[start:start + 500]))))
+            return found
+
+    def set_active(self, username: str, active: bool) -> User:
+        """Deactivate (every session of the user ends at once) or reactivate an account."""
+        with self.sessions.begin() as db:
+            row = db.get(UserRow, username)
+            if row is None:
+                raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+            if not active and row.active and row.role == "admin":
+                self._keep_an_admin(db, username)
+            row.active = active
+            if not active:
+                db.execute(delete(TokenRow).where(TokenRow.username == username))
+            saved = _user(row)
+        self._forget(username=username)
+        return saved
+
+    def set_password(self, username: str, password: str) -> User:
+        """A new password set by an admin: the user's sessions end."""
+        self.validate(username, "admin", None, password)  # the password rule (the role only to pass the check)
+        with self.sessions() as db:
+            if db.get(UserRow, username) is None:
+                raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+        hashed = self._hash(password)
+        with self.sessions.begin() as db:
+            row = db.get(UserRow, username)
+            row.password_hash = hashed
+            db.execute(delete(TokenRow).where(TokenRow.username == username))
+            saved = _user(row)
+        self._forget(username=username)
+        return saved
+
+    def change_password(self, username: str, current: str, new: str, keep_token: str | None = None) -> None:
+        """A user's own new password, after the current one is checked; their other sessions end
+        (``keep_token``, the session asking, stays signed in)."""
+        with self.sessions() as db:
+            row = db.get(UserRow, username)
+            stored = row.password_hash if row is not None and row.active else None
+        try:
+            if stored is None:
+                raise VerificationError()
+            self._verify(stored, current)
+        except (VerificationError, InvalidHashError):
+            raise InvalidInput("wrong_password", "当前密码不正确 / the current password is wrong", "current") from None
+        if not isinstance(new, str) or len(new) < MIN_PASSWORD:
+            raise InvalidInput("weak_password", f"密码至少 {MIN_PASSWORD} 位 / password needs at least {MIN_PASSWORD} characters", "password")
+        hashed = self._hash(new)
+        with self.sessions.begin() as db:
+            db.get(UserRow, username).password_hash = hashed
+            gone = delete(TokenRow).where(TokenRow.username == username)
+            if keep_token:
+                gone = gone.where(TokenRow.token_hash != _digest(keep_token))
+            db.execute(gone)
+        self._forget(username=username)
+
+    def add_many(self, people: list[dict]) -> list[User]:
+        """Create many users in one transaction: all of them or (any name taken, any row invalid) none.
+
+        Each person: ``username``, ``role``, ``password``, optional ``unit`` and ``display_name``;
+        the passwords are hashed before the transaction opens."""
+        for p in people:
+            self.validate(p["username"], p["role"], p.get("unit"), p["password"], display_name=p.get("display_name"))
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.hash_concurrency) as pool:  # as many at once as the hashing bound lets
+            hashed = list(pool.map(lambda p: self._hash(p["password"]), people))
+        with self.sessions.begin() as db:
+            taken = sorted(self.exists([p["username"] for p in people]))
+            if taken:
+                raise Conflict("user_exists", f"用户 {', '.join(taken[:10])} 已存在 / user already exists", "username")
+            rows = [UserRow(username=p["username"], display_name=p.get("display_name") or p["username"], role=p["role"],
+                            unit=p.get("unit"), password_hash=h, active=True, created_at=_now()) for p, h in zip(people, hashed)]
+            db.add_all(rows)
+            db.flush()
+            return [_user(r) for r in rows]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from adapters.accounts import User
+from domain.errors import Conflict, DomainError, InvalidInput
 from services.context import Services, in_thread
 from services.permissions import allow
 
@@ -30,3 +32,131 @@ async def put_user(
     allow(user, "users.write")
     saved, created = await svc.accounts.put_async(username, role, password, unit, display_name)
     return saved.to_dict(), created
+
+
+# ------------------------------------------------------------------ the admin's accounts
+# Every change an admin makes to an account goes through one of these functions (and only these),
+# so that recording them as audit events later is one place to touch.
+
+#: The letters a generated password is drawn from: no 0/O, 1/l/I to misread on a printed sheet.
+PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_LENGTH = 12
+#: At most this many rows in one import.
+MAX_IMPORT = 2000
+
+
+def new_password() -> str:
+    """A one-time password for the admin to hand over (12 letters and digits, none easy to misread)."""
+    return "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(GENERATED_LENGTH))
+
+
+def find_users(svc: Services, user: User, query: str | None = None, role: str | None = None, active: bool | None = None,
+               page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of accounts (search by login, name or unit; filter by role and by active): the page
+    and how many match."""
+    allow(user, "users.write")
+    page = max(1, page)
+    found, total = svc.accounts.search(query or None, role or None, active, (page - 1) * per_page, per_page)
+    return {"users": [u.to_dict() for u in found], "total": total, "page": page, "pages": max(1, -(-total // per_page))}
+
+
+def account(svc: Services, user: User, username: str) -> dict[str, Any]:
+    allow(user, "users.write")
+    return svc.accounts.get(username).to_dict()
+
+
+async def create_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
+                      password: str | None = None) -> tuple[dict[str, Any], str]:
+    """A new account: (the account, its password — the one given, or a generated one to show once)."""
+    allow(user, "users.write")
+    password = password or new_password()
+    if await in_thread(svc.accounts.exists, [username]):
+        raise Conflict("user_exists", f"用户 {username} 已存在 / user already exists", "username")
+    saved, _ = await svc.accounts.put_async(username, role, password, unit, display_name)
+    return saved.to_dict(), password
+
+
+async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None) -> dict[str, Any]:
+    """Role, unit and display name of an existing account (its password stays)."""
+    allow(user, "users.write")
+    await in_thread(svc.accounts.get, username)  # 404 for no such user, rather than creating one
+    saved, _ = await svc.accounts.put_async(username, role, None, unit, display_name)
+    return saved.to_dict()
+
+
+async def set_active(svc: Services, user: User, username: str, active: bool) -> dict[str, Any]:
+    """Deactivate (the user's sessions end at once; the last active admin stays) or reactivate."""
+    allow(user, "users.write")
+    if not active and username == user.username:
+        raise Conflict("deactivate_self", "不能停用自己的账号 / you cannot deactivate your own account", "username")
+    return (await in_thread(svc.accounts.set_active, username, active)).to_dict()
+
+
+async def reset_password(svc: Services, user: User, username: str, password: str | None = None) -> str:
+    """A new password for the user (the admin's, or a generated one-time password); their sessions end.
+    Answers the password, to be shown once."""
+    allow(user, "users.write")
+    if username == user.username:
+        raise Conflict("reset_self", "请在“修改密码”页面修改自己的密码 / change your own password on the change-password page", "password")
+    password = password or new_password()
+    await in_thread(svc.accounts.set_password, username, password)
+    return password
+
+
+async def change_own_password(svc: Services, user: User, token: str | None, current: str, new: str, repeated: str) -> None:
+    """The signed-in user's own password: the current one checked, the new one typed twice; their
+    other sessions end, this one stays."""
+    allow(user, "tasks.read")  # every signed-in role
+    if new != repeated:
+        raise InvalidInput("password_mismatch", "两次输入的新密码不一致 / the new passwords differ", "repeated")
+    await in_thread(svc.accounts.change_password, user.username, current, new, token)
+
+
+def check_people(svc: Services, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every problem of an import at once: ``{row, field, message}`` per bad cell (its sheet row
+    number), a login twice in the file, a login already taken. Empty when every row may be created."""
+    problems: list[dict[str, Any]] = []
+    if len(rows) > MAX_IMPORT:
+        return [{"row": None, "field": None, "message": f"一次最多导入 {MAX_IMPORT} 个账号 / at most {MAX_IMPORT} accounts at once"}]
+    seen: dict[str, int] = {}
+    for number, p in rows:
+        try:
+            svc.accounts.validate(p.get("username"), p.get("role"), p.get("unit"), p.get("password"),
+                                  need_password=bool(p.get("password")), display_name=p.get("display_name"))
+        except DomainError as err:
+            problems.append({"row": number, "field": err.field, "message": err.message})
+            continue
+        name = p["username"]
+        if name in seen:
+            problems.append({"row": number, "field": "username",
+                             "message": f"用户名 {name} 与第 {seen[name]} 行重复 / login {name} is also on row {seen[name]}"})
+        seen.setdefault(name, number)
+    taken = svc.accounts.exists(list(seen))
+    for number, p in rows:
+        if p.get("username") in taken and seen.get(p["username"]) == number:
+            problems.append({"row": number, "field": "username",
+                             "message": f"用户 {p['username']} 已存在 / user {p['username']} already exists"})
+    return sorted(problems, key=lambda e: (e["row"] or 0))
+
+
+class ImportRefused(InvalidInput):
+    """An import with a bad row: every problem (``problems``), and nothing written."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__("import_refused", f"{len(problems)} 处错误，未导入任何账号 / {len(problems)} problem(s): nothing was imported", "file")
+        self.problems = problems
+
+
+async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Create every account of a sheet, or none: each row ``(sheet row number, {username, role, unit,
+    display_name, password?})``. A row with no password gets a generated one. Answers each account
+    with its password (shown once)."""
+    allow(user, "users.write")
+    if not rows:
+        raise InvalidInput("import_empty", "表格中没有账号 / the sheet has no accounts", "file")
+    problems = await in_thread(check_people, svc, rows)
+    if problems:
+        raise ImportRefused(problems)
+    people = [{**p, "password": p.get("password") or new_password()} for _, p in rows]
+    created = await in_thread(svc.accounts.add_many, people)
+    return [{**u.to_dict(), "password": p["password"]} for u, p in zip(created, people)]

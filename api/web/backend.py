@@ -28,6 +28,7 @@ from services import audit as audit_service
 from services import committee as committee_service
 from services import debrief as debrief_service
 from services import feedback as feedback_service
+from services import people as people_service
 from services import rectification as rectification_service
 from services.permissions import allow, in_scope, may
 
@@ -146,8 +147,11 @@ async def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:
     return await run_in_threadpool(allocation_service.results, svc, user, cycle)
 
 
-async def evidence_file(svc: Services, user: User, sha256: str) -> Response:
-    return FileResponse(await run_in_threadpool(rectification_service.attachment, svc, user, sha256), filename=sha256)
+async def evidence_file(svc: Services, user: User, sha256: str, name: str | None = None) -> Response:
+    """An evidence file, for whoever the API lets read it (the role table, a unit user's own unit);
+    saved under ``name`` (the name it was uploaded with) when the page gives it."""
+    path = await run_in_threadpool(rectification_service.attachment, svc, user, sha256)
+    return FileResponse(path, filename=name or sha256)
 
 
 async def feedback_docx(svc: Services, user: User, cycle: str, unit: str) -> Response:
@@ -377,3 +381,45 @@ async def submit_scoring(svc: Services, user: User, cycle: str, unit: str, score
 async def cast_ballot(svc: Services, user: User, cycle: str, cohort: str, scores: dict[str, str], category: str | None,
                       idem: str | None) -> None:
     await debrief_service.cast_ballot(svc, user, cycle, cohort, category, scores, idem)
+
+
+# ------------------------------------------------------------------ accounts: the admin's, and one's own password
+
+
+async def find_users(svc: Services, user: User, query: str | None, role: str | None, active: bool | None, page: int,
+                     per_page: int) -> dict[str, Any]:
+    return await run_in_threadpool(people_service.find_users, svc, user, query, role, active, page, per_page)
+
+
+async def account(svc: Services, user: User, username: str) -> dict[str, Any]:
+    return await run_in_threadpool(people_service.account, svc, user, username)
+
+
+async def create_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
+                      password: str | None) -> tuple[dict[str, Any], str]:
+    """The new account and its password (the one typed, or a generated one to show once)."""
+    return await people_service.create_user(svc, user, username, role, unit, display_name, password)
+
+
+async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None) -> dict[str, Any]:
+    return await people_service.update_user(svc, user, username, role, unit, display_name)
+
+
+async def set_user_active(svc: Services, user: User, username: str, active: bool) -> dict[str, Any]:
+    return await people_service.set_active(svc, user, username, active)
+
+
+async def reset_password(svc: Services, user: User, username: str, password: str | None) -> str:
+    return await people_service.reset_password(svc, user, username, password)
+
+
+async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every account of the sheet with its password, or ``people_service.ImportRefused`` (every bad row) and nothing written."""
+    return await people_service.import_users(svc, user, rows)
+
+
+ImportRefused = people_service.ImportRefused
+
+
+async def change_own_password(svc: Services, user: User, token: str | None, current: str, new: str, repeated: str) -> None:
+    await people_service.change_own_password(svc, user, token, current, new, repeated)

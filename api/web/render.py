@@ -63,6 +63,11 @@ def person(names: dict[str, str], login: str | None) -> Markup:
     return Markup('<span class="person" title="{}">{}</span>').format(login, name)
 
 
+def may_do(user: User | None, action: str) -> bool:
+    """Whether the signed-in user's role may take ``action`` (the role table): what the nav offers."""
+    return user is not None and backend.may(user, action)
+
+
 def static_url(request: Request, path: str) -> str:
     return f"{request.scope.get('root_path', '')}/static/{path}?v={ASSET_VERSION}"
 
@@ -94,6 +99,7 @@ def render(request: Request, name: str, user: User | None, status: int = 200, **
         "fmt_time": fmt_time,
         "static": partial(static_url, request),
         "lang_url": partial(lang_url, request),
+        "may": partial(may_do, user),
         "csrf": csrf_for(token) if user is not None and token else "",
         "csrf_field": CSRF_FIELD,
         "csrf_header": CSRF_HEADER,

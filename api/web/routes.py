@@ -16,11 +16,19 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.web.render import STATIC
+from api.web import catalogue
+from api.web.render import STATIC, error_page
+from api.web.session import LANG_COOKIE, session_user
 from api.web.session import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, csrf_for  # noqa: F401 - tests sign forms with these
+
+#: Paths that are not pages: an unknown one answers the JSON API's 404, not the 404 page.
+NOT_PAGES = ("/api/", "/docs", "/openapi.json", "/redoc")
 
 __all__ = ["install", "page_modules", "CSRF_FIELD", "CSRF_HEADER", "TOKEN_COOKIE", "csrf_for"]
 
@@ -60,3 +68,20 @@ def install(app: FastAPI) -> None:
     everything.routes.extend(sorted(routes, key=lambda route: specificity(route.path)))  # stable: a module's order kept
     app.include_router(everything)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_exception_handler(StarletteHTTPException, not_found)  # the route-not-found 404 (FastAPI's HTTPException keeps api.errors')
+
+
+async def not_found(request: Request, err: StarletteHTTPException) -> Response:
+    """No route for the path: a page's 404 is the HTML error page (in the page's language, with the
+    header's nav for whoever is signed in); ``/api/…`` keeps its JSON answer."""
+    if err.status_code != 404 or request.url.path.startswith(NOT_PAGES):
+        return await http_exception_handler(request, err)
+    request.state.lang = catalogue.choose(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    try:
+        await session_user(request)
+    except Exception:  # noqa: BLE001 - the 404 page renders, signed in or not
+        request.state.user = None
+    page = error_page(request, 404, catalogue.t(request.state.lang, "nav_not_found"))
+    page.headers["Cache-Control"] = "no-store"
+    page.headers["X-Content-Type-Options"] = "nosniff"
+    return page

@@ -67,6 +67,8 @@ async def console(request: Request, user, key: str, errors: dict[str, dict[str, 
         row["can_open"] = is_open and s in OPENABLE and allowed(rules.check_open_stage, view["stages"], s)
         row["can_close"] = is_open and s in CLOSABLE and allowed(rules.check_close_stage, view["stages"], s)
         row["deadline_input"] = local_input(row["deadline"])
+        # The domain records a deadline only through the open cycle's process, and never for a closed stage.
+        row["can_set_deadline"] = is_open and row["state"] != "closed"
     names = {u["unit"]: u["name"] for u in units}
     return await render_page(
         request, "organizer_console.html", user, status,

@@ -47,4 +47,6 @@ async def my_tasks(request: Request, user: PageUser) -> Response:
     tasks = await backend.my_tasks(services(request), user)
     for task in tasks:
         task["href"] = task_href(task)
-    return await render_page(request, "tasks.html", user, tasks=tasks, nav="tasks")
+    # The auditor's work is no task: the inbox points at the cycles they can audit (the nav's /audit).
+    audit_cycles = await backend.cycles(services(request), user) if user.role == "auditor" and backend.may(user, "audit.read") else []
+    return await render_page(request, "tasks.html", user, tasks=tasks, nav="tasks", audit_cycles=audit_cycles)
