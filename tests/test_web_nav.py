@@ -69,7 +69,7 @@ async def test_evidence_links_open_in_the_browser_for_everyone_who_may_read_them
     context, page = await signed_in(browser, stack, "org")
     try:
         await page.goto(f"/org/cycles/{key}")
-        link = page.locator("[data-testid=evidence-link]").first
+        link = page.locator("a", has_text="会议记录.txt").first  # the report's evidence link
         href = await link.get_attribute("href")
         assert href.startswith(f"/files/{sha}"), href  # not the bearer-token API
         await page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
