@@ -4,7 +4,8 @@ The real stack (worker, API, event store) on the dev server; the attacker is a T
 of their own that reaches the frontend's port and sends the cycle workflow a committee member's
 confirmation, bypassing the API: unsigned, signed with a key of their own, or carrying a genuine
 claim made for another proposal or another command id. The activity refuses each before
-anything is stored; the same confirmation through the API still takes effect."""
+anything is stored; the same confirmation through the API still takes effect. A workflow of the
+attacker's own, whose timer says a deadline has passed, closes no stage either."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from workflows.messages import SignedActor, cycle_workflow_id
 
 
 def refusal(err: pytest.ExceptionInfo) -> str:
+    """The code of an update's refusal."""
     cause = err.value.cause
     details = cause.details[0] if getattr(cause, "details", None) else {}
     return details.get("code", cause.message)
@@ -72,3 +74,32 @@ async def test_a_command_with_a_forged_actor_sent_straight_to_temporal_is_refuse
     r = await client.as_("com2").post(f"/cycles/{key}/proposals/{proposal}/confirm")
     assert r.status_code == 200 and r.json()["effective"] is True, r.text
     assert (await client.as_("org").get(f"/cycles/{key}/results")).status_code == 200
+
+
+async def test_a_workflow_of_an_attackers_own_cannot_declare_a_deadline_missed(stack, client, temporal_env):
+    """Steps the workflows take on their own carry no claim; a Cycle workflow started by someone
+    who reaches Temporal, claiming the self-review deadline passed an hour ago, closes nothing:
+    the worker checks the deadline against the event store."""
+    from datetime import datetime, timedelta, timezone
+
+    from temporalio.client import WorkflowFailureError
+
+    from workflows.messages import CycleState
+
+    await cast(client)
+    key = await small_cycle(client, "self_review")
+    attacker = await Client.connect(temporal_address(temporal_env), data_converter=pydantic_data_converter)
+    before = log_position(stack)
+    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    state = CycleState(cycle=key, units={}, point_max={}, categories={}, deadlines={"self_review": past},
+                       stages={"self_review": "open"}, status="open", children_started=True)
+    handle = await attacker.start_workflow(CycleWorkflow.run, state, id=f"attacker/{key}", task_queue=stack.settings.task_queue)
+    with pytest.raises(WorkflowFailureError) as err:
+        await handle.result()
+    cause = err.value.cause
+    while cause is not None and not getattr(cause, "details", None):
+        cause = cause.cause
+    assert cause.details[0]["code"] == "not_the_deadline"
+    assert log_position(stack) == before
+    cycle = (await client.as_("org").get(f"/cycles/{key}")).json()
+    assert cycle["stages"]["self_review"] == "open"

@@ -12,13 +12,17 @@ still completes (see ``workflows.base.TYPED_STEPS``).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.application import Assessments, Recorded
+from domain.application.recording import already_recorded
 from domain.errors import DomainError
-from workflows.claims import Claims, plain
+from domain.rules import REMIND_DAYS_BEFORE
+from workflows.claims import Claims, forged, plain
 from workflows.messages import Command, to_application_error
 from workflows.steps import (
     AcknowledgeFeedbackStep,
@@ -56,6 +60,23 @@ LEGACY = {
     "rectification_overdue", "confirm_decision", "object_decision",
 }
 NO_ACTOR = {"record_deadline_missed", "remind_rectification", "rectification_overdue"}
+
+#: How early a workflow's timer may say a moment has come (the worker's clock may lag the server's).
+TIMER_SKEW = timedelta(seconds=60)
+
+
+def _moment(iso: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(iso) if isinstance(iso, str) else None
+    except ValueError:
+        return None
+
+
+def _due(what: str, moment: datetime) -> None:
+    """The steps the workflows take on their own name no actor, so no claim: the engine's word
+    that their moment has come is checked against the clock. Not yet: retried (clocks differ)."""
+    if moment > datetime.now(timezone.utc) + TIMER_SKEW:
+        raise ApplicationError(f"{what} is not due until {moment.isoformat()}", type="NotDueYet")
 
 
 def _run(use_case: Callable[[], Recorded]) -> Recorded:
@@ -104,6 +125,7 @@ class KaoheActivities:
 
     @activity.defn(name="kaohe.record_deadline_missed")
     def record_deadline_missed(self, s: DeadlineMissedStep) -> Recorded:
+        self._deadline_due(s.cycle, s.stage, s.deadline, s.command_id)
         return _run(lambda: self.app.record_deadline_missed(s.cycle, s.stage, s.deadline, s.command_id))
 
     # -- a unit
@@ -222,11 +244,40 @@ class KaoheActivities:
 
     @activity.defn(name="kaohe.remind_rectification")
     def remind_rectification(self, s: RemindRectificationStep) -> Recorded:
+        self._item_due(s.item, s.command_id, s.days_left)
         return _run(lambda: self.app.remind_rectification(s.item, s.days_left, s.command_id))
 
     @activity.defn(name="kaohe.rectification_overdue")
     def rectification_overdue(self, s: RectificationOverdueStep) -> Recorded:
+        self._item_due(s.item, s.command_id, 0)
         return _run(lambda: self.app.rectification_overdue(s.item, s.command_id))
+
+    def _deadline_due(self, cycle: str, stage: str, deadline: str, command_id: str) -> None:
+        """A stage's deadline is missed only if it is the stage's deadline (the event store's,
+        not the workflow's say) and has passed."""
+        try:
+            c = self.app.cycle(cycle)
+        except DomainError as err:
+            raise to_application_error(err) from None
+        if already_recorded(c, command_id) is not None:  # checked once: a retry answers the first outcome
+            return
+        recorded, claimed = _moment(c.deadlines.get(stage)), _moment(deadline)
+        if recorded is None or claimed != recorded:
+            raise forged("not_the_deadline", f"{stage} 的截止时间不是 {deadline} / not the stage's deadline")
+        _due("the deadline", recorded)
+
+    def _item_due(self, item: str, command_id: str, days_before: int) -> None:
+        """A reminder ``days_before`` the item's deadline, or its being overdue (0): only then."""
+        try:
+            it = self.app.rectification(item)
+        except DomainError as err:
+            raise to_application_error(err) from None
+        if already_recorded(it, command_id) is not None:
+            return
+        deadline = _moment(it.deadline)
+        if deadline is None or (days_before and days_before not in REMIND_DAYS_BEFORE):
+            raise forged("not_the_deadline", f"整改事项 {item} 没有这样的期限 / no such deadline for this item")
+        _due("the rectification deadline", deadline - timedelta(days=days_before))
 
     # -- earlier versions
     @activity.defn(name="kaohe.execute")
@@ -238,5 +289,9 @@ class KaoheActivities:
         if command.method not in NO_ACTOR:
             self.claims.verify(command.method, command.command_id, command.actor, kwargs)
             kwargs["actor"] = plain(command.actor)
+        elif command.method == "record_deadline_missed":
+            self._deadline_due(kwargs.get("cycle"), kwargs.get("stage"), kwargs.get("deadline"), command.command_id)
+        else:
+            self._item_due(kwargs.get("item"), command.command_id, kwargs.get("days_left", 0))
         outcome = _run(lambda: getattr(self.app, command.method)(command_id=command.command_id, **kwargs))
         return outcome.to_dict()
