@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="shared secret (32+ characters) the API signs each command's actor with and the worker checks; "
         "required in production, generated into the data dir (command-key, 0600) otherwise",
     )
-    command_ttl_seconds: float = Field(86400.0, gt=0, description="how long a signed command stays valid for the worker")
+    command_ttl_seconds: float = Field(3600.0, gt=0, description="how long a signed command stays valid for the worker")
     temporal_tls: bool = Field(False, description="connect to Temporal over TLS (implied by any KAOHE_TEMPORAL_TLS_* file)")
     temporal_tls_ca: Path | None = Field(None, description="PEM file of the CA that signed Temporal's server certificate")
     temporal_tls_cert: Path | None = Field(None, description="PEM client certificate for mTLS (with KAOHE_TEMPORAL_TLS_KEY)")

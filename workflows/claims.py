@@ -11,7 +11,7 @@ with a key the API and the worker share (``KAOHE_COMMAND_KEY``), over a canonica
 * the actor (user, role, unit),
 * every field of the step the activity will record — the payload and the target the workflow
   adds (cycle, unit, cohort or item): an altered grade or another cycle fails,
-* the moment it was signed: a claim older than ``ttl`` (default a day) fails, so a command
+* the moment it was signed: a claim older than ``ttl`` (default an hour) fails, so a command
   refused once cannot be replayed much later when the stage it needed is open.
 
 The claim travels in the command's actor (``workflows.messages.SignedActor``, an optional
@@ -94,7 +94,7 @@ def forged(code: str, message: str) -> ApplicationError:
 class Claims:
     """Signs and checks actor claims with one shared key."""
 
-    def __init__(self, key: bytes | str, ttl_seconds: float = 86400.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: bytes | str, ttl_seconds: float = 3600.0, clock: Callable[[], float] = time.time) -> None:
         self.key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
         if len(self.key) < 16:
             raise ValueError("KAOHE_COMMAND_KEY 太短（至少 32 个字符）/ the command key is too short (32 characters or more)")
