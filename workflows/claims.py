@@ -35,6 +35,7 @@ from typing import Any, Callable
 from pydantic_core import to_jsonable_python
 from temporalio.exceptions import ApplicationError
 
+from domain.rules import Actor
 from workflows import steps
 from workflows.messages import SignedActor
 
@@ -156,8 +157,6 @@ class Claims:
         return dataclasses.replace(step, actor=plain(step.actor))
 
 
-def plain(actor: Any) -> Any:
+def plain(actor: Any) -> Actor:
     """The domain's actor, without its claim."""
-    from domain.rules import Actor
-
     return Actor(actor.user, actor.role, actor.unit)
