@@ -18,6 +18,7 @@ from workflows import cycle as cycle_workflow
 from workflows import debrief as debrief_workflow
 from workflows import rectification as item_workflow
 from workflows import unit as unit_workflow
+from workflows.claims import Claims
 from workflows.messages import (
     CycleState,
     cycle_workflow_id,
@@ -91,9 +92,13 @@ CONTINUED_RETRIES = 5
 
 
 class Gateway:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    """Every command it sends carries the actor's claim signed with ``claims``' key
+    (``workflows.claims``): the worker records nothing it cannot check."""
+
+    def __init__(self, client: Client, task_queue: str, claims: Claims) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.claims = claims
 
     async def _update(self, workflow_id: str, update: Any, arg: Any, command_id: str) -> dict[str, Any]:
         handle = self.client.get_workflow_handle(workflow_id)
@@ -150,21 +155,25 @@ class Gateway:
             )
         except Exception as err:
             raise unavailable(err) or err from None
-        return await self._update(cycle_workflow_id(self.task_queue, c.key), cycle_workflow.CycleWorkflow.open, cycle_workflow.OpenCycle(actor), command_id)
+        return await self.cycle_update(c.key, "open", cycle_workflow.OpenCycle(actor), command_id)
 
     async def cycle_update(self, cycle: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(cycle_workflow.CycleWorkflow, name)
-        return await self._update(cycle_workflow_id(self.task_queue, cycle), update, arg, command_id)
+        signed = self.claims.signed("Cycle", name, arg, {"cycle": cycle}, command_id)
+        return await self._update(cycle_workflow_id(self.task_queue, cycle), update, signed, command_id)
 
     async def unit_update(self, cycle: str, unit: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(unit_workflow.UnitWorkflow, name)
-        return await self._update(unit_workflow_id(cycle_workflow_id(self.task_queue, cycle), unit), update, arg, command_id)
+        signed = self.claims.signed("UnitAssessment", name, arg, {"cycle": cycle, "unit": unit}, command_id)
+        return await self._update(unit_workflow_id(cycle_workflow_id(self.task_queue, cycle), unit), update, signed, command_id)
 
     async def session_update(self, cycle: str, cohort: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(debrief_workflow.DebriefWorkflow, name)
-        return await self._update(session_workflow_id(cycle_workflow_id(self.task_queue, cycle), cohort), update, arg, command_id)
+        signed = self.claims.signed("DebriefSession", name, arg, {"cycle": cycle, "cohort": cohort}, command_id)
+        return await self._update(session_workflow_id(cycle_workflow_id(self.task_queue, cycle), cohort), update, signed, command_id)
 
     async def item_update(self, cycle: str, item: str, name: str, arg: Any, command_id: str) -> dict:
         update = getattr(item_workflow.RectificationWorkflow, name)
         workflow_id = item_workflow.rectification_workflow_id(cycle_workflow_id(self.task_queue, cycle), item)
-        return await self._update(workflow_id, update, arg, command_id)
+        signed = self.claims.signed("RectificationItem", name, arg, {"cycle": cycle, "item": item}, command_id)
+        return await self._update(workflow_id, update, signed, command_id)

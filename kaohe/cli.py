@@ -47,9 +47,11 @@ async def _serve(settings: Settings, *, with_worker: bool, with_api: bool, embed
             if stack.devserver:
                 print(f"  Temporal         : {stack.devserver.address}  (UI http://127.0.0.1:{stack.devserver.ui_port})")
             if stack.admin:
-                user, password = stack.admin
+                user, password = stack.admin  # a password only when generated now (never one from the environment)
                 if password:
                     print(f"  首个管理员 admin  : {user} / {password}  （已保存至 {settings.data_dir / 'admin-credentials.json'}）")
+                elif settings.admin_password is not None:
+                    print(f"  管理员 admin      : {user}（密码为 KAOHE_ADMIN_PASSWORD 所设 / password as set in KAOHE_ADMIN_PASSWORD）")
                 else:
                     print(f"  管理员 admin      : {user}（密码见首次启动时的输出或 {settings.data_dir / 'admin-credentials.json'}）")
             print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 import uvicorn
 from eventsourcing.persistence import InternalError as StoreInternalError
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from adapters.accounts import Accounts
@@ -33,6 +34,7 @@ from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
 from services import Services
+from workflows.claims import Claims
 from workflows.worker import build_worker, connect
 
 log = logging.getLogger("kaohe")
@@ -67,26 +69,104 @@ def credentials_file(settings: Settings) -> Path:
 
 
 def bootstrap_admin(settings: Settings, accounts: Accounts) -> tuple[str, str | None]:
-    """Create the first admin if there is none. Returns (username, password or None if it existed).
+    """Create the first admin if there is none. Returns (username, the password to show once):
+    the password only when it was generated here, never one that came from the environment.
 
-    In production the password must come from ``KAOHE_ADMIN_PASSWORD``; in development a random
-    one is generated and kept in ``KAOHE_DATA_DIR/admin-credentials.json`` (mode 0600)."""
+    In production the password must come from ``KAOHE_ADMIN_PASSWORD``; in development without
+    it a random one is generated and kept in ``KAOHE_DATA_DIR/admin-credentials.json`` (mode 0600)."""
     if accounts.any_admin():
         return settings.admin_user, None
     password = settings.admin_password
-    if password is None:
-        if settings.production:
-            raise StartupError(
-                "生产模式必须设置 KAOHE_ADMIN_PASSWORD 以创建首个管理员 / set KAOHE_ADMIN_PASSWORD to create the first admin in production"
-            )
-        password = secrets.token_urlsafe(12)
+    if password is not None:
+        accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+        return settings.admin_user, None
+    if settings.production:
+        raise StartupError(
+            "生产模式必须设置 KAOHE_ADMIN_PASSWORD 以创建首个管理员 / set KAOHE_ADMIN_PASSWORD to create the first admin in production"
+        )
+    password = secrets.token_urlsafe(12)
     accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
-    if not settings.production:
-        path = credentials_file(settings)
-        settings.ensure_data_dir()
-        path.write_text(json.dumps({"username": settings.admin_user, "password": password}), "utf-8")
-        path.chmod(0o600)
+    write_secret(credentials_file(settings), json.dumps({"username": settings.admin_user, "password": password}))
     return settings.admin_user, password
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created 0600, never world-readable for a moment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    path.chmod(0o600)
+
+
+def command_key_file(settings: Settings) -> Path:
+    return settings.data_dir / "command-key"
+
+
+#: The shortest ``KAOHE_COMMAND_KEY`` accepted (``openssl rand -hex 32`` gives 64).
+COMMAND_KEY_MIN = 32
+
+
+def command_claims(settings: Settings) -> Claims:
+    """The key the API signs commands with and the worker checks them with (``workflows.claims``).
+
+    ``KAOHE_COMMAND_KEY`` when set (required in production: API and worker run apart and must
+    share it); otherwise one generated at the first start and kept in the data dir, mode 0600,
+    so that an API and a worker on the same data dir agree."""
+    key = settings.command_key
+    if key is not None:
+        if len(key) < COMMAND_KEY_MIN:
+            raise StartupError(
+                f"KAOHE_COMMAND_KEY 至少 {COMMAND_KEY_MIN} 个字符（openssl rand -hex 32）/ KAOHE_COMMAND_KEY needs {COMMAND_KEY_MIN}+ characters"
+            )
+        return Claims(key, settings.command_ttl_seconds)
+    if settings.production:
+        raise StartupError(
+            "生产模式必须设置 KAOHE_COMMAND_KEY（API 与 worker 相同，openssl rand -hex 32）/ "
+            "set KAOHE_COMMAND_KEY (the same for API and worker) in production"
+        )
+    path = command_key_file(settings)
+    if not path.exists():
+        try:
+            settings.ensure_data_dir()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # two processes: one wins
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    for _ in range(50):  # the winner may not have written it yet
+        key = path.read_text("utf-8").strip()
+        if key:
+            return Claims(key, settings.command_ttl_seconds)
+        time.sleep(0.02)
+    raise StartupError(f"命令密钥文件为空 {path} / the command key file is empty")
+
+
+def temporal_tls(settings: Settings) -> TLSConfig | bool:
+    """How to connect to Temporal: plain (False), or TLS with the CA, client certificate (mTLS)
+    and server name of the ``KAOHE_TEMPORAL_TLS_*`` settings."""
+    files = (settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key)
+    if not settings.temporal_tls and not any(files) and not settings.temporal_tls_server_name:
+        return False
+    if bool(settings.temporal_tls_cert) != bool(settings.temporal_tls_key):
+        raise StartupError(
+            "KAOHE_TEMPORAL_TLS_CERT 与 KAOHE_TEMPORAL_TLS_KEY 须同时设置 / set both KAOHE_TEMPORAL_TLS_CERT and KAOHE_TEMPORAL_TLS_KEY for mTLS"
+        )
+
+    def read(path: Path | None, name: str) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return Path(path).read_bytes()
+        except OSError as err:
+            raise StartupError(f"无法读取 {name} {path}：{err.strerror} / cannot read {name}") from None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca, "KAOHE_TEMPORAL_TLS_CA"),
+        domain=settings.temporal_tls_server_name,
+        client_cert=read(settings.temporal_tls_cert, "KAOHE_TEMPORAL_TLS_CERT"),
+        client_private_key=read(settings.temporal_tls_key, "KAOHE_TEMPORAL_TLS_KEY"),
+    )
 
 
 def read_credentials(settings: Settings) -> tuple[str, str] | None:
@@ -234,6 +314,7 @@ async def start_stack(
 ) -> Stack:
     """Start what is asked for; on failure, stop what was started and raise."""
     settings.ensure_data_dir()
+    claims = command_claims(settings)
     app = build_app(settings)
     stack = Stack(settings, app)
     try:
@@ -245,15 +326,17 @@ async def start_stack(
                 ui_port or settings.temporal_ui_port,
             )
             await stack.devserver.start()
-            address = stack.devserver.address
+            address, tls = stack.devserver.address, False  # the dev server on loopback speaks no TLS
         else:
-            address = settings.temporal_address or "127.0.0.1:7233"
+            address, tls = settings.temporal_address or "127.0.0.1:7233", temporal_tls(settings)
         try:
-            stack.client = await connect(address, settings.temporal_namespace)
+            stack.client = await connect(address, settings.temporal_namespace, tls)
         except Exception as err:
             raise StartupError(f"无法连接 Temporal {address}：{err} / cannot reach Temporal") from None
         if with_worker:
-            stack.worker, stack.executor = build_worker(stack.client, app, settings.task_queue, settings.worker_threads)
+            stack.worker, stack.executor = build_worker(
+                stack.client, app, settings.task_queue, settings.worker_threads, claims=claims
+            )
             stack.tasks.append(asyncio.create_task(stack.worker.run(), name="worker"))
         if with_api:
             engine = make_engine(settings.read_url())
@@ -265,7 +348,7 @@ async def start_stack(
             )
             stack.admin = bootstrap_admin(settings, stack.accounts)
             services = Services(
-                app, Gateway(stack.client, settings.task_queue), stack.runner, stack.accounts, settings.production,
+                app, Gateway(stack.client, settings.task_queue, claims), stack.runner, stack.accounts, settings.production,
                 settings.audit_signing_key,
                 AttachmentStore(settings.data_dir / "attachments", settings.attachment_max_bytes),
                 settings.read_cache_seconds,

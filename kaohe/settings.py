@@ -43,6 +43,17 @@ class Settings(BaseSettings):
         1000, ge=0, description="aggregates kept in memory and fast-forwarded from the log on each load (0: none)"
     )
     attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest evidence file accepted")
+    command_key: str | None = Field(
+        None,
+        description="shared secret (32+ characters) the API signs each command's actor with and the worker checks; "
+        "required in production, generated into the data dir (command-key, 0600) otherwise",
+    )
+    command_ttl_seconds: float = Field(3600.0, gt=0, description="how long a signed command stays valid for the worker")
+    temporal_tls: bool = Field(False, description="connect to Temporal over TLS (implied by any KAOHE_TEMPORAL_TLS_* file)")
+    temporal_tls_ca: Path | None = Field(None, description="PEM file of the CA that signed Temporal's server certificate")
+    temporal_tls_cert: Path | None = Field(None, description="PEM client certificate for mTLS (with KAOHE_TEMPORAL_TLS_KEY)")
+    temporal_tls_key: Path | None = Field(None, description="PEM private key of the client certificate")
+    temporal_tls_server_name: str | None = Field(None, description="name to expect in Temporal's certificate, if not the address' host")
     audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
     audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
 

@@ -46,6 +46,7 @@ from workflows import cycle as cycle_workflow
 from workflows import unit as unit_workflow
 from adapters.gateway import Gateway
 from workflows.messages import CycleState, UnitState, cycle_workflow_id, unit_workflow_id
+from workflows.claims import Claims
 from workflows.worker import build_worker
 
 pytestmark = pytest.mark.temporal
@@ -88,10 +89,11 @@ async def harness(temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.Te
     env = temporal_env
     tmp = tmp_path_factory.mktemp("deadlines")
     app = Assessments(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp / "events.sqlite"), "CREATE_TABLE": "y"})
-    worker, executor = build_worker(env.client, app, TASK_QUEUE)
+    claims = Claims("deadlines-test-key-" * 2)
+    worker, executor = build_worker(env.client, app, TASK_QUEUE, claims=claims)
     running = asyncio.create_task(worker.run())
     try:
-        yield Harness(env, app, Gateway(env.client, TASK_QUEUE), tmp)
+        yield Harness(env, app, Gateway(env.client, TASK_QUEUE, claims), tmp)
     finally:
         await worker.shutdown()
         await running

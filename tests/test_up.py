@@ -96,4 +96,43 @@ def test_up_prints_credentials_stops_cleanly_and_restarts_with_all_data(tmp_path
     finally:
         code, out, err = stop(proc)
     assert code == 0, err
-    assert "admin" in out
+    assert "admin" in out and creds["password"] not in out  # the generated password is shown once, at the first start
+    key = tmp_path / "data" / "command-key"  # the key API and worker sign commands with, the owner's alone
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text("utf-8").strip()) == 64
+
+
+def test_a_production_admin_password_from_the_environment_is_never_printed_nor_written(tmp_path):
+    api_port, t_port, ui_port = free_port(), free_port(), free_port()
+    password = "prod-admin-Pa55word-from-env"
+    env = {
+        **os.environ,
+        "KAOHE_ENV": "production",
+        "KAOHE_DATA_DIR": str(tmp_path / "data"),
+        "KAOHE_API_PORT": str(api_port),
+        "KAOHE_TEMPORAL_PORT": str(t_port),
+        "KAOHE_TEMPORAL_UI_PORT": str(ui_port),
+        "KAOHE_ADMIN_PASSWORD": password,
+        "KAOHE_COMMAND_KEY": "a-production-command-key-of-64-characters-0123456789abcdef012345",
+    }
+    url = f"http://127.0.0.1:{api_port}"
+    proc = start(env)
+    try:
+        wait_healthy(url, proc)
+        login(url, "admin", password)  # the first admin has the environment's password
+    finally:
+        code, out, err = stop(proc)
+    assert code == 0, err
+    assert password not in out and password not in err
+    assert "KAOHE_ADMIN_PASSWORD" in out  # the banner says where the password is, not what
+    assert not (tmp_path / "data" / "admin-credentials.json").exists()
+    assert not (tmp_path / "data" / "command-key").exists()  # production uses the environment's key
+    for path in (tmp_path / "data").rglob("*"):  # nor in any log or database of the data dir
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+
+
+def test_production_refuses_to_start_without_a_command_key(tmp_path):
+    env = {**os.environ, "KAOHE_ENV": "production", "KAOHE_DATA_DIR": str(tmp_path / "data"), "KAOHE_ADMIN_PASSWORD": "x" * 16}
+    env.pop("KAOHE_COMMAND_KEY", None)
+    p = subprocess.run([KAOHE, "up"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "KAOHE_COMMAND_KEY" in p.stderr, p.stderr

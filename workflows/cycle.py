@@ -19,7 +19,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import CLOSED, OPEN, Actor
+    from domain.rules import CLOSED, OPEN
     from domain import stages as stage_machine
     from workflows.activities import KaoheActivities as A
     from workflows.base import KaoheWorkflow, check, command_id
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.debrief import DebriefWorkflow
     from workflows import messages
     from workflows.messages import (
+        SignedActor,
         CycleState,
         SessionState,
         Stages,
@@ -47,26 +48,26 @@ COMMITTEE_AS_A_BODY = "committee-as-a-body-v1"
 
 @dataclass
 class OpenCycle:
-    actor: Actor
+    actor: SignedActor
 
 
 @dataclass
 class StageCommand:
-    actor: Actor
+    actor: SignedActor
     stage: str
     reason: str = ""
 
 
 @dataclass
 class SetDeadline:
-    actor: Actor
+    actor: SignedActor
     stage: str
     deadline: str | None
 
 
 @dataclass
 class ProposeAdjustment:
-    actor: Actor
+    actor: SignedActor
     unit: str
     kind: str
     reason: str
@@ -77,7 +78,7 @@ class ProposeAdjustment:
 
 @dataclass
 class DecideAdjustment:
-    actor: Actor
+    actor: SignedActor
     adjustment: str
     decision: str
     reason: str = ""
@@ -88,7 +89,7 @@ class DecideAdjustment:
 
 @dataclass
 class ResolveTie:
-    actor: Actor
+    actor: SignedActor
     cohort: str
     units: list[str] = field(default_factory=list)
     reason: str = ""
@@ -99,7 +100,7 @@ class ResolveTie:
 
 @dataclass
 class OverrideGrade:
-    actor: Actor
+    actor: SignedActor
     unit: str
     grade: str
     reason: str
@@ -110,7 +111,7 @@ class OverrideGrade:
 
 @dataclass
 class Decision:
-    actor: Actor
+    actor: SignedActor
     reason: str = ""
     meeting_date: Any = None
     minute_number: Any = None
@@ -119,20 +120,20 @@ class Decision:
 
 @dataclass
 class ConfirmDecision:
-    actor: Actor
+    actor: SignedActor
     proposal: str
 
 
 @dataclass
 class ObjectDecision:
-    actor: Actor
+    actor: SignedActor
     proposal: str
     reason: str = ""
 
 
 @dataclass
 class CreateRectification:
-    actor: Actor
+    actor: SignedActor
     unit: str
     description: str
     point: str | None = None

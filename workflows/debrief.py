@@ -11,16 +11,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import Actor
     from workflows.activities import KaoheActivities as A
     from workflows.base import KaoheWorkflow, check, command_id
     from workflows import steps
-    from workflows.messages import SessionState
+    from workflows.messages import SessionState, SignedActor
 
 
 @dataclass
 class CastBallot:
-    actor: Actor
+    actor: SignedActor
     representative: str
     scores: dict[str, Any]
     category: str | None = None
@@ -28,7 +27,7 @@ class CastBallot:
 
 @dataclass
 class CloseSession:
-    actor: Actor
+    actor: SignedActor
     #: Why the session closes below ``policy.min_turnout`` (the domain refuses without one).
     reason: str | None = None
 

@@ -31,13 +31,22 @@ def session_workflow_id(cycle_workflow: str, cohort: str) -> str:
     return f"{cycle_workflow}/debrief/{cohort}"
 
 
+@dataclass(frozen=True)
+class SignedActor(Actor):
+    """The actor as a command names it, with the API's signature of the command (``claim``,
+    see ``workflows.claims``). Optional: histories recorded before it existed still decode;
+    the activity refuses a command without one. The domain gets a plain ``Actor``."""
+
+    claim: str | None = field(default=None, compare=False, repr=False)
+
+
 @dataclass
 class Command:
     """A call of one ``Assessments`` use case: its method name and keyword arguments."""
 
     method: str
     kwargs: dict[str, Any]
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 

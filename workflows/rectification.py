@@ -13,10 +13,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import Actor
     from workflows.activities import KaoheActivities as A
     from workflows.base import KaoheWorkflow, check, command_id
     from workflows import steps
+    from workflows.messages import SignedActor
 
 
 @dataclass
@@ -33,14 +33,14 @@ class ItemState:
 
 @dataclass
 class ReportItem:
-    actor: Actor
+    actor: SignedActor
     text: str
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class VerifyItem:
-    actor: Actor
+    actor: SignedActor
     decision: str
     reason: str = ""
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 with __import__("temporalio").workflow.unsafe.imports_passed_through():
-    from domain.rules import Actor
+    from workflows.messages import SignedActor
 
 
 @dataclass
 class OpenCycleStep:
     cycle: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -26,7 +26,7 @@ class OpenCycleStep:
 class OpenStageStep:
     cycle: str
     stage: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -35,7 +35,7 @@ class CloseStageStep:
     cycle: str
     stage: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -44,7 +44,7 @@ class SetDeadlineStep:
     cycle: str
     stage: str
     deadline: str | None
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -62,7 +62,7 @@ class SelfReviewStep:
     unit: str
     scores: dict[str, Any]
     evidence: dict[str, str]
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -73,7 +73,7 @@ class ScoringStep:
     scores: dict[str, Any]
     na_reasons: dict[str, str]
     comments: dict[str, str]
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -86,7 +86,7 @@ class CastBallotStep:
     representative: str
     category: str | None
     scores: dict[str, Any]
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -94,7 +94,7 @@ class CastBallotStep:
 class CloseSessionStep:
     cycle: str
     cohort: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     reason: str | None = None
 
@@ -108,7 +108,7 @@ class ProposeAdjustmentStep:
     levels: Any
     reason: str
     evidence: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -118,7 +118,7 @@ class DecideAdjustmentStep:
     adjustment: str
     decision: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     meeting_date: Any = None
     minute_number: Any = None
@@ -131,7 +131,7 @@ class ResolveTieStep:
     cohort: str
     units: list[str]
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     meeting_date: Any = None
     minute_number: Any = None
@@ -144,7 +144,7 @@ class OverrideGradeStep:
     unit: str
     grade: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     meeting_date: Any = None
     minute_number: Any = None
@@ -157,7 +157,7 @@ class CycleDecisionStep:
 
     cycle: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -167,7 +167,7 @@ class AllocationDecisionStep:
 
     cycle: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     meeting_date: Any = None
     minute_number: Any = None
@@ -178,7 +178,7 @@ class AllocationDecisionStep:
 class ConfirmDecisionStep:
     cycle: str
     proposal: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -187,7 +187,7 @@ class ObjectDecisionStep:
     cycle: str
     proposal: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -196,7 +196,7 @@ class IssueFeedbackStep:
     cycle: str
     unit: str
     text: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -204,7 +204,7 @@ class IssueFeedbackStep:
 class AcknowledgeFeedbackStep:
     cycle: str
     unit: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -215,7 +215,7 @@ class CreateRectificationStep:
     point: str | None
     description: str
     deadline: str | None
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 
@@ -223,7 +223,7 @@ class CreateRectificationStep:
 class ReportRectificationStep:
     item: str
     text: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -233,7 +233,7 @@ class VerifyRectificationStep:
     item: str
     decision: str
     reason: str
-    actor: Actor
+    actor: SignedActor
     command_id: str
 
 

@@ -11,11 +11,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.rules import CLOSED, Actor
+    from domain.rules import CLOSED
     from workflows.activities import KaoheActivities as A
     from workflows.base import KaoheWorkflow, check, command_id
     from workflows import steps
-    from workflows.messages import Stages, UnitState
+    from workflows.messages import SignedActor, Stages, UnitState
     from workflows.rectification import ItemState, RectificationWorkflow, rectification_workflow_id
     from temporalio.workflow import ParentClosePolicy
 
@@ -26,14 +26,14 @@ ITEMS_START_TOGETHER = "items-start-together-v1"
 
 @dataclass
 class SubmitSelfReview:
-    actor: Actor
+    actor: SignedActor
     scores: dict[str, Any]
     evidence: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class SubmitScoring:
-    actor: Actor
+    actor: SignedActor
     scores: dict[str, Any]
     na_reasons: dict[str, str] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
@@ -41,13 +41,13 @@ class SubmitScoring:
 
 @dataclass
 class IssueFeedback:
-    actor: Actor
+    actor: SignedActor
     text: str
 
 
 @dataclass
 class AcknowledgeFeedback:
-    actor: Actor
+    actor: SignedActor
 
 
 @workflow.defn(name="UnitAssessment")

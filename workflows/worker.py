@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -14,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from domain.application import Assessments
 from workflows.activities import KaoheActivities
+from workflows.claims import Claims
 from workflows.cycle import CycleWorkflow
 from workflows.debrief import DebriefWorkflow
 from workflows.rectification import RectificationWorkflow
@@ -35,8 +37,9 @@ class RefusalsAreNotFailures(logging.Filter):
 logging.getLogger("temporalio.activity").addFilter(RefusalsAreNotFailures())
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+async def connect(address: str, namespace: str = "default", tls: TLSConfig | bool = False) -> Client:
+    """A client of the Temporal frontend; ``tls`` from ``Settings.temporal_tls()`` (False: plain)."""
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter, tls=tls)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -46,9 +49,11 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(client: Client, app: Assessments, task_queue: str, threads: int = 8) -> tuple[Worker, ThreadPoolExecutor]:
+def build_worker(
+    client: Client, app: Assessments, task_queue: str, threads: int = 8, *, claims: Claims
+) -> tuple[Worker, ThreadPoolExecutor]:
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kaohe-activity")
-    activities = KaoheActivities(app)
+    activities = KaoheActivities(app, claims)
     worker = Worker(
         client,
         task_queue=task_queue,

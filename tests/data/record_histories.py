@@ -50,7 +50,10 @@ from workflows import rectification as item_workflow  # noqa: E402
 from workflows import unit as unit_workflow  # noqa: E402
 from adapters.gateway import Gateway  # noqa: E402
 from workflows.messages import cycle_workflow_id, session_workflow_id, unit_workflow_id  # noqa: E402
+from workflows.claims import Claims  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
+
+CLAIMS = Claims("record-histories-key-" * 2)
 
 #: Histories of the current workflow code. ``histories/`` itself holds those recorded before the
 #: typed local steps (v1): both sets must keep replaying.
@@ -86,7 +89,7 @@ RECTIFIED: list[str] = []
 
 
 async def drive(client: Client, app: Assessments) -> None:
-    g = Gateway(client, TASK_QUEUE)
+    g = Gateway(client, TASK_QUEUE, CLAIMS)
     app.create_cycle(CYCLE, 2026, "回放测试周期", None, {COHORT: TINY_SCHEME}, None, None, ORG, cid())
     app.register_units(
         CYCLE,
@@ -168,7 +171,7 @@ async def main() -> None:
         app = Assessments(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{tmp}/events.sqlite", "CREATE_TABLE": "y"})
         env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_path(), data_converter=pydantic_data_converter)
         try:
-            worker, executor = build_worker(env.client, app, TASK_QUEUE)
+            worker, executor = build_worker(env.client, app, TASK_QUEUE, claims=CLAIMS)
             async with worker:
                 await drive(env.client, app)
                 wid = cycle_workflow_id(TASK_QUEUE, CYCLE)

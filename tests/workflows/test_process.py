@@ -26,6 +26,7 @@ from workflows import rectification as item_workflow
 from workflows import unit as unit_workflow
 from workflows.activities import LEGACY
 from adapters.gateway import Gateway
+from workflows.claims import Claims
 from workflows.messages import CycleState, cycle_workflow_id, session_workflow_id, unit_workflow_id
 from workflows.worker import WORKFLOWS, workflow_runner
 from tests.walk import COHORT, COM, COM2, ORG, U1, U2
@@ -67,7 +68,7 @@ async def env(temporal_env):
     worker = Worker(temporal_env.client, task_queue=queue, workflows=WORKFLOWS, activities=fakes.activities(),
                     workflow_runner=workflow_runner())
     async with worker:
-        yield temporal_env.client, queue, fakes, Gateway(temporal_env.client, queue)
+        yield temporal_env.client, queue, fakes, Gateway(temporal_env.client, queue, Claims("k" * 32))
 
 
 async def start_cycle(client, queue: str, key: str = "c1", deadlines: dict | None = None) -> Any:
