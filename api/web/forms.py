@@ -204,6 +204,12 @@ def draft_answer(lang: str, dropped: list[dict[str, Any]]) -> dict[str, Any]:
     return {"saved": True, "message": message, "not_kept": kept}
 
 
+def draft_refused(lang: str, error: Refusal) -> dict[str, Any]:
+    """A draft that could not be saved at all (the stage closed, another unit's sheet): why."""
+    return {"saved": False, "message": catalogue.t(lang, "forms_draft_refused", reason=catalogue.pick(lang, error.message)),
+            "error": error.body()}
+
+
 # ------------------------------------------------------------------ after a command went through
 
 

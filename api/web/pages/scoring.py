@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.accounts import User
 from api.web import backend, catalogue
-from api.web.forms import REFUSED, by_place, draft_answer, idem_of, new_idem, refusal, save_keeping_valid, see_other, without
+from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, new_idem, refusal, save_keeping_valid, see_other, without
 from api.web.pageroute import page_router
 from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
@@ -115,8 +115,7 @@ async def scoring_draft(request: Request, cycle: str, unit: str, user: PageUser)
         _, dropped = await save_keeping_valid(save)
     except REFUSED as err:
         error = refusal(err)
-        return JSONResponse({"saved": False, "message": catalogue.t(lang, "pp_draft_failed") + "：" + catalogue.pick(lang, error.message),
-                             "error": error.body()}, status_code=error.status)
+        return JSONResponse(draft_refused(lang, error), status_code=error.status)
     return JSONResponse(draft_answer(lang, dropped))
 
 
