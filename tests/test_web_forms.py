@@ -94,6 +94,17 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         assert await page.inner_text("[data-total]") == "5.75"  # the server's total counts the valid ones only
         view = (await client.as_("u1").get("/cycles/d1/units/U1")).json()
         assert view["self_review"] == "pending"
+
+        # In English, the same checks in English only.
+        await page.goto("/self-review/d1/U1?lang=en")
+        await page.fill("[name='score.1.2.1']", "4.5")
+        assert await error_of(page, "1.2.1").inner_text() == "The score must be between 0 and 4"
+        await page.fill("[name='score.1.1.1']", "x")
+        assert await error_of(page, "1.1.1").inner_text() == "Enter a number"
+        async with page.expect_navigation():
+            await page.click("#pp-self-review button[type=submit]")
+        assert await error_of(page, "1.1.1").inner_text() == "the score of point 1.1.1 is not a number"
+        assert "Not submitted: 43 field(s) to correct" in await page.inner_text("[data-testid=form-error]")
     finally:
         await context.close()
 

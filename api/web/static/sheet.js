@@ -60,7 +60,7 @@
       });
       out.textContent = String(cents / 100);
     }
-    function check(input) { mark(input, problem(input)); }
+    function check(input) { mark(input, input.matches("[data-score]") ? problem(input) : ""); }
 
     var status = form.querySelector("[data-draft-status]");
     var timer = null, pending = false, running = false;
@@ -75,10 +75,13 @@
         .then(function (r) { return r.json().catch(function () { return {saved: false, message: d.msgFailed}; }); })
         .then(function (body) {
           if (status) status.textContent = body.message || (body.saved ? "" : d.msgFailed);
+          if (!body.saved) return;
+          /* What the previous save did not keep and this one did: back to the live check's word. */
+          form.querySelectorAll("[data-not-kept]").forEach(function (input) { delete input.dataset.notKept; check(input); });
           (body.not_kept || []).forEach(function (nk) {
             var r = form.querySelector('[data-point="' + CSS.escape(nk.point || "") + '"]');
             var input = r && (r.querySelector('[name="' + CSS.escape(nk.input || "") + '"]') || r.querySelector("[data-score]"));
-            if (input) mark(input, nk.message);
+            if (input) { input.dataset.notKept = "1"; mark(input, nk.message); }
           });
         })
         .catch(function () { if (status) status.textContent = d.msgFailed; })
