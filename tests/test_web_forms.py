@@ -95,8 +95,9 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         view = (await client.as_("u1").get("/cycles/d1/units/U1")).json()
         assert view["self_review"] == "pending"
 
-        # In English, the same checks in English only.
+        # In English, the same checks in English only; the valid values of the refused sheet were kept as the draft.
         await page.goto("/self-review/d1/U1?lang=en")
+        assert await page.input_value("[name='score.1.2.2']") == "2.5" and await page.input_value("[name='score.2.1.1']") == "3.25"
         await page.fill("[name='score.1.2.1']", "4.5")
         assert await error_of(page, "1.2.1").inner_text() == "The score must be between 0 and 4"
         await page.fill("[name='score.1.1.1']", "x")
@@ -104,7 +105,7 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         async with page.expect_navigation():
             await page.click("#pp-self-review button[type=submit]")
         assert await error_of(page, "1.1.1").inner_text() == "the score of point 1.1.1 is not a number"
-        assert "Not submitted: 43 field(s) to correct" in await page.inner_text("[data-testid=form-error]")
+        assert "Not submitted: 41 field(s) to correct" in await page.inner_text("[data-testid=form-error]")  # 1.1.1, 1.2.1 and 39 blank
     finally:
         await context.close()
 
@@ -120,11 +121,16 @@ async def test_without_javascript_the_server_still_names_every_bad_value(client,
         await page.goto(f"/self-review/{key}/U1")
         await page.fill("[name='score.1.1.1']", "7")
         await page.fill("[name='score.1.1.2']", "x")
+        await page.fill("[name='evidence.1.1.1']", "支部委员会会议记录12份")
         await page.click("#pp-self-review button[type=submit]")
         await page.wait_for_selector("[data-testid=form-error]")
         assert "要点 1.1.1 得分 7 超出范围 0–6" in await error_of(page, "1.1.1").inner_text()
         assert "1.1.2 的得分不是有效数字" in await error_of(page, "1.1.2").inner_text()
         assert await page.inner_text("[data-total]") == "0"
+        # No script ever saved a draft: the refused submission kept what was valid of it as one.
+        await page.goto(f"/self-review/{key}/U1")
+        assert await page.input_value("[name='evidence.1.1.1']") == "支部委员会会议记录12份"
+        assert await page.input_value("[name='score.1.1.1']") == ""
     finally:
         await context.close()
 

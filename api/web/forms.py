@@ -176,6 +176,16 @@ async def save_keeping_valid(save: Callable[[set[str]], Awaitable[Any]]) -> tupl
     return await save({str(e["field"]) for e in dropped}), dropped
 
 
+async def keep_as_draft(save: Callable[[set[str]], Awaitable[Any]]) -> None:
+    """After a refused submission: keep what is valid of it as the draft, so a reload (or a page
+    without JS, which never autosaved) does not lose it. Best effort: if even that is refused (an
+    outage, a closed stage), the page still shows the form as typed and says why it was refused."""
+    try:
+        await save_keeping_valid(save)
+    except REFUSED:
+        pass
+
+
 def without(values: dict[str, Any], dropped: set[str], prefix: str) -> dict[str, Any]:
     """``values`` (point → value) without the points whose ``prefix + point`` field was dropped."""
     return {k: v for k, v in values.items() if prefix + k not in dropped}

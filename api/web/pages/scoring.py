@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.accounts import User
 from api.web import backend, catalogue
-from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, new_idem, refusal, save_keeping_valid, see_other, without
+from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, keep_as_draft, new_idem, refusal, save_keeping_valid, see_other, without
 from api.web.pageroute import page_router
 from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
@@ -100,6 +100,14 @@ async def typed_scoring(request: Request, user: User, cycle: str, unit: str, for
     return typed, sheet
 
 
+def draft_saver(request: Request, user: User, cycle: str, unit: str, sheet: dict[str, Any]):
+    """``save(dropped)`` for :func:`save_keeping_valid`: the evaluator's draft without the fields dropped."""
+    async def save(dropped: set[str]) -> None:
+        await backend.save_scoring_draft(services(request), user, cycle, unit, without(sheet["scores"], dropped, "scores."),
+                                         without(sheet["na_reasons"], dropped, "na_reasons."), without(sheet["comments"], dropped, "comments."))
+    return save
+
+
 @router.post("/scoring/{cycle}/{unit}/draft")
 async def scoring_draft(request: Request, cycle: str, unit: str, user: PageUser) -> Response:
     """The evaluator's draft, saved as they type (``static/sheet.js``), keeping every valid value;
@@ -107,12 +115,8 @@ async def scoring_draft(request: Request, cycle: str, unit: str, user: PageUser)
     form = await checked_form(request)
     lang = request.state.lang
     _, sheet = await typed_scoring(request, user, cycle, unit, form)
-
-    async def save(dropped: set[str]) -> None:
-        await backend.save_scoring_draft(services(request), user, cycle, unit, without(sheet["scores"], dropped, "scores."),
-                                         without(sheet["na_reasons"], dropped, "na_reasons."), without(sheet["comments"], dropped, "comments."))
     try:
-        _, dropped = await save_keeping_valid(save)
+        _, dropped = await save_keeping_valid(draft_saver(request, user, cycle, unit, sheet))
     except REFUSED as err:
         error = refusal(err)
         return JSONResponse(draft_refused(lang, error), status_code=error.status)
@@ -129,5 +133,7 @@ async def scoring_submit(request: Request, cycle: str, unit: str, user: PageUser
                                      comments=sheet["comments"], idem=idem_of(form))
     except REFUSED as err:
         error = refusal(err)
+        if error.status == 422:  # what was typed and is valid stays as the draft (a reload, or no JS, keeps it)
+            await keep_as_draft(draft_saver(request, user, cycle, unit, sheet))
         return await render_scoring(request, user, cycle, unit, status=error.status, typed=typed, error=error, idem=new_idem())
     return see_other(f"/scoring/{quote(cycle)}/{quote(unit)}?submitted=1")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.accounts import User
 from api.web import backend, catalogue
-from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, new_idem, refusal, save_keeping_valid, see_other, without
+from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, keep_as_draft, new_idem, refusal, save_keeping_valid, see_other, without
 from api.web.pageroute import page_router
 from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
@@ -78,6 +78,14 @@ async def typed_sheet(request: Request, user: User, cycle: str, unit: str, form)
     return self_review_form(form, [p["code"] for p in points])
 
 
+def draft_saver(request: Request, user: User, cycle: str, unit: str, scores: dict[str, str], evidence: dict[str, str]):
+    """``save(dropped)`` for :func:`save_keeping_valid`: the draft without the fields dropped."""
+    async def save(dropped: set[str]) -> None:
+        await backend.save_self_review_draft(services(request), user, cycle, unit,
+                                             without(scores, dropped, "scores."), without(evidence, dropped, "evidence."))
+    return save
+
+
 @router.post("/self-review/{cycle}/{unit}/draft")
 async def self_review_draft(request: Request, cycle: str, unit: str, user: PageUser) -> Response:
     """Save the draft as the user types (``fetch`` from ``static/sheet.js``): the API's PUT
@@ -86,12 +94,8 @@ async def self_review_draft(request: Request, cycle: str, unit: str, user: PageU
     form = await checked_form(request)
     lang = request.state.lang
     scores, evidence = await typed_sheet(request, user, cycle, unit, form)
-
-    async def save(dropped: set[str]) -> None:
-        await backend.save_self_review_draft(services(request), user, cycle, unit,
-                                             without(scores, dropped, "scores."), without(evidence, dropped, "evidence."))
     try:
-        _, dropped = await save_keeping_valid(save)
+        _, dropped = await save_keeping_valid(draft_saver(request, user, cycle, unit, scores, evidence))
     except REFUSED as err:
         error = refusal(err)
         return JSONResponse(draft_refused(lang, error), status_code=error.status)
@@ -107,5 +111,7 @@ async def self_review_submit(request: Request, cycle: str, unit: str, user: Page
         await backend.submit_self_review(services(request), user, cycle, unit, typed[0], typed[1], idem_of(form))
     except REFUSED as err:
         error = refusal(err)
+        if error.status == 422:  # what was typed and is valid stays as the draft (a reload, or no JS, keeps it)
+            await keep_as_draft(draft_saver(request, user, cycle, unit, *typed))
         return await render_self_review(request, user, cycle, unit, status=error.status, typed=typed, error=error, idem=new_idem())
     return see_other(f"/self-review/{quote(cycle)}/{quote(unit)}?submitted=1")
