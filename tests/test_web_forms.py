@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.helpers import cast, small_cycle
-from tests.test_web import CHROMIUM, sign_in
+from tests.test_web import CHROMIUM, screenshot, sign_in
 from tests.test_web_people import COHORT, PASSWORD, with_password
 
 pytestmark = [
@@ -51,7 +51,7 @@ def error_of(page, code: str):
     return page.locator(f"[data-point='{code}'] .field-error")
 
 
-async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total_counts_only_valid_ones(client, stack, browser):
+async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total_counts_only_valid_ones(client, stack, browser, tmp_path):
     await cast(client)
     await default_scheme_cycle(client)
     await with_password(client, "u1", "unit", "U1", "王晓红")
@@ -77,6 +77,7 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         await page.fill("[name='score.2.1.1']", "3.25")
         assert await error_of(page, "2.1.1").is_hidden()
         assert await page.inner_text("[data-total]") == "5.75"
+        await screenshot(page, "self-review-live-check.png", tmp_path)
 
         # Submitted anyway: the server names every bad value beside its own field, keeps everything typed.
         async with page.expect_navigation() as nav:
@@ -192,7 +193,7 @@ async def test_the_draft_time_is_beijing_time_when_the_browser_clock_is_utc(clie
         await context.close()
 
 
-async def test_the_scoring_sheet_checks_as_typed_and_keeps_a_private_draft_across_a_reload(client, stack, browser):
+async def test_the_scoring_sheet_checks_as_typed_and_keeps_a_private_draft_across_a_reload(client, stack, browser, tmp_path):
     await cast(client)
     key = await small_cycle(client, "scoring")
     await with_password(client, "eva", "evaluator", None, "李考核")
@@ -227,6 +228,7 @@ async def test_the_scoring_sheet_checks_as_typed_and_keeps_a_private_draft_acros
         assert await error_of(page, "1.1.2").inner_text() == "分数不能为负数"
         await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('1 项未保存')")
         assert "未存入草稿" in await error_of(page, "1.1.2").inner_text()
+        await screenshot(page, "scoring-draft.png", tmp_path)
         await page.reload()
         assert await page.input_value("[name='score.1.1.1']") == "5.5"
         assert await page.input_value("[name='score.1.1.2']") == ""

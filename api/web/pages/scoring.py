@@ -1,6 +1,8 @@
 """``/scoring/{cycle}/{unit}``: the evaluator's (考核组) scoring sheet of one unit — per point a score
-or N/A with its reason, a comment, the unit's self-score beside it. A refused submission shows the
-API's message beside the point it names and keeps everything typed."""
+or N/A with its reason, a comment, the unit's self-score beside it; each score checked as it is
+typed (``static/sheet.js``) and the sheet kept as the evaluator's private draft (``…/draft``,
+:mod:`adapters.scoring_drafts`), shown again when they come back. A refused submission shows every
+error the API names beside its point and keeps everything typed."""
 
 from __future__ import annotations
 

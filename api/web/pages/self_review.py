@@ -1,7 +1,8 @@
 """``/self-review/{cycle}/{unit}``: the unit (被考核单位) fills its self-review — a score and evidence
-per evaluation point, a draft saved as it types (``…/draft``, answered in JSON), then submits.
-A refused submission shows the API's message beside the point it names (``scores.1.1.2`` → point
-1.1.2) and keeps everything typed."""
+per evaluation point, checked as it is typed (``static/sheet.js``), a draft saved as it types
+(``…/draft``, answered in JSON) that keeps every valid value and names the rest beside their
+points, then submits. A refused submission shows every error the API names beside its point
+(``scores.1.1.2`` → point 1.1.2), keeps everything typed, and keeps what is valid as the draft."""
 
 from __future__ import annotations
 
