@@ -12,6 +12,9 @@ class DomainError(Exception):
 
     #: HTTP-like category the adapters map to a status code.
     kind = "invalid"
+    #: Every field this refusal found wrong, when it checked more than one (see :func:`all_of`);
+    #: the error's own ``code``/``message``/``field`` are the first of them.
+    errors: tuple["DomainError", ...] = ()
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -19,14 +22,16 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
-    def to_dict(self) -> dict[str, str]:
-        data = {"code": self.code, "message": self.message}
+    def to_dict(self) -> dict:
+        data: dict = {"code": self.code, "message": self.message}
         if self.field is not None:
             data["field"] = self.field
+        if self.errors:
+            data["errors"] = [e.to_dict() for e in self.errors]
         return data
 
     def __reduce__(self):  # picklable across threads/processes
-        return (type(self), (self.code, self.message, self.field))
+        return (type(self), (self.code, self.message, self.field), {"errors": self.errors} if self.errors else None)
 
 
 class InvalidInput(DomainError):
@@ -68,6 +73,18 @@ class Unavailable(DomainError):
 
     def __reduce__(self):
         return (type(self), (self.code, self.message, self.field, self.retry_after))
+
+
+def all_of(errors: list[DomainError], first: DomainError | None = None) -> DomainError:
+    """One refusal that names every bad field at once (a sheet of many points): ``first`` (or the
+    first of ``errors``) gives its code, message and field, as a client reading only those expects;
+    ``errors`` lists each field's own error. One error alone is refused as itself."""
+    head = first or errors[0]
+    if len(errors) == 1 and errors[0] is head:
+        return head
+    out = type(head)(head.code, head.message, head.field)
+    out.errors = tuple(errors)
+    return out
 
 
 ERROR_KINDS: dict[str, type[DomainError]] = {

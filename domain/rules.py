@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, Mapping, Sequence
 
 from domain.decimals import to_decimal
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, all_of
 from domain.stages import CLOSED, OPEN, PENDING, STAGES, CycleStatus, Stage, StageStatus  # noqa: F401 (re-exported)
 
 
@@ -219,6 +219,56 @@ def check_close_stage(stages: Mapping[str, str], stage: str) -> None:
 # ----------------------------------------------------------------- unit inputs
 
 
+#: A point's score is stated to at most this many decimal places (``5.25``; ``5.255`` is a typo).
+SCORE_PLACES = 2
+
+
+def point_score_errors(
+    point_max: Mapping[str, Decimal],
+    scores: Mapping[str, Any],
+    *,
+    field: str,
+    allow_null: bool,
+) -> tuple[dict[str, Decimal | None], list[InvalidInput]]:
+    """Every point of a sheet checked on its own: the valid scores, and one error per bad point
+    (unknown code, ``null`` where not allowed, not a number, more than two places, outside
+    ``0 ≤ s ≤ max``), in the sheet's order."""
+    result: dict[str, Decimal | None] = {}
+    errors: list[InvalidInput] = []
+    for code, raw in scores.items():
+        where = f"{field}.{code}"
+        if code not in point_max:
+            errors.append(InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", where))
+            continue
+        if raw is None:
+            if not allow_null:
+                errors.append(InvalidInput("score_required", f"要点 {code} 必须打分 / a score is required", where))
+            else:
+                result[code] = None
+            continue
+        try:
+            value = to_decimal(raw, where)
+        except InvalidInput as e:
+            errors.append(InvalidInput(e.code, f"要点 {code} 的得分不是有效数字 / the score of point {code} is not a number", where))
+            continue
+        if value < 0 or value > point_max[code]:
+            errors.append(InvalidInput(
+                "score_out_of_range",
+                f"要点 {code} 得分 {value} 超出范围 0–{point_max[code]} / score must be within 0..{point_max[code]}",
+                where,
+            ))
+            continue
+        if value != value.quantize(Decimal(1).scaleb(-SCORE_PLACES)):
+            errors.append(InvalidInput(
+                "score_too_precise",
+                f"要点 {code} 得分最多保留两位小数 / a score has at most two decimal places",
+                where,
+            ))
+            continue
+        result[code] = value
+    return result, errors
+
+
 def parse_point_scores(
     point_max: Mapping[str, Decimal],
     scores: Any,
@@ -228,36 +278,27 @@ def parse_point_scores(
     complete: bool,
 ) -> dict[str, Decimal | None]:
     """Validate a unit's scores against its scheme: known codes, 0 ≤ s ≤ max, every point
-    present when ``complete``; ``null`` (not applicable) only where ``allow_null``."""
+    present when ``complete``; ``null`` (not applicable) only where ``allow_null``.
+
+    Every bad point is refused at once (:func:`domain.errors.all_of`): the first one's error,
+    and ``errors`` naming each bad or missing point, so a sheet shows them all beside their fields."""
     if not isinstance(scores, Mapping):
         raise InvalidInput("invalid_scores", f"{field} 必须是对象 / must be an object", field)
-    result: dict[str, Decimal | None] = {}
-    for code, raw in scores.items():
-        where = f"{field}.{code}"
-        if code not in point_max:
-            raise InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", where)
-        if raw is None:
-            if not allow_null:
-                raise InvalidInput("score_required", f"要点 {code} 必须打分 / a score is required", where)
-            result[code] = None
-            continue
-        value = to_decimal(raw, where)
-        if value < 0 or value > point_max[code]:
-            raise InvalidInput(
-                "score_out_of_range",
-                f"要点 {code} 得分 {value} 超出范围 0–{point_max[code]} / score must be within 0..{point_max[code]}",
-                where,
-            )
-        result[code] = value
+    result, errors = point_score_errors(point_max, scores, field=field, allow_null=allow_null)
+    first = errors[0] if errors else None
     if complete:
-        missing = [c for c in point_max if c not in result]
+        missing = [c for c in point_max if c not in scores]
         if missing:
             shown = "、".join(missing[:8]) + ("…" if len(missing) > 8 else "")
-            raise InvalidInput(
+            summary = InvalidInput(
                 "missing_points",
                 f"缺少 {len(missing)} 个评价要点的分数：{shown} / scores missing for {len(missing)} point(s)",
                 f"{field}.{missing[0]}",
             )
+            first = first or summary
+            errors += [InvalidInput("missing_points", f"要点 {c} 尚未打分 / point {c} has no score yet", f"{field}.{c}") for c in missing]
+    if errors:
+        raise all_of(errors, first)
     return result
 
 

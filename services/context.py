@@ -12,6 +12,7 @@ import anyio.to_thread
 from adapters.accounts import Accounts, User
 from adapters.attachments import AttachmentStore
 from adapters.ballot_codes import BallotCodes
+from adapters.scoring_drafts import ScoringDrafts
 from adapters.gateway import Gateway
 from domain.application import Assessments
 from projections.runner import ProjectionRunner
@@ -31,11 +32,14 @@ class Services:
     attachments: AttachmentStore | None = None
     read_cache_seconds: float = 5.0
     ballot_codes: BallotCodes | None = None
+    scoring_drafts: ScoringDrafts | None = None
 
     def __post_init__(self) -> None:
         self.reads = ReadCache(self.runner, self.read_cache_seconds)
         if self.ballot_codes is None and self.accounts is not None:
             self.ballot_codes = BallotCodes(self.accounts.engine)  # beside the accounts, in their database
+        if self.scoring_drafts is None and self.accounts is not None:
+            self.scoring_drafts = ScoringDrafts(self.accounts.engine)  # the evaluators' working copies, likewise
 
     async def caught_up(self, result: dict[str, Any] | Any) -> None:
         """Wait until the read models include what a command wrote (read-your-writes)."""

@@ -53,6 +53,7 @@ TABLE: dict[str, Rule] = {
     "self_review.save_draft": Rule((UNIT,)),
     "self_review.submit": Rule((UNIT,)),
     "scoring.submit": Rule((EVALUATOR,)),
+    "scoring.save_draft": Rule((EVALUATOR,)),  # the evaluator's own working copy of a sheet (not an event)
     "evaluators.assign": Rule((ORGANIZER,)),  # which evaluators score a unit (default: all)
     # debrief
     "debrief.read": _everyone_but(UNIT, refusal="单位用户不能查看述职评议 / unit users cannot see ballots"),

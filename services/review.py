@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from adapters.accounts import User
-from domain.errors import NotFound
+from domain import rules
+from domain.errors import InvalidInput, NotFound, all_of
 from domain.rules import FeedbackStatus
+from domain.scheme import parse_scheme
 from projections.models import AssignmentRow, CycleRow, UnitRow
 from services.context import Services, command_id, in_thread
 from services.permissions import allow
@@ -88,7 +90,65 @@ async def submit_scoring(
     # Straight to the domain (twenty evaluators at once need no workflow round trip): the
     # aggregate refuses a second scoring, a closed stage and bad scores.
     allow(user, "scoring.submit")
-    return await svc.recorded(svc.app.submit_scoring, cycle, unit, scores, na_reasons, comments, user.actor, command_id(user, idem))
+    out = await svc.recorded(svc.app.submit_scoring, cycle, unit, scores, na_reasons, comments, user.actor, command_id(user, idem))
+    if svc.scoring_drafts is not None:
+        await in_thread(svc.scoring_drafts.discard, cycle, unit)  # the sheet is in: every draft of it is spent
+    return out
+
+
+#: The longest N/A reason or comment a scoring draft keeps (the submitted sheet's own limit is the domain's).
+DRAFT_TEXT_MAX = 2000
+
+
+def _draft_texts(value: Any, point_max: dict[str, Any], field: str) -> tuple[dict[str, str], list[InvalidInput]]:
+    out: dict[str, str] = {}
+    errors: list[InvalidInput] = []
+    for code, text in (value or {}).items():
+        where = f"{field}.{code}"
+        if code not in point_max:
+            errors.append(InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", where))
+        elif not isinstance(text, str) or len(text) > DRAFT_TEXT_MAX:
+            errors.append(InvalidInput("invalid_text", f"须为不超过 {DRAFT_TEXT_MAX} 字的文字 / must be text of at most {DRAFT_TEXT_MAX} characters", where))
+        elif text.strip():
+            out[code] = text
+    return out, errors
+
+
+def _check_scoring_draft(svc: Services, user: User, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any) -> dict[str, Any]:
+    """The draft as it will be kept, or refused naming every bad field: the evaluator may score the
+    unit now (the domain's rule on the read models), each score passes the scheme's checks."""
+    row = unit_row(svc, cycle, unit)
+    with svc.runner.sessions() as db:
+        cyc = db.get(CycleRow, cycle)
+        assigned = [a.evaluator for a in db.scalars(select(AssignmentRow).where(AssignmentRow.cycle == cycle, AssignmentRow.unit == unit))]
+    rules.check_scoring(cyc.stages, user.actor, unit, row.self_review, row.scored, assigned or None)
+    point_max = parse_scheme(svc.app.cycle(cycle).schemes[row.cohort]).point_max
+    if not isinstance(scores, dict):
+        raise InvalidInput("invalid_scores", "scores 必须是对象 / must be an object", "scores")
+    parsed, errors = rules.point_score_errors(point_max, scores, field="scores", allow_null=True)
+    reasons, bad_reasons = _draft_texts(na_reasons, point_max, "na_reasons")
+    notes, bad_notes = _draft_texts(comments, point_max, "comments")
+    errors += bad_reasons + bad_notes
+    if errors:
+        raise all_of(errors)
+    return {"scores": {c: None if v is None else str(v) for c, v in parsed.items()}, "na_reasons": reasons, "comments": notes}
+
+
+async def save_scoring_draft(
+    svc: Services, user: User, cycle: str, unit: str, scores: Any, na_reasons: Any, comments: Any
+) -> dict[str, Any]:
+    """Keep the evaluator's sheet of ``unit`` as typed so far (a private working copy, not an event:
+    see :mod:`adapters.scoring_drafts`). Bad input is refused naming every bad field; nothing kept."""
+    allow(user, "scoring.save_draft")
+    sheet = await in_thread(_check_scoring_draft, svc, user, cycle, unit, scores, na_reasons, comments)
+    saved_at = await in_thread(svc.scoring_drafts.save, cycle, unit, user.username, sheet)
+    return {**sheet, "saved_at": saved_at.isoformat()}
+
+
+async def scoring_draft(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any] | None:
+    """The evaluator's own draft of ``unit`` (``{scores, na_reasons, comments, saved_at}``), or None."""
+    allow(user, "scoring.save_draft")
+    return await in_thread(svc.scoring_drafts.get, cycle, unit, user.username)
 
 
 def evaluator_accounts(svc: Services) -> dict[str, str | None]:

@@ -282,6 +282,15 @@ async def test_a_bad_self_review_is_refused_naming_the_point(client, stack, self
     assert unit["self_review"] == "pending" and unit["self_scores"] is None
 
 
+async def test_a_sheet_with_several_bad_scores_answers_every_one_in_the_body(client, stack, self_review_cycle):
+    # The first bad point in code/message/field (as a client reading only those expects), and
+    # every bad one in ``errors``, each naming its own field.
+    body = await refused(stack, self_review(client, self_review_cycle, scores={"1.1.1": "abc", "1.1.2": "-1"}), 422,
+                         "not_a_number", "scores.1.1.1")
+    assert [(e["code"], e["field"]) for e in body["errors"]] == [("not_a_number", "scores.1.1.1"), ("score_out_of_range", "scores.1.1.2")]
+    assert all(isinstance(e["message"], str) and e["message"] for e in body["errors"])
+
+
 async def test_a_self_review_for_another_unit_is_refused(client, stack, self_review_cycle):
     await refused(stack, self_review(client, self_review_cycle, unit="U2", user="u1", scores=VALID_SELF_REVIEW), 403, "forbidden")
     draft = client.as_("u1").put(f"/cycles/{self_review_cycle}/units/U2/self-review/draft", json={"scores": VALID_SELF_REVIEW})

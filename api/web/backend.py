@@ -378,6 +378,15 @@ async def submit_scoring(svc: Services, user: User, cycle: str, unit: str, score
     await review.submit_scoring(svc, user, cycle, unit, scores, na_reasons, comments, idem)
 
 
+async def save_scoring_draft(svc: Services, user: User, cycle: str, unit: str, scores: dict[str, Any],
+                             na_reasons: dict[str, str], comments: dict[str, str]) -> dict[str, Any]:
+    return await review.save_scoring_draft(svc, user, cycle, unit, scores, na_reasons, comments)
+
+
+async def scoring_draft(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any] | None:
+    return await review.scoring_draft(svc, user, cycle, unit)
+
+
 async def cast_ballot(svc: Services, user: User, cycle: str, cohort: str, scores: dict[str, str], category: str | None,
                       idem: str | None) -> None:
     await debrief_service.cast_ballot(svc, user, cycle, cohort, category, scores, idem)

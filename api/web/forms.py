@@ -18,14 +18,17 @@ A form's life:
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import HTTPException
 from fastapi.responses import RedirectResponse
 
 from api.errors import STATUS
+from api.web import catalogue
+from api.web.render import fmt_time
 from domain.errors import DomainError
 
 IDEM_FIELD = "idem"
@@ -76,12 +79,20 @@ class Refusal:
     code: str | None
     message: str
     field: str | None
+    #: Every bad field when the command checked several (``{code, message, field}`` each), else empty.
+    errors: tuple[dict[str, Any], ...] = ()
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field is not None:
             out["field"] = self.field
+        if self.errors:
+            out["errors"] = list(self.errors)
         return out
+
+    def each(self) -> list[dict[str, Any]]:
+        """Every error of the refusal (the one it names when it lists none)."""
+        return list(self.errors) or [{"code": self.code, "message": self.message, "field": self.field}]
 
 
 def refusal(err: BaseException) -> Refusal:
@@ -92,13 +103,14 @@ def refusal(err: BaseException) -> Refusal:
         if status == 503:
             raise err
         d = err.to_dict()
-        return Refusal(status, d.get("code"), d.get("message", str(err)), d.get("field"))
+        return Refusal(status, d.get("code"), d.get("message", str(err)), d.get("field"), tuple(d.get("errors") or ()))
     if isinstance(err, HTTPException):
         if err.status_code == 503:
             raise err
         if isinstance(err.detail, dict):
             d = err.detail
-            return Refusal(err.status_code, d.get("code"), str(d.get("message", "")), d.get("field"))
+            return Refusal(err.status_code, d.get("code"), str(d.get("message", "")), d.get("field"),
+                           tuple(e for e in d.get("errors") or () if isinstance(e, dict)))
         return Refusal(err.status_code, f"http_{err.status_code}", str(err.detail), None)
     raise err
 
@@ -124,16 +136,88 @@ def beside(error: Refusal, fields: list[str], strip: str = "") -> dict[str, str]
 
 
 def by_place(error: Refusal | None, keys: list[str], prefixes: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
-    """Where an error goes on a sheet of many rows (points of a scheme, units of a ballot): beside the
-    row it names (``scores.1.1.2`` → row ``1.1.2``), as ``({key: message}, None)``; else above the
-    sheet, as ``({}, message)``."""
+    """Where errors go on a sheet of many rows (points of a scheme, units of a ballot): each beside
+    the row it names (``scores.1.1.2`` → row ``1.1.2``; a row's first error when it has several),
+    as ``({key: message}, None)``; an error that names no row goes above the sheet (the second
+    part). A refusal that lists every bad field (``errors``) puts every one of them in place."""
     if error is None:
         return {}, None
-    field = str(error.field or "")
-    for prefix in prefixes:
-        if field.startswith(prefix) and field[len(prefix):] in keys:
-            return {field[len(prefix):]: error.message}, None
-    return {}, error.message
+    rows: dict[str, str] = {}
+    above: str | None = None
+    for each in error.each():
+        field = str(each.get("field") or "")
+        for prefix in prefixes:
+            if field.startswith(prefix) and field[len(prefix):] in keys:
+                rows.setdefault(field[len(prefix):], str(each.get("message") or ""))
+                break
+        else:
+            above = above or str(each.get("message") or "")
+    return rows, above
+
+
+# ------------------------------------------------------------------ a draft keeps what is valid
+
+#: The API's field prefix of a sheet's values → the form input's prefix (``scores.1.1`` → ``score.1.1``).
+SHEET_INPUTS = {"scores.": "score.", "evidence.": "evidence.", "na_reasons.": "na_reason.", "comments.": "comment."}
+
+
+async def save_keeping_valid(save: Callable[[set[str]], Awaitable[Any]]) -> tuple[Any, list[dict[str, Any]]]:
+    """Save a draft, keeping every valid value: ``save(dropped)`` stores the sheet without the API
+    fields in ``dropped``. The store refuses a draft with a bad value whole (bad input writes
+    nothing), naming every bad field; then the draft is saved again without those fields, and
+    they are answered as not kept (``{code, message, field}`` each). Any other refusal is raised."""
+    try:
+        return await save(set()), []
+    except REFUSED as err:
+        error = refusal(err)
+        dropped = [e for e in error.each() if str(e.get("field") or "").startswith(tuple(SHEET_INPUTS))]
+        if error.status != 422 or not dropped or len(dropped) < len(error.each()):
+            raise
+    return await save({str(e["field"]) for e in dropped}), dropped
+
+
+async def keep_as_draft(save: Callable[[set[str]], Awaitable[Any]]) -> None:
+    """After a refused submission: keep what is valid of it as the draft, so a reload (or a page
+    without JS, which never autosaved) does not lose it. Best effort: if even that is refused (an
+    outage, a closed stage), the page still shows the form as typed and says why it was refused."""
+    try:
+        await save_keeping_valid(save)
+    except REFUSED:
+        pass
+
+
+def without(values: dict[str, Any], dropped: set[str], prefix: str) -> dict[str, Any]:
+    """``values`` (point → value) without the points whose ``prefix + point`` field was dropped."""
+    return {k: v for k, v in values.items() if prefix + k not in dropped}
+
+
+def not_kept(dropped: list[dict[str, Any]], say: Callable[[str], str]) -> list[dict[str, str]]:
+    """What the page shows beside each field a draft did not keep: the point, the form input, and
+    ``say(message)`` (the message in the page's language, in its sentence)."""
+    out = []
+    for e in dropped:
+        field = str(e.get("field") or "")
+        for api, form in SHEET_INPUTS.items():
+            if field.startswith(api):
+                point = field[len(api):]
+                out.append({"field": field, "point": point, "input": form + point, "message": say(str(e.get("message") or ""))})
+                break
+    return out
+
+
+def draft_answer(lang: str, dropped: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the sheet's script shows after a draft was saved: when (Beijing time), and what was not kept."""
+    now = fmt_time(datetime.now(timezone.utc))
+    kept = not_kept(dropped, lambda m: catalogue.t(lang, "forms_not_kept", reason=catalogue.pick(lang, m)))
+    message = (catalogue.t(lang, "forms_draft_partly", time=now, count=len(kept)) if kept
+               else catalogue.t(lang, "forms_draft_saved_at", time=now))
+    return {"saved": True, "message": message, "not_kept": kept}
+
+
+def draft_refused(lang: str, error: Refusal) -> dict[str, Any]:
+    """A draft that could not be saved at all (the stage closed, another unit's sheet): why."""
+    return {"saved": False, "message": catalogue.t(lang, "forms_draft_refused", reason=catalogue.pick(lang, error.message)),
+            "error": error.body()}
 
 
 # ------------------------------------------------------------------ after a command went through

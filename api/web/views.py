@@ -80,6 +80,21 @@ def total_of(values: dict[str, Any]) -> str:
     return fmt(total)
 
 
+def valid_total(values: dict[str, Any], points: list[dict[str, Any]]) -> str:
+    """The sum of the scores typed so far that are valid (a number, ``0 ≤ s ≤ max``, two places at
+    most): a bad value counts nothing, as the live check in ``static/sheet.js`` counts it."""
+    maxima = {p["code"]: Decimal(str(p["max"])) for p in points}
+    total = Decimal(0)
+    for code, v in values.items():
+        try:
+            d = Decimal(str(v).strip())
+        except InvalidOperation:
+            continue
+        if code in maxima and d.is_finite() and 0 <= d <= maxima[code] and d == d.quantize(Decimal("0.01")):
+            total += d
+    return fmt(total)
+
+
 def stage_open(cycle_view: dict[str, Any], stage: str) -> bool:
     return cycle_view["stages"].get(stage) == "open"
 

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from domain import rules
 from domain.application.recording import Recorded, UseCases, _evidence, _once_more_on_collision, _strs, _texts, already_recorded
-from domain.errors import InvalidInput
+from domain.errors import DomainError, InvalidInput, all_of
 from domain.rules import Actor
 
 
@@ -20,10 +20,9 @@ class Review(UseCases):
             return done
         c = self.cycle_to_read(cycle)
         rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
-        parsed = rules.parse_point_scores(
-            self.point_max(c, ua.cohort), scores or {}, field="scores", allow_null=True, complete=False
-        )
-        ev = _evidence(evidence, parsed)
+        point_max = self.point_max(c, ua.cohort)
+        parsed = rules.parse_point_scores(point_max, scores or {}, field="scores", allow_null=True, complete=False)
+        ev = _evidence(evidence, point_max)  # evidence may come before its point's score
         ua.save_draft(scores=_strs(parsed), evidence=ev, actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(ua)
 
@@ -66,17 +65,26 @@ class Review(UseCases):
             return done
         c = self.cycle_to_read(cycle)
         rules.check_scoring(c.stages, actor, unit, ua.self_review_status, ua.scores is not None, c.evaluators_of(unit))
-        parsed = rules.parse_point_scores(
-            self.point_max(c, ua.cohort), scores, field="scores", allow_null=True, complete=True
-        )
-        reasons = _texts(na_reasons, parsed, "na_reasons")
+        point_max = self.point_max(c, ua.cohort)
+        try:
+            parsed = rules.parse_point_scores(point_max, scores, field="scores", allow_null=True, complete=True)
+            errors: list[DomainError] = []
+            first: DomainError | None = None
+        except InvalidInput as refused:  # every bad point, and below every N/A without a reason, at once
+            if not isinstance(scores, Mapping):
+                raise
+            errors, first = list(refused.errors or (refused,)), refused
+            parsed, _ = rules.point_score_errors(point_max, scores, field="scores", allow_null=True)
+        reasons = _texts(na_reasons, point_max, "na_reasons")
         for code, value in parsed.items():
             if value is None and code not in reasons:
-                raise InvalidInput(
+                errors.append(InvalidInput(
                     "na_reason_required",
                     f"要点 {code} 标为不适用，须说明理由 / a not-applicable point needs a reason",
                     f"na_reasons.{code}",
-                )
+                ))
+        if errors:
+            raise all_of(errors, first and type(first)(first.code, first.message, first.field))
         ua.submit_scoring(
             scores=_strs(parsed),
             na_reasons=reasons,

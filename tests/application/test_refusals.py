@@ -625,3 +625,32 @@ def test_reports_on_an_item_are_checked(app, item):
     refused(app, lambda: app.verify_rectification(it, "reject", "", ORG, cid()), InvalidInput, "reason_required", "reason")
     app.verify_rectification(it, "approve", "", ORG, cid())
     assert app.rectification(it).status == "closed"
+
+
+# ================================================================ every bad point at once
+
+
+def test_a_sheet_with_several_bad_points_names_every_one_of_them(app):
+    """Three bad values (and the rest missing) in one self-review: one refusal naming the first,
+    with every bad or missing point in ``errors`` (the page shows each beside its field)."""
+    key = small_cycle(app, "self_review")
+    err = refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.1": "abc", "1.1.2": "-1"}, None, U1, cid()),
+                  InvalidInput, "not_a_number", "scores.1.1.1")
+    assert [(e.code, e.field) for e in err.errors] == [("not_a_number", "scores.1.1.1"), ("score_out_of_range", "scores.1.1.2")]
+    assert err.to_dict()["errors"][1] == {"code": "score_out_of_range", "field": "scores.1.1.2",
+                                          "message": "要点 1.1.2 得分 -1 超出范围 0–4 / score must be within 0..4"}
+    # A missing point is named beside itself too; the summary stays the first message.
+    err = refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.2": "9"}, None, U1, cid()),
+                  InvalidInput, "score_out_of_range", "scores.1.1.2")
+    assert [(e.code, e.field) for e in err.errors] == [("score_out_of_range", "scores.1.1.2"), ("missing_points", "scores.1.1.1")]
+    # Three places is a typo: a score has at most two (5.50 is two).
+    refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.1": "5.255", "1.1.2": "3"}, None, U1, cid()),
+            InvalidInput, "score_too_precise", "scores.1.1.1")
+    app.submit_self_review(key, "U1", {"1.1.1": "5.50", "1.1.2": "3"}, None, U1, cid())
+
+
+def test_a_scoring_sheet_names_bad_scores_and_missing_reasons_at_once(app):
+    key = small_cycle(app, "scoring")
+    err = refused(app, lambda: app.submit_scoring(key, "U1", {"1.1.1": "7", "1.1.2": None}, None, None, EVA, cid()),
+                  InvalidInput, "score_out_of_range", "scores.1.1.1")
+    assert [(e.code, e.field) for e in err.errors] == [("score_out_of_range", "scores.1.1.1"), ("na_reason_required", "na_reasons.1.1.2")]

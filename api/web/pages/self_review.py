@@ -1,7 +1,8 @@
 """``/self-review/{cycle}/{unit}``: the unit (被考核单位) fills its self-review — a score and evidence
-per evaluation point, a draft saved as it types (``…/draft``, answered in JSON), then submits.
-A refused submission shows the API's message beside the point it names (``scores.1.1.2`` → point
-1.1.2) and keeps everything typed."""
+per evaluation point, checked as it is typed (``static/sheet.js``), a draft saved as it types
+(``…/draft``, answered in JSON) that keeps every valid value and names the rest beside their
+points, then submits. A refused submission shows every error the API names beside its point
+(``scores.1.1.2`` → point 1.1.2), keeps everything typed, and keeps what is valid as the draft."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.accounts import User
 from api.web import backend, catalogue
-from api.web.forms import REFUSED, by_place, idem_of, new_idem, refusal, see_other
+from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, keep_as_draft, new_idem, refusal, save_keeping_valid, see_other, without
 from api.web.pageroute import page_router
-from api.web.render import render_page
+from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import fmt, scheme_tree, stage_open, total_of
+from api.web.views import fmt, scheme_tree, stage_open, valid_total
 
 router = page_router()
 
@@ -45,6 +46,7 @@ async def render_self_review(
     groups, points, total = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
     carried = await backend.carried_items(svc, user, cycle, unit)
     submitted = view["self_review"] != "pending"
+    draft_at = None
     if typed is not None:
         scores, evidence = typed
     elif submitted:
@@ -52,14 +54,16 @@ async def render_self_review(
     else:
         draft = view.get("draft") or {}
         scores, evidence = draft.get("scores") or {}, draft.get("evidence") or {}
+        draft_at = draft.get("saved_at")
     scores = {k: fmt(v) if v is not None else "" for k, v in scores.items()}
     codes = [p["code"] for p in points]
     field_errors, form_error = by_place(error, codes, POINT_FIELDS)
     return await render_page(
         request, "people_self_review.html", user, status,
         cycle=cyc, unit=view, groups=groups, points=points, total=total, scores=scores, evidence=evidence,
-        typed_total=total_of(scores), carried=carried, submitted=submitted, stage_open=stage_open(cyc, "self_review"),
+        typed_total=valid_total(scores, points), carried=carried, submitted=submitted, stage_open=stage_open(cyc, "self_review"),
         field_errors=field_errors, form_error=form_error, idem=idem or new_idem(), item_status=catalogue.item_status,
+        draft_note=catalogue.t(request.state.lang, "forms_draft_saved_at", time=fmt_time(draft_at)) if draft_at else "",
     )
 
 
@@ -75,17 +79,28 @@ async def typed_sheet(request: Request, user: User, cycle: str, unit: str, form)
     return self_review_form(form, [p["code"] for p in points])
 
 
+def draft_saver(request: Request, user: User, cycle: str, unit: str, scores: dict[str, str], evidence: dict[str, str]):
+    """``save(dropped)`` for :func:`save_keeping_valid`: the draft without the fields dropped."""
+    async def save(dropped: set[str]) -> None:
+        await backend.save_self_review_draft(services(request), user, cycle, unit,
+                                             without(scores, dropped, "scores."), without(evidence, dropped, "evidence."))
+    return save
+
+
 @router.post("/self-review/{cycle}/{unit}/draft")
 async def self_review_draft(request: Request, cycle: str, unit: str, user: PageUser) -> Response:
-    """Save the draft as the user types (``fetch`` from the form): the API's PUT …/self-review/draft."""
+    """Save the draft as the user types (``fetch`` from ``static/sheet.js``): the API's PUT
+    …/self-review/draft, keeping every valid value; the answer names each value not kept, beside
+    its point, and the time in Beijing time."""
     form = await checked_form(request)
+    lang = request.state.lang
     scores, evidence = await typed_sheet(request, user, cycle, unit, form)
     try:
-        await backend.save_self_review_draft(services(request), user, cycle, unit, scores, evidence)
+        _, dropped = await save_keeping_valid(draft_saver(request, user, cycle, unit, scores, evidence))
     except REFUSED as err:
         error = refusal(err)
-        return JSONResponse({"saved": False, "error": error.body()}, status_code=error.status)
-    return JSONResponse({"saved": True, "message": catalogue.t(request.state.lang, "pp_draft_saved")})
+        return JSONResponse(draft_refused(lang, error), status_code=error.status)
+    return JSONResponse(draft_answer(lang, dropped))
 
 
 @router.post("/self-review/{cycle}/{unit}")
@@ -97,5 +112,7 @@ async def self_review_submit(request: Request, cycle: str, unit: str, user: Page
         await backend.submit_self_review(services(request), user, cycle, unit, typed[0], typed[1], idem_of(form))
     except REFUSED as err:
         error = refusal(err)
+        if error.status == 422:  # what was typed and is valid stays as the draft (a reload, or no JS, keeps it)
+            await keep_as_draft(draft_saver(request, user, cycle, unit, *typed))
         return await render_self_review(request, user, cycle, unit, status=error.status, typed=typed, error=error, idem=new_idem())
     return see_other(f"/self-review/{quote(cycle)}/{quote(unit)}?submitted=1")
