@@ -219,10 +219,6 @@ def check_close_stage(stages: Mapping[str, str], stage: str) -> None:
 # ----------------------------------------------------------------- unit inputs
 
 
-#: A point's score is stated to at most this many decimal places (``5.25``; ``5.255`` is a typo).
-SCORE_PLACES = 2
-
-
 def point_score_errors(
     point_max: Mapping[str, Decimal],
     scores: Mapping[str, Any],
@@ -255,13 +251,6 @@ def point_score_errors(
             errors.append(InvalidInput(
                 "score_out_of_range",
                 f"要点 {code} 得分 {value} 超出范围 0–{point_max[code]} / score must be within 0..{point_max[code]}",
-                where,
-            ))
-            continue
-        if value != value.quantize(Decimal(1).scaleb(-SCORE_PLACES)):
-            errors.append(InvalidInput(
-                "score_too_precise",
-                f"要点 {code} 得分最多保留两位小数 / a score has at most two decimal places",
                 where,
             ))
             continue

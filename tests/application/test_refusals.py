@@ -643,10 +643,8 @@ def test_a_sheet_with_several_bad_points_names_every_one_of_them(app):
     err = refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.2": "9"}, None, U1, cid()),
                   InvalidInput, "score_out_of_range", "scores.1.1.2")
     assert [(e.code, e.field) for e in err.errors] == [("score_out_of_range", "scores.1.1.2"), ("missing_points", "scores.1.1.1")]
-    # Three places is a typo: a score has at most two (5.50 is two).
-    refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.1": "5.255", "1.1.2": "3"}, None, U1, cid()),
-            InvalidInput, "score_too_precise", "scores.1.1.1")
-    app.submit_self_review(key, "U1", {"1.1.1": "5.50", "1.1.2": "3"}, None, U1, cid())
+    # SPEC §4 reads inputs as exact decimals: three places are a score like any other.
+    app.submit_self_review(key, "U1", {"1.1.1": "3.255", "1.1.2": "3"}, None, U1, cid())
 
 
 def test_a_scoring_sheet_names_bad_scores_and_missing_reasons_at_once(app):
