@@ -42,7 +42,14 @@ class Settings(BaseSettings):
     aggregate_cache: int = Field(
         1000, ge=0, description="aggregates kept in memory and fast-forwarded from the log on each load (0: none)"
     )
-    attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest evidence file accepted")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="largest evidence file accepted")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=64 * 1024, description="largest JSON or form body (routes taking files allow their files' limit)"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or CIDRs, * = any)"
+    )
+    hsts_seconds: int = Field(365 * 86400, ge=0, description="Strict-Transport-Security max-age in production (0 = none)")
     audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
     audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
 
