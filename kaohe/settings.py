@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(None, description="first admin's password; required in production")
     token_ttl_hours: int = 12
     token_cache_seconds: float = Field(10.0, description="how long a checked token is trusted without a query (0 = never)")
-    password_hash_concurrency: int = Field(2, description="Argon2 hashes (19 MiB each) computed at once")
+    password_hash_concurrency: int = Field(2, ge=1, le=64, description="Argon2 hashes (19 MiB each) computed at once, API and pages together")
     projection_poll_seconds: float = 0.2
     read_cache_seconds: float = Field(5.0, description="longest a read answer is reused while the read models stay put (0 = never)")
     worker_threads: int = 8

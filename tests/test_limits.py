@@ -229,3 +229,64 @@ async def test_an_integer_past_64_bits_inside_a_body_is_refused_naming_the_field
     assert r.json()["field"] == "policy" and "committee_quorum" in r.json()["message"]
     r = await client.as_("org").post("/cycles", json={**body, "policy": None, "year": 10**20})
     assert r.status_code == 422 and r.json()["field"] == "year", r.text
+
+
+# ---------------------------------------------------------------- password hashing (gap 3)
+
+
+async def test_sign_ins_from_the_api_and_the_pages_hash_at_most_the_setting_at_once(stack, client):
+    """40 sign-ins at once, half by the JSON API, half by the page form, and password changes by
+    the admin: never more Argon2 computations (19 MiB each) at once than
+    KAOHE_PASSWORD_HASH_CONCURRENCY (2). Counted by wrapping the hasher the accounts use."""
+    import threading
+
+    from adapters import accounts as accounts_module
+
+    hasher = accounts_module._hasher
+    lock = threading.Lock()
+    now = peak = calls = 0
+    original = {name: getattr(hasher, name) for name in ("hash", "verify")}
+
+    class Counting:  # the same hasher, counting the computations in flight
+        pass
+
+    def counted(name):
+        def run(*args, **kwargs):
+            nonlocal now, peak, calls
+            with lock:
+                now += 1
+                calls += 1
+                peak = max(peak, now)
+            try:
+                return original[name](*args, **kwargs)
+            finally:
+                with lock:
+                    now -= 1
+        return run
+
+    await client.login("admin", "admin-pass-123")
+    r = await client.as_("admin").put("/users/burst", json={"role": "evaluator", "password": "burst-pass-123"})
+    assert r.status_code in (200, 201), r.text
+    spy = Counting()
+    for name in original:
+        setattr(spy, name, counted(name))
+    accounts_module._hasher = spy
+    try:
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=120) as web:
+            async def api() -> int:
+                return (await client.http.post("/auth/login", json={"username": "burst", "password": "burst-pass-123"})).status_code
+
+            async def page() -> int:
+                r = await web.post("/login", data={"username": "burst", "password": "burst-pass-123", "next": "/tasks"})
+                return r.status_code
+
+            async def reset(n: int) -> int:
+                r = await client.as_("admin").put(f"/users/burst{n}", json={"role": "evaluator", "password": f"burst-pass-{n:04d}"})
+                return r.status_code
+
+            codes = await asyncio.gather(*[api() for _ in range(20)], *[page() for _ in range(20)], *[reset(n) for n in range(4)])
+    finally:
+        accounts_module._hasher = hasher
+    assert codes[:20] == [200] * 20 and codes[20:40] == [303] * 20 and set(codes[40:]) <= {200, 201}
+    assert calls >= 44
+    assert peak <= stack.accounts.hash_concurrency == 2
