@@ -22,7 +22,10 @@ DESCRIPTION = """党建工作考核系统 · Party-building work assessment.
 Writes take an `Idempotency-Key` header: a retry with the same key gets the first successful
 answer and stores nothing twice; the same key on another request is refused (422). Overload or
 an outage answers 503 with `Retry-After` (seconds): retry with the same key.
-错误统一为 JSON `{code, message, field?}`。
+错误统一为 JSON `{code, message, field?}`。请求体超过上限（JSON 与表单 1 MiB，上传文件的接口按文件上限）
+在读取过程中即答复 413 `body_too_large`；整数参数与字段以 64 位为界，超出答复 422。
+A body past its route's limit (1 MiB for JSON and forms; upload routes: their file limit) is
+refused 413 `body_too_large` while it is read; integers are bounded to 64 bits (past it: 422).
 """
 
 
