@@ -6,7 +6,12 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors, web
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.limits import BodyLimitMiddleware, BodyLimits
+from api.security import HttpPolicy, SecurityHeadersMiddleware, install_docs
+from api.web.sheets import MAX_UPLOAD as SHEET_MAX
+from api.web.toolarge import page_413
 from services import Services
+from services.results_use import MAX_GRADES_FILE
 from api.routers import adjustments, audit, auth, committee, cycles, debrief, rectification, reports, tasks, units
 
 DESCRIPTION = """党建工作考核系统 · Party-building work assessment.
@@ -17,14 +22,24 @@ DESCRIPTION = """党建工作考核系统 · Party-building work assessment.
 Writes take an `Idempotency-Key` header: a retry with the same key gets the first successful
 answer and stores nothing twice; the same key on another request is refused (422). Overload or
 an outage answers 503 with `Retry-After` (seconds): retry with the same key.
-错误统一为 JSON `{code, message, field?}`。
+错误统一为 JSON `{code, message, field?}`。请求体超过上限（JSON 与表单 1 MiB，上传文件的接口按文件上限）
+在读取过程中即答复 413 `body_too_large`；整数参数与字段以 64 位为界，超出答复 422。
+A body past its route's limit (1 MiB for JSON and forms; upload routes: their file limit) is
+refused 413 `body_too_large` while it is read; integers are bounded to 64 bits (past it: 422).
 """
 
 
-def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="Kaohe 考核", version="0.1.0", description=DESCRIPTION, docs_url="/docs", openapi_url="/openapi.json")
+def create_app(services: Services, policy: HttpPolicy | None = None) -> FastAPI:
+    policy = policy or HttpPolicy(production=services.production)
+    public = policy.docs_public  # in production the documentation is for signed-in callers (api.security)
+    app = FastAPI(
+        title="Kaohe 考核", version="0.1.0", description=DESCRIPTION,
+        docs_url="/docs" if public else None, redoc_url="/redoc" if public else None, openapi_url="/openapi.json" if public else None,
+    )
     app.state.services = services
+    app.state.policy = policy
     errors.install(app)
+    install_docs(app, policy, services.accounts.authenticate)
     v1 = APIRouter(prefix="/api/v1")
 
     @v1.get("/health", tags=["health"], summary="健康检查 / health")
@@ -39,4 +54,9 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(
         IdempotencyMiddleware, store=IdempotencyStore(services.runner.engine), authenticate=services.accounts.authenticate
     )
+    # Outside it: a body past its route's limit is refused while it is read (api/limits.py).
+    attachment_max = services.attachments.max_bytes if services.attachments is not None else 10 * 1024 * 1024
+    limits = BodyLimits.for_settings(policy.max_body_bytes, attachment_max, SHEET_MAX, MAX_GRADES_FILE)
+    app.add_middleware(BodyLimitMiddleware, limits=limits, authenticate=services.accounts.authenticate, page_413=page_413)
+    app.add_middleware(SecurityHeadersMiddleware, policy=policy)  # outermost: every answer, the 413s too
     return app

@@ -1,16 +1,61 @@
-"""Request and response models. Scores are JSON numbers or strings, read as exact decimals."""
+"""Request and response models. Scores are JSON numbers or strings, read as exact decimals.
+
+Every integer a request may carry is bounded to what the stores hold (a signed 64-bit integer,
+or tighter where its meaning allows): a declared ``int`` by ``Field``/``Query`` ``le=``
+(tests/test_bad_input.py walks the OpenAPI schema for one without a maximum), and an integer
+anywhere inside a free-form field (``Any``, ``dict[str, Any]``: scores, policy, schemes) by
+:func:`bounded`, so an integer past 64 bits is a 422 naming the field, never a 500.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-ScoreMap = dict[str, Any]
+#: The largest integer the stores hold (PostgreSQL BIGINT, SQLite INTEGER).
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
+
+
+def out_of_range(value: Any, path: str = "") -> str | None:
+    """The path (``a.b[2]``) of the first integer in ``value`` outside 64 bits, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return path if not INT_MIN <= value <= INT_MAX else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = out_of_range(v, f"{path}.{k}" if path else str(k))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = out_of_range(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def bounded(value: Any) -> Any:
+    where = out_of_range(value)
+    if where is not None:
+        raise ValueError(f"integer out of range{' at ' + where if where else ''}: at most {INT_MAX}")
+    return value
+
+
+#: Any JSON value whose integers fit in 64 bits.
+Bounded = Annotated[Any, AfterValidator(bounded)]
+ScoreMap = dict[str, Bounded]
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _integers_fit(cls, value: Any) -> Any:
+        return bounded(value)
 
 
 class Login(Model):
@@ -34,7 +79,7 @@ class UserIn(Model):
 
 class CycleIn(Model):
     key: str = Field(examples=["2026-annual"])
-    year: int = Field(examples=[2026])
+    year: int = Field(ge=2000, le=2100, examples=[2026], description="2000–2100")
     name: str = Field(examples=["2026年度党建工作考核"])
     policy: dict[str, Any] | None = None
     schemes: dict[str, Any] = Field(description='org_type → "default" 或指标树 / or a scheme tree')

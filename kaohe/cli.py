@@ -91,7 +91,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         password = sys.stdin.readline().rstrip("\n")
     elif password is None:
         password, generated = secrets.token_urlsafe(12), True
-    accounts = Accounts(make_engine(settings.read_url()), timedelta(hours=settings.token_ttl_hours))
+    accounts = Accounts(make_engine(settings.read_url()), timedelta(hours=settings.token_ttl_hours), hash_concurrency=settings.password_hash_concurrency)
     try:
         user = accounts.add(args.username, args.role, password, args.unit, args.name)
     except DomainError as err:

@@ -29,6 +29,7 @@ from adapters.accounts import Accounts
 from adapters.attachments import AttachmentStore
 from adapters.gateway import Gateway
 from api.app import create_app
+from api.security import HttpPolicy
 from domain.application import Assessments
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
@@ -354,8 +355,10 @@ async def start_stack(
                 settings.read_cache_seconds,
             )
             port = api_port or settings.api_port
+            policy = HttpPolicy(production=settings.production, max_body_bytes=settings.max_body_bytes, hsts_seconds=settings.hsts_seconds)
             config = uvicorn.Config(
-                create_app(services), host=settings.api_host, port=port, log_level="warning", lifespan="off"
+                create_app(services, policy), host=settings.api_host, port=port, log_level="warning", lifespan="off",
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,  # the scheme and client address behind a TLS proxy
             )
             stack.server = uvicorn.Server(config)
             stack.server.install_signal_handlers = lambda: None  # the CLI handles signals

@@ -35,14 +35,14 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(None, description="first admin's password; required in production")
     token_ttl_hours: int = 12
     token_cache_seconds: float = Field(10.0, description="how long a checked token is trusted without a query (0 = never)")
-    password_hash_concurrency: int = Field(2, description="Argon2 hashes (19 MiB each) computed at once")
+    password_hash_concurrency: int = Field(2, ge=1, le=64, description="Argon2 hashes (19 MiB each) computed at once, API and pages together")
     projection_poll_seconds: float = 0.2
     read_cache_seconds: float = Field(5.0, description="longest a read answer is reused while the read models stay put (0 = never)")
     worker_threads: int = 8
     aggregate_cache: int = Field(
         1000, ge=0, description="aggregates kept in memory and fast-forwarded from the log on each load (0: none)"
     )
-    attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest evidence file accepted")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="largest evidence file accepted")
     command_key: str | None = Field(
         None,
         description="shared secret (32+ characters) the API signs each command's actor with and the worker checks; "
@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = Field(None, description="PEM client certificate for mTLS (with KAOHE_TEMPORAL_TLS_KEY)")
     temporal_tls_key: Path | None = Field(None, description="PEM private key of the client certificate")
     temporal_tls_server_name: str | None = Field(None, description="name to expect in Temporal's certificate, if not the address' host")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=64 * 1024, description="largest JSON or form body (routes taking files allow their files' limit)"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or CIDRs, * = any)"
+    )
+    hsts_seconds: int = Field(365 * 86400, ge=0, description="Strict-Transport-Security max-age in production (0 = none)")
     audit_signing_key: str | None = Field(None, description="base64 Ed25519 private key that signs audit digests")
     audit_public_key: str | None = Field(None, description="base64 Ed25519 public key a digest must be signed with")
 

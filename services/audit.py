@@ -43,6 +43,7 @@ from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
 from domain.policy import parse_policy
 from domain.rules import Role
 from projections.models import CycleRow
+from reporting.documents.cells import neutralise_row
 from services.permissions import allow
 
 DIGEST_FORMAT = "kaohe-digest/1"
@@ -314,10 +315,10 @@ def to_csv(entries: list[Entry]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["position", "at", "event", "what", "actor", "role", "cycle", "unit", "stage", "reason", "old", "new", "command_id", "hash"])
-    for e in entries:
-        w.writerow([e.position, e.at, e.event, e.what, e.actor, e.role, e.cycle, e.unit or "", e.stage or "", e.reason,
+    for e in entries:  # a reason or name a spreadsheet would run as a formula is written as text
+        w.writerow(neutralise_row([e.position, e.at, e.event, e.what, e.actor, e.role, e.cycle, e.unit or "", e.stage or "", e.reason,
                     "" if e.old is None else json.dumps(e.old, ensure_ascii=False),
-                    "" if e.new is None else json.dumps(e.new, ensure_ascii=False), e.command_id, e.hash or ""])
+                    "" if e.new is None else json.dumps(e.new, ensure_ascii=False), e.command_id, e.hash or ""]))
     return "\ufeff" + buf.getvalue()  # BOM: Excel/WPS open UTF-8 CSV correctly
 
 

@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, Svc
+from api.schemas import INT_MAX
 from services import audit
 from services.audit import to_csv, to_jsonl
 
@@ -33,7 +34,7 @@ async def replay(
     key: str,
     user: CurrentUser,
     svc: Svc,
-    position: int | None = Query(None, ge=0, description="日志位置 / a log position"),
+    position: int | None = Query(None, ge=0, le=INT_MAX, description="日志位置 / a log position"),
     as_of: str | None = Query(None, description="ISO 8601，带时区 / with zone"),
 ) -> dict:
     return await run_in_threadpool(audit.replay_cycle, svc, user, key, position, as_of)
@@ -64,7 +65,7 @@ async def timeline(
 
 
 @router.get("/cycles/{key}/units/{unit}/explain", summary="解释等次 / explain a unit's grade")
-async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: int | None = Query(None, ge=0)) -> dict:
+async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: int | None = Query(None, ge=0, le=INT_MAX, description="日志位置 / a log position")) -> dict:
     return await run_in_threadpool(audit.explain_grade, svc, user, key, unit, position)
 
 

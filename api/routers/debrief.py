@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, IdempotencyKey, Svc, download, json_answer
-from api.schemas import BallotIn, CloseSessionIn, CodeBallotIn, CodesIn
+from api.schemas import BallotIn, Bounded, CloseSessionIn, CodeBallotIn, CodesIn
 from services import debrief
 
 router = APIRouter(tags=["debrief 述职评议"])
@@ -28,7 +27,7 @@ async def session(cycle: str, cohort: str, user: CurrentUser, svc: Svc) -> dict:
 @router.put("/cycles/{cycle}/debrief/{cohort}/roster", summary="登记参会名单 / set the session's roster")
 async def set_roster(
     cycle: str, cohort: str, user: CurrentUser, svc: Svc, idem: IdempotencyKey = None,
-    body: Any = Body(..., examples=[[{"representative": "R01", "category": "leaders"}]]),
+    body: Bounded = Body(..., examples=[[{"representative": "R01", "category": "leaders"}]]),
 ) -> dict:
     """``[{representative, category}]``; replaces the roster as a whole. Allowed from the cycle's
     setup until the session closes; a representative who has cast stays on it."""

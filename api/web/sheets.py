@@ -6,6 +6,7 @@ the user's input error (``InvalidInput`` naming the field), never a crash."""
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 from api.web import catalogue
@@ -13,6 +14,14 @@ from domain.errors import InvalidInput
 from domain.scheme import ORG_TYPES, tree_from_rows
 
 MAX_UPLOAD = 5 * 1024 * 1024
+#: What an uploaded .xlsx may unpack to (all its parts together, as its zip directory declares;
+#: Python's zipfile never inflates a part past its declared size) and how much of its first
+#: sheet is read: a unit a row for a thousand units, a representative a row, a scheme's points
+#: are far below these. Past them the file is refused before a cell is parsed or kept.
+MAX_UNPACKED = 50 * 1024 * 1024
+MAX_PARTS = 500
+MAX_ROWS = 20_000
+MAX_COLUMNS = 64
 #: The key of a scheme read from an .xlsx whose file name gives none.
 EXCEL_SCHEME_KEY = "excel"
 
@@ -42,19 +51,50 @@ def cell(value: Any) -> str:
     return str(value).strip()
 
 
-def first_sheet_rows(data: bytes) -> list[tuple]:
-    """The first sheet's rows (values, not formulas); an unreadable or empty file is the user's
-    input error, naming the file field."""
+def check_xlsx(data: bytes, field: str = "file", code: str = "invalid_xlsx") -> None:
+    """An upload that is not a zip, or would unpack past :data:`MAX_UNPACKED`, is refused unread.
+    Its XML is parsed by openpyxl through ``defusedxml`` (no entities, no DTD fetched): refuse
+    to parse at all if that protection is missing."""
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency; never parse uploads without it
+        raise RuntimeError("defusedxml is not installed: uploaded spreadsheets are not parsed")
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput("file_too_large", catalogue.both("limits_sheet_too_large", size=MAX_UPLOAD // (1024 * 1024)), field)
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
+    if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED:
+        raise InvalidInput("xlsx_too_large", catalogue.both("limits_sheet_unpacks_too_large", size=MAX_UNPACKED // (1024 * 1024)), field)
+
+
+def sheet_rows(data: bytes, field: str = "file", code: str = "invalid_xlsx") -> list[tuple]:
+    """The first sheet's rows (values, not formulas), at most :data:`MAX_ROWS` rows of
+    :data:`MAX_COLUMNS` cells (a sheet's declared dimension is not trusted: it may claim a
+    million rows of 16,384 columns); an unreadable file is the user's input error."""
     from openpyxl import load_workbook
 
+    check_xlsx(data, field, code)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-        raise InvalidInput("invalid_xlsx", catalogue.both("err_invalid_xlsx", error=type(e).__name__), "file") from None
+        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
     try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True)) if wb.worksheets else []
+        rows = list(wb.worksheets[0].iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)) if wb.worksheets else []
+    except Exception as e:  # noqa: BLE001 - a part that does not parse (or an entity refused by defusedxml)
+        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
     finally:
         wb.close()
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput("too_many_rows", catalogue.both("limits_sheet_too_many_rows", rows=MAX_ROWS), field)
+    return rows
+
+
+def first_sheet_rows(data: bytes) -> list[tuple]:
+    """The first sheet's rows (values, not formulas); an unreadable or empty file is the user's
+    input error, naming the file field."""
+    rows = sheet_rows(data)
     if not rows:
         raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
     return rows
@@ -87,13 +127,12 @@ def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
 def scheme_from_xlsx(data: bytes, filename: str) -> dict[str, Any]:
     """The first sheet of an uploaded .xlsx as a scheme tree (header row first; one row per
     evaluation point, ``domain.scheme.SCHEME_COLUMNS``)."""
-    from openpyxl import load_workbook
-
     try:
-        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    except Exception:
+        rows = sheet_rows(data, "schemes", "invalid_scheme")[1:]
+    except InvalidInput as err:
+        if err.code != "invalid_scheme":
+            raise
         raise InvalidInput("invalid_scheme", catalogue.both("err_invalid_scheme_xlsx"), "schemes") from None
-    rows = list(ws.iter_rows(values_only=True))[1:]
     name = filename.rsplit(".", 1)[0]
     return tree_from_rows(rows, name[:64] or EXCEL_SCHEME_KEY, name or catalogue.t("zh", "excel_scheme_name"), "schemes")
 

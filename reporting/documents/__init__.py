@@ -17,5 +17,6 @@ from reporting.documents.docx import feedback_docx, report_docx
 from reporting.documents.layout import CHINA, DOCX_MIME, PDF_MIME, XLSX_MIME
 from reporting.documents.pdf import report_pdf
 from reporting.documents.xlsx import hr_xlsx, rectification_xlsx, results_xlsx
+from reporting.documents.cells import neutralise, neutralise_row
 
 __all__ = ["CHINA", "DOCX_MIME", "PDF_MIME", "XLSX_MIME", "feedback_docx", "hr_xlsx", "rectification_xlsx", "report_docx", "report_pdf", "results_xlsx"]

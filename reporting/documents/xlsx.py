@@ -1,5 +1,6 @@
 """Spreadsheets (.xlsx): the results, the rectification list, the HR export. Numbers are written
-as numbers, from ``Decimal``."""
+as numbers, from ``Decimal``; text that would be a formula is written as text
+(``reporting.documents.cells.neutralise``, every cell through ``_sheet``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from domain.policy import GRADE_NAMES, GRADES
 from domain.report import RECTIFICATION_STATUS_NAMES, code_key
 from domain.scheme import ORG_TYPES
+from reporting.documents.cells import neutralise_row
 from reporting.documents.layout import CHINA, SONG, cohort_name, grade_name, text_of
 
 
@@ -29,7 +31,7 @@ def _sheet(ws: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], format
     wrap = set(wrap)
     thin = Side(style="thin", color="BFBFBF")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.append(list(header))
+    ws.append(neutralise_row(header))
     for cell in ws[1]:
         cell.font = Font(bold=True, name=SONG)
         cell.fill = PatternFill("solid", fgColor="E8E8E8")
@@ -38,7 +40,7 @@ def _sheet(ws: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], format
     widths = [_display_width(h) for h in header]
     n = 1
     for row in rows:
-        ws.append(list(row))
+        ws.append(neutralise_row(row))  # text a spreadsheet would run as a formula stays text
         n += 1
         for i, cell in enumerate(ws[n]):
             cell.font = Font(name=SONG)

@@ -45,9 +45,14 @@ async def login(request: Request) -> Response:
     response = see_other(target)
     max_age = max(0, int((expires - datetime.now(timezone.utc)).total_seconds()))
     response.set_cookie(
-        TOKEN_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
+        TOKEN_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookie(request), path="/"
     )
     return response
+
+
+def secure_cookie(request: Request) -> bool:
+    """Always in production (TLS may end at a proxy: ``KAOHE_FORWARDED_ALLOW_IPS``); else when the request came over https."""
+    return request.app.state.policy.cookie_secure or request.url.scheme == "https"
 
 
 @router.post("/logout")
