@@ -287,6 +287,7 @@ def test_policy_defaults():
         assert p.committee_quorum == 2  # SPEC §1: two members confirm each committee decision
         assert p.min_turnout == D(0)
         assert p.secret_ballot is True
+        assert p.rectification_share == D("0.80")  # a cycle created before the field reads 0.80
         assert p == Policy()
     assert Policy().to_dict() == {
         "work_weight": "0.7",
@@ -298,6 +299,7 @@ def test_policy_defaults():
         "committee_quorum": 2,
         "min_turnout": "0",
         "secret_ballot": True,
+        "rectification_share": "0.80",
     }
 
 
@@ -427,6 +429,16 @@ def test_min_turnout_outside_0_to_1(turnout):
 @pytest.mark.parametrize("secret", ["yes", 1, None])
 def test_secret_ballot_must_be_true_or_false(secret):
     assert policy_refused({"secret_ballot": secret}).field == "policy.secret_ballot"
+
+
+@pytest.mark.parametrize("share", ["-0.01", "1.01", 2, "eighty"])
+def test_rectification_share_outside_0_to_1(share):
+    assert policy_refused({"rectification_share": share}).field == "policy.rectification_share"
+
+
+@pytest.mark.parametrize("share", ["0", "1", "0.75"])
+def test_rectification_share_within_0_to_1(share):
+    assert parse_policy({"rectification_share": share}).rectification_share == D(share)
 
 
 def test_the_meeting_fields_keep_what_is_given():
