@@ -8,12 +8,13 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from domain.errors import InvalidInput
 from domain.policy import Policy, Thresholds, parse_categories, parse_policy, validate_policy
-from domain.scheme import default_scheme, parse_scheme, resolve_scheme
+from domain.scheme import CRITERIA_MAX, default_scheme, parse_scheme, resolve_scheme
 
 D = Decimal
 
@@ -54,6 +55,32 @@ def test_default_scheme_point_lookup_and_resolve():
     with pytest.raises(KeyError):
         s.point("9.9.9")
     assert len(resolve_scheme("default", "schemes.x").points) == 43
+
+
+def test_default_scheme_carries_a_criterion_per_point_in_both_languages_with_the_shared_maxima():
+    s = default_scheme()
+    assert all(p.criteria and p.criteria_en for p in s.points)
+    assert s.point("4.3.3").criteria.startswith("党费按标准足额按时收缴")
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "default-scheme.json"
+    if shared.exists():  # the contract's scheme: same codes, names and maxima (criteria added)
+        theirs = parse_scheme(json.loads(shared.read_text("utf-8")))
+        assert [(p.code, p.name, p.max) for p in theirs.points] == [(p.code, p.name, p.max) for p in s.points]
+        assert [(i.code, i.max) for i in theirs.indicators] == [(i.code, i.max) for i in s.indicators]
+
+
+def test_a_points_criteria_is_optional_text_of_bounded_length():
+    tree = small_tree()
+    leaf = tree["indicators"][0]["children"][0]["points"][0]
+    assert parse_scheme(tree).points[0].criteria == ""  # optional
+    leaf["criteria"] = "  有记录  "
+    assert parse_scheme(tree).points[0].criteria == "有记录"
+    for bad, code in ((3, "invalid_scheme"), (["x"], "invalid_scheme"), ("问" * (CRITERIA_MAX + 1), "too_long")):
+        leaf["criteria"] = bad
+        with pytest.raises(InvalidInput) as e:
+            parse_scheme(tree)
+        assert e.value.field == "scheme.indicators[0].children[0].points[0].criteria" and e.value.code == code
+    leaf["criteria"] = "问" * CRITERIA_MAX
+    assert len(parse_scheme(tree).points[0].criteria) == CRITERIA_MAX
 
 
 # ---------------------------------------------------------------- custom schemes

@@ -1,5 +1,6 @@
 """``/scoring/{cycle}/{unit}``: the evaluator's (考核组) scoring sheet of one unit — per point a score
-or N/A with its reason, a comment, the unit's self-score beside it. A refused submission shows the
+or N/A with its reason, a comment, the unit's self-score and evidence text beside it and the
+scheme's scoring criterion under the point's name. A refused submission shows the
 API's message beside the point it names and keeps everything typed."""
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ async def render_scoring(
             "comments": view.get("comments") or {},
         }
     self_scores = {c: fmt(v) if v is not None else "" for c, v in (view.get("self_scores") or {}).items()}
+    self_evidence = {c: str(v) for c, v in (view.get("self_evidence") or {}).items() if str(v or "").strip()}
     field_errors, form_error = by_place(error, codes, POINT_FIELDS)
     running = total_of({c: v for c, v in typed["scores"].items() if c not in typed["na"]})
     return await render_page(
         request, "people_scoring.html", user, status,
         cycle=cyc, unit=view, groups=groups, points=points, total=total, typed=typed, self_scores=self_scores,
+        self_evidence=self_evidence,
         self_total=total_of(self_scores), running=running, field_errors=field_errors, form_error=form_error,
         stage_open=stage_open(cyc, "scoring"), idem=idem or new_idem(),
     )
