@@ -162,3 +162,30 @@ async def test_rectification_items_say_what_was_found_below_the_share(client, st
     finally:
         await context.close()
     assert (await client.as_("u1").get(f"/cycles/{key}/rectifications")).json() == []
+
+
+async def test_the_organizer_sets_the_rectification_share_of_a_new_cycle(client, stack, browser, tmp_path):
+    await cast(client)
+    await with_password(client, "org", "organizer")
+    context, page = await new_page(browser, stack)
+    try:
+        await sign_in(page, "org", PASSWORD)
+        await page.wait_for_url(re.compile(r"/tasks$"))
+        await page.goto("/org/cycles/new")
+        field = "[id='policy.rectification_share']"
+        assert await page.input_value(field) == "0.80"  # the default: 80% of a point's max
+        assert "整改线" in await page.inner_text("label[for='policy.rectification_share']")
+        await page.fill("#key", "line")
+        await page.fill("#name", "整改线测试")
+        await page.fill(field, "1.5")
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_selector("[data-field='policy.rectification_share']")
+        assert "整改得分率须在 0 到 1 之间" in await page.inner_text("[data-field='policy.rectification_share']")
+        assert await page.input_value(field) == "1.5"
+        await page.fill(field, "0.7")
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_url(re.compile(r"/org/cycles/line/units\?created=1$"))
+    finally:
+        await context.close()
+    cycle = (await client.as_("org").get("/cycles/line")).json()
+    assert cycle["policy"]["rectification_share"] == "0.7"
