@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean browser
+.PHONY: install run demo test test-fast bench clean browser
 
 install: $(STAMP)
 
@@ -17,6 +17,13 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/kaohe up
+
+# The worked example as a cycle in progress, in a fresh data dir of its own (.kaohe-demo, emptied
+# first), with one account per role; the passwords are printed once.
+DEMO_DIR ?= .kaohe-demo
+demo: install
+	rm -rf $(DEMO_DIR)
+	KAOHE_DATA_DIR=$(DEMO_DIR) $(BIN)/kaohe up --demo
 
 # Two workers, a test file each at a time (--dist loadfile keeps a file's module fixtures together).
 test: install browser
@@ -41,4 +48,4 @@ bench: install
 	$(BIN)/python bench/simulate_large.py
 
 clean:
-	rm -rf $(VENV) .kaohe .pytest_cache .hypothesis
+	rm -rf $(VENV) .kaohe .kaohe-demo .pytest_cache .hypothesis

@@ -44,6 +44,9 @@ class Policy:
     min_turnout: Decimal = Decimal("0")
     #: Whether ballots are secret: only the auditor sees who gave which score.
     secret_ballot: bool = True
+    #: A point scoring below this share of its max is a problem the feedback names and a
+    #: rectification item is opened for (a cycle created before the field reads 0.80).
+    rectification_share: Decimal = Decimal("0.80")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,7 +72,7 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
     if not isinstance(data, Mapping):
         raise _invalid(field, f"{field} 必须是对象 / must be an object")
     known = {"work_weight", "debrief_weight", "excellent_share", "thresholds", "bonus_cap", "trim_min_ballots",
-             "committee_quorum", "min_turnout", "secret_ballot"}
+             "committee_quorum", "min_turnout", "secret_ballot", "rectification_share"}
     for key in data:
         if key not in known:
             raise _invalid(f"{field}.{key}", f"未知的政策字段 {key} / unknown policy field")
@@ -110,6 +113,7 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
         committee_quorum=integer("committee_quorum", d.committee_quorum),
         min_turnout=num("min_turnout", d.min_turnout),
         secret_ballot=secret,
+        rectification_share=num("rectification_share", d.rectification_share),
     )
     validate_policy(policy, field)
     return policy
@@ -141,6 +145,10 @@ def validate_policy(p: Policy, field: str = "policy") -> None:
         raise _invalid(f"{field}.committee_quorum", "党委审定的法定人数须 ≥ 1 / committee_quorum must be ≥ 1")
     if not (0 <= p.min_turnout <= 1):
         raise _invalid(f"{field}.min_turnout", "最低到会率须在 0 到 1 之间 / min_turnout must be within 0..1")
+    if not (0 <= p.rectification_share <= 1):
+        raise _invalid(
+            f"{field}.rectification_share", "整改得分率须在 0 到 1 之间 / rectification_share must be within 0..1"
+        )
 
 
 def parse_categories(data: Any, field: str = "categories") -> dict[str, Decimal]:

@@ -145,17 +145,24 @@ def _strengths(scheme: Scheme, scored: Mapping[str, Decimal], n: int) -> list[di
     ]
 
 
+def share_words(share: Decimal) -> str:
+    """A policy share as a percentage without trailing zeros: ``0.80`` → ``"80%"``."""
+    return f"{plain(share * 100)}%"
+
+
 def _problems(
-    scheme: Scheme, scored: Mapping[str, Decimal], comments: Mapping[str, str], n: int
+    scheme: Scheme, scored: Mapping[str, Decimal], comments: Mapping[str, str], n: int | None,
+    below: Decimal = Decimal("0.80"),
 ) -> list[dict[str, str]]:
-    """The applicable points with the lowest share of their max; full marks are no problem."""
+    """The applicable points scoring below ``below`` of their max (the policy's
+    ``rectification_share``), lowest share first; at most ``n`` of them when ``n`` is given."""
     names = _indicator_names(scheme)
     rows = []
     for p in scheme.points:
         if p.code not in scored:
             continue
         share = Fraction(scored[p.code]) / Fraction(p.max)
-        if share >= 1:
+        if share >= 1 or share >= Fraction(below):
             continue
         rows.append((share, p))
     rows.sort(key=lambda r: (r[0], code_key(r[1].code)))
@@ -168,10 +175,23 @@ def _problems(
             "score": plain(scored[p.code]),
             "max": plain(p.max),
             "share": percent(share),
+            "required": share_words(below),
             "comment": str((comments or {}).get(p.code) or "").strip(),
         }
-        for share, p in rows[:n]
+        for share, p in (rows if n is None else rows[:n])
     ]
+
+
+def problem_finding(problem: Mapping[str, Any]) -> str:
+    """What was found at a problem point, as its rectification item says it:
+    ``「发展党员」得分 6.00/10（60.0%），低于 80% 的要求``."""
+    score = to_decimal(problem.get("score"), "score")
+    maximum = to_decimal(problem.get("max"), "max")
+    text = f"「{problem.get('name', '')}」得分 {score.quantize(Decimal('0.01'))}/{plain(maximum)}"
+    text += f"（{percent(Fraction(score) / Fraction(maximum))}）"
+    if problem.get("required"):
+        text += f"，低于 {problem['required']} 的要求"
+    return text
 
 
 def _adjustment_row(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,13 +279,17 @@ def feedback_text(draft: Mapping[str, Any], rectification_days: int = 90) -> str
         for i, pr in enumerate(draft["problems"], 1):
             line = (
                 f"　　（{_cn(i)}）{pr['name']}（{pr['code']}，{pr['indicator_name']}）：得分{pr['score']}分"
-                f"（满分{pr['max']}分），得分率{pr['share']}。"
+                f"（满分{pr['max']}分），得分率{pr['share']}"
+                + (f"，低于{pr['required']}的要求。" if pr.get("required") else "。")
             )
             if pr["comment"]:
                 line += f"评价意见：{pr['comment'].rstrip('。')}。"
             lines.append(line)
     else:
-        lines.append("　　考核中未发现明显失分的评价要点。")
+        required = draft.get("rectification_share")
+        lines.append(
+            f"　　考核中未发现得分率低于{required}的评价要点。" if required else "　　考核中未发现明显失分的评价要点。"
+        )
 
     lines.append("四、整改要求")
     lines.append(
@@ -286,18 +310,20 @@ def feedback_draft(
     scores: Mapping[str, Any],
     comments: Mapping[str, str],
     adjustments: Sequence[Mapping[str, Any]],
-    n_problems: int = 5,
+    n_problems: int | None = None,
     n_strengths: int = 3,
     *,
     cycle_name: str | None = None,
     rectification_days: int = 90,
+    rectification_share: Decimal = Decimal("0.80"),
 ) -> dict[str, Any]:
     """The feedback draft of one unit.
 
     ``result`` is the unit's entry of the results document; ``scores`` its evaluators' point
     scores (``None`` = not applicable); ``comments`` the evaluators' comments per point;
     ``adjustments`` the adjustments filed for the unit (only approved and rejected ones are
-    kept; an entry naming another ``unit`` is ignored).
+    kept; an entry naming another ``unit`` is ignored). The problems are the points scoring below
+    ``rectification_share`` of their max (the cycle policy's), each a rectification item on issue.
     """
     scored = _applicable(scheme, scores, "scores")
     grade = result.get("grade")
@@ -327,7 +353,8 @@ def feedback_draft(
             k: result.get(k) for k in ("work_score", "debrief_score", "composite", "bonus", "final_score", "rank")
         },
         "strengths": _strengths(scheme, scored, n_strengths),
-        "problems": _problems(scheme, scored, comments or {}, n_problems),
+        "problems": _problems(scheme, scored, comments or {}, n_problems, rectification_share),
+        "rectification_share": share_words(rectification_share),
         "adjustments": adj,
     }
     draft["text"] = feedback_text(draft, rectification_days)

@@ -2,7 +2,9 @@
 
 A scheme is valid when every max is positive, the children's maxima sum exactly to their
 parent's (and the level-1 maxima to ``total`` where it is given) and codes are unique
-(SPEC §2). The default scheme (8 / 21 / 43, 100 points) ships as data beside this module.
+(SPEC §2). A point may carry its scoring criterion (``criteria``, ``criteria_en``: text of at
+most ``CRITERIA_MAX`` characters). The default scheme (8 / 21 / 43, 100 points, a criterion per
+point) ships as data beside this module.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class Point:
     max: Decimal
     indicator: str  # level-2 code
     level1: str
+    #: What the evaluators score the point by (评分标准), shown beside it on the scoring sheet.
+    criteria: str = ""
+    criteria_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,26 @@ def _text(node: Mapping[str, Any], key: str, field: str, required: bool = True) 
     if not isinstance(value, str) or not value.strip():
         raise _fail(f"{field}.{key}", f"{field}.{key} 必须是非空字符串 / must be a non-empty string")
     return value
+
+
+#: The longest scoring criterion a point may carry (characters).
+CRITERIA_MAX = 500
+
+
+def _criteria(node: Mapping[str, Any], key: str, field: str) -> str:
+    """A point's optional scoring criterion: a string of at most ``CRITERIA_MAX`` characters."""
+    value = node.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _fail(f"{field}.{key}", f"{field}.{key} 必须是字符串 / must be a string")
+    if len(value) > CRITERIA_MAX:
+        raise _fail(
+            f"{field}.{key}",
+            f"{field}.{key} 不能超过 {CRITERIA_MAX} 个字符（现为 {len(value)}）/ at most {CRITERIA_MAX} characters",
+            "too_long",
+        )
+    return value.strip()
 
 
 def _positive_max(node: Mapping[str, Any], field: str) -> Decimal:
@@ -149,7 +174,10 @@ def parse_scheme(data: Any, field: str = "scheme") -> Scheme:
                 sum3 += max3
                 codes3.append(code3)
                 points.append(
-                    Point(code3, _text(leaf, "name", f3), _text(leaf, "name_en", f3, False), max3, code2, code1)
+                    Point(
+                        code3, _text(leaf, "name", f3), _text(leaf, "name_en", f3, False), max3, code2, code1,
+                        _criteria(leaf, "criteria", f3), _criteria(leaf, "criteria_en", f3),
+                    )
                 )
             if sum3 != max2:
                 raise _fail(

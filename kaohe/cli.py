@@ -30,23 +30,100 @@ def fail(message: str, code: int = 1) -> int:
 # ---------------------------------------------------------------- servers
 
 
-async def _serve(settings: Settings, *, with_worker: bool, with_api: bool, embedded: bool | None, banner: bool) -> int:
-    from kaohe.runtime import StartupError, start_stack, wait_for_signal
+#: The worked example ``kaohe up --demo`` loads (SPEC §7 scenario format).
+DEMO_SCENARIO = Path(__file__).resolve().parent.parent / "examples" / "scenario-2026.json"
+#: Role → the words the banner uses for it.
+ROLE_WORDS = {
+    "admin": "管理员 admin", "organizer": "组织部 organizer", "evaluator": "考核组 evaluator", "unit": "被考核单位 unit",
+    "representative": "参会代表 representative", "committee": "集团党委 committee", "auditor": "审计 auditor",
+}
+DEMO_AUDITOR = "demo-auditor"
+
+
+async def _load_demo(settings: Settings, stack: Any) -> list[tuple[str, str, str, str]]:
+    """Play the worked example into the fresh stack up to scoring (self-reviews in, scoring open)
+    and return one account per role: (role, username, password, who)."""
+    from kaohe.runtime import read_credentials
+    from simulation import runner as simulate
+    from simulation.scenario import load
+
+    if stack.app.recorder.max_notification_id():
+        raise DemoRefused(
+            f"--demo 需要一个全新的数据目录，{settings.data_dir.resolve()} 中已有数据；"
+            "请设置 KAOHE_DATA_DIR 为新目录（或用 make demo）/ --demo needs a fresh data dir"
+        )
+    admin = stack.admin if stack.admin and stack.admin[1] else read_credentials(settings)
+    if admin is None:
+        raise DemoRefused("找不到管理员账号 / no admin credentials")
+    scenario = load(str(DEMO_SCENARIO))
+    progress = simulate.Progress()
+    progress.step(f"载入示例 {DEMO_SCENARIO.name} / loading the worked example")
+    try:
+        await simulate.run(stack.api_url, admin, scenario, progress, feedback=False, stop_after="self_review")
+        raise DemoRefused("示例场景未在指标评分前停下 / the example did not stop at scoring")  # pragma: no cover
+    except simulate.Stopped as stopped:
+        people, passwords = stopped.people, stopped.passwords
+    except simulate.SimulationError as err:
+        raise DemoRefused(str(err)) from None
+    auditor_password = secrets.token_urlsafe(12)
+    async with httpx.AsyncClient(timeout=60) as http:
+        base = stack.api_url + "/api/v1"
+        r = await http.post(base + "/auth/login", json={"username": admin[0], "password": admin[1]})
+        token = r.json()["access_token"]
+        r = await http.put(
+            f"{base}/users/{DEMO_AUDITOR}", headers={"Authorization": f"Bearer {token}"},
+            json={"role": "auditor", "display_name": "审计（示例）", "password": auditor_password},
+        )
+        if r.status_code >= 400:
+            raise DemoRefused(f"创建审计账号失败 / could not create the auditor: {r.status_code}")
+    accounts = [("admin", admin[0], admin[1], "")]
+    for role in ("organizer", "evaluator", "unit", "representative", "committee"):
+        name = next((n for n in sorted(people) if people[n]["role"] == role), None)
+        if name is not None:
+            accounts.append((role, name, passwords[name], people[name].get("display_name", "")))
+    accounts.append(("auditor", DEMO_AUDITOR, auditor_password, "审计（示例）"))
+    return accounts
+
+
+class DemoRefused(RuntimeError):
+    """``kaohe up --demo`` cannot load the example (one readable line)."""
+
+
+async def _serve(
+    settings: Settings, *, with_worker: bool, with_api: bool, embedded: bool | None, banner: bool, demo: bool = False,
+) -> int:
+    from kaohe.runtime import StartupError, forget_running, note_running, start_stack, wait_for_signal
 
     try:
         stack = await start_stack(settings, embedded_temporal=embedded, with_worker=with_worker, with_api=with_api)
     except StartupError as err:
         return fail(str(err))
+    noted = None
     try:
+        accounts = None
+        if demo:
+            try:
+                accounts = await _load_demo(settings, stack)
+            except DemoRefused as err:
+                return fail(str(err))
+        if stack.api_url:
+            noted = note_running(settings, stack.api_url)
         if banner:
             print(f"Kaohe 考核 {__version__} 已启动 / is up", flush=True)
+            if stack.api_url:
+                print(f"  网页 web          : {stack.api_url}/")
             print(f"  数据目录 data dir : {settings.data_dir.resolve()}")
             if stack.api_url:
                 print(f"  API              : {stack.api_url}/api/v1")
                 print(f"  接口文档 docs     : {stack.api_url}/docs")
             if stack.devserver:
                 print(f"  Temporal         : {stack.devserver.address}  (UI http://127.0.0.1:{stack.devserver.ui_port})")
-            if stack.admin:
+            if accounts:
+                print("  示例周期 demo cycle: 2026年度党建工作考核（自查自评已提交，指标评分进行中 / self-reviews in, scoring open）")
+                print("  示例账号 demo accounts（密码只显示这一次 / passwords are shown only once）:")
+                for role, user, password, who in accounts:
+                    print(f"    {ROLE_WORDS[role]:<28} {user} / {password}" + (f"  （{who}）" if who else ""))
+            elif stack.admin:
                 user, password = stack.admin  # a password only when generated now (never one from the environment)
                 if password:
                     print(f"  首个管理员 admin  : {user} / {password}  （已保存至 {settings.data_dir / 'admin-credentials.json'}）")
@@ -58,12 +135,15 @@ async def _serve(settings: Settings, *, with_worker: bool, with_api: bool, embed
         await wait_for_signal()
         print("正在停止 / stopping…", file=sys.stderr, flush=True)
     finally:
+        forget_running(noted)
         await stack.stop()
     return 0
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_serve(settings, with_worker=True, with_api=True, embedded=None, banner=True))
+    if getattr(args, "demo", False) and settings.production:
+        return fail("--demo 不能用于生产模式（KAOHE_ENV=production）/ --demo is refused in production")
+    return asyncio.run(_serve(settings, with_worker=True, with_api=True, embedded=None, banner=True, demo=getattr(args, "demo", False)))
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,9 +194,29 @@ async def _api_is_up(url: str) -> bool:
         return False
 
 
+async def _admin_for(url: str, candidates: list[tuple[str, tuple[str, str] | None]]) -> tuple[tuple[str, str] | None, str]:
+    """The first candidate admin credentials the API at ``url`` accepts, and a line saying what
+    was tried (source and outcome; never a password)."""
+    tried = []
+    async with httpx.AsyncClient(timeout=30) as http:
+        for source, creds in candidates:
+            if creds is None:
+                tried.append(f"{source}（没有 / none）")
+                continue
+            try:
+                r = await http.post(url.rstrip("/") + "/api/v1/auth/login", json={"username": creds[0], "password": creds[1]})
+            except httpx.HTTPError as err:
+                tried.append(f"{source}（{type(err).__name__}）")
+                continue
+            if r.status_code == 200:
+                return creds, ""
+            tried.append(f"{source}（用户 {creds[0]} 被拒 {r.status_code} / refused）")
+    return None, "；".join(tried)
+
+
 async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict[str, Any]) -> int:
     from simulation import runner as simulate
-    from kaohe.runtime import StartupError, free_port, read_credentials, start_stack
+    from kaohe.runtime import StartupError, credential_candidates, free_port, start_stack
     from simulation.scenario import dumps
 
     progress = simulate.Progress(quiet=args.quiet)
@@ -143,9 +243,12 @@ async def _simulate(args: argparse.Namespace, settings: Settings, scenario: dict
                     return fail(str(err))
         url = stack.api_url
     try:
-        admin = read_credentials(settings)
+        admin, tried = await _admin_for(url, credential_candidates(settings, url))
         if admin is None:
-            return fail("需要管理员账号：设置 KAOHE_ADMIN_USER/KAOHE_ADMIN_PASSWORD / admin credentials needed")
+            return fail(
+                f"无法以管理员身份登录 {url}：试过 {tried}；请设置 KAOHE_ADMIN_USER/KAOHE_ADMIN_PASSWORD，"
+                "或把 KAOHE_DATA_DIR 设为运行中的 kaohe up 所用的数据目录 / no admin sign-in worked"
+            )
         try:
             results = await simulate.run(url, admin, scenario, progress, feedback=not args.no_feedback, retry_for=retry_for)
         except simulate.SimulationError as err:
@@ -339,7 +442,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kaohe", description="党建工作考核系统 · Kaohe party-building assessment")
     p.add_argument("--version", action="version", version=f"kaohe {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="启动嵌入式系统 / start the embedded stack").set_defaults(func=cmd_up)
+    up = sub.add_parser("up", help="启动嵌入式系统 / start the embedded stack")
+    up.add_argument(
+        "--demo", action="store_true",
+        help="在全新的数据目录中载入示例周期（进行中）并为每个角色建一个账号，打印其密码 / load the worked example with one account per role",
+    )
+    up.set_defaults(func=cmd_up)
     sub.add_parser("worker", help="运行 Temporal worker / run the worker").set_defaults(func=cmd_worker)
     sub.add_parser("api", help="运行 API（及读模型投影）/ run the API").set_defaults(func=cmd_api)
 

@@ -173,11 +173,77 @@ def temporal_tls(settings: Settings) -> TLSConfig | bool:
 def read_credentials(settings: Settings) -> tuple[str, str] | None:
     if settings.admin_password:
         return settings.admin_user, settings.admin_password
-    path = credentials_file(settings)
-    if path.exists():
+    return _credentials_in(credentials_file(settings))
+
+
+def _credentials_in(path: Path) -> tuple[str, str] | None:
+    try:
         data = json.loads(path.read_text("utf-8"))
         return data["username"], data["password"]
-    return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _running_dir() -> Path:
+    """Where a running ``kaohe up`` notes its data dir, so that ``kaohe simulate --api`` run
+    from elsewhere finds the admin credentials it uses (a path only; the credentials file
+    itself stays mode 0600 in the data dir)."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    return Path(base) / f"kaohe-{os.getuid()}"
+
+
+def _port_of(url: str) -> int | None:
+    from urllib.parse import urlparse
+
+    try:
+        u = urlparse(url if "://" in url else f"http://{url}")
+        return u.port or (443 if u.scheme == "https" else 80)
+    except ValueError:
+        return None
+
+
+def note_running(settings: Settings, api_url: str) -> Path | None:
+    """Note the data dir of the API at ``api_url`` (removed again by :func:`forget_running`)."""
+    port = _port_of(api_url)
+    if port is None:
+        return None
+    try:
+        folder = _running_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"api-{port}.json"
+        path.write_text(json.dumps({"url": api_url, "data_dir": str(settings.data_dir.resolve()), "pid": os.getpid()}), "utf-8")
+        return path
+    except OSError:  # a note we cannot write only costs `simulate --api` its hint
+        return None
+
+
+def forget_running(path: Path | None) -> None:
+    if path is not None:
+        try:
+            if json.loads(path.read_text("utf-8")).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
+
+
+def credential_candidates(settings: Settings, api_url: str | None = None) -> list[tuple[str, tuple[str, str] | None]]:
+    """The admin credentials to try against ``api_url``, each with where it was read (in the
+    order tried): ``KAOHE_ADMIN_PASSWORD``; the data dir the ``kaohe up`` serving that address
+    noted; this process's ``KAOHE_DATA_DIR``. ``None`` where the source had none."""
+    out: list[tuple[str, tuple[str, str] | None]] = []
+    if settings.admin_password:
+        out.append(("KAOHE_ADMIN_USER/KAOHE_ADMIN_PASSWORD", (settings.admin_user, settings.admin_password)))
+    own = credentials_file(settings).resolve()
+    if api_url is not None and (port := _port_of(api_url)) is not None:
+        try:
+            noted = json.loads((_running_dir() / f"api-{port}.json").read_text("utf-8"))
+            path = (Path(noted["data_dir"]) / "admin-credentials.json").resolve()
+        except (OSError, ValueError, KeyError, TypeError):
+            path = None
+        if path is not None and path != own:
+            out.append((str(path), _credentials_in(path)))
+    out.append((str(own), _credentials_in(own)))
+    return out
 
 
 #: The dev server's SQLite in WAL mode with synchronous=NORMAL: a commit no longer waits for an

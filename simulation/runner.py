@@ -147,6 +147,20 @@ async def _gather(items: list, fn: Callable, progress: Progress, label: str) -> 
 
 ORGANIZER, EVALUATOR, COMMITTEE = "sim-organizer", "sim-evaluator", "sim-committee"
 
+#: A grade in words, as a feedback letter says it (the API answers with the grade's key).
+GRADE_WORDS = {"excellent": "优秀", "good": "良好", "average": "一般", "poor": "较差"}
+
+
+class Stopped(Exception):
+    """The scenario was played up to ``stop_after`` (``kaohe up --demo``): the cycle is left in
+    progress; carries the accounts the runner made and their passwords."""
+
+    def __init__(self, stage: str, passwords: dict[str, str], people: dict[str, dict[str, Any]]) -> None:
+        super().__init__(stage)
+        self.stage = stage
+        self.passwords = passwords
+        self.people = people
+
 #: The committee meeting the scenario's decisions are taken at, unless it names one.
 MEETING = {"meeting_date": None, "minute_number": "模拟-1"}
 
@@ -188,10 +202,12 @@ def rosters_of(sc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 async def run(
     base_url: str, admin: tuple[str, str], sc: dict[str, Any], progress: Progress, feedback: bool = True,
-    retry_for: float = RETRY_FOR,
+    retry_for: float = RETRY_FOR, stop_after: str | None = None,
 ) -> dict:
     """Play the scenario; return the published results as the API reports them. A step the API
-    cannot take now (down, restarting, 503) is retried with its key for up to ``retry_for`` s."""
+    cannot take now (down, restarting, 503) is retried with its key for up to ``retry_for`` s.
+    With ``stop_after="self_review"`` the play stops once the self-reviews are in and scoring is
+    open, raising :class:`Stopped` with the accounts it made (the cycle stays in progress)."""
     async with httpx.AsyncClient(timeout=120) as http:
         api = Api(base_url, http, retry_for, progress.step)
         await api.login(*admin)
@@ -260,6 +276,8 @@ async def run(
         await _gather(sorted(self_review), submit_self, progress, "自评 self-reviews")
         await api.call("POST", f"/cycles/{key}/stages/scoring/open", ORGANIZER, None, "开启指标评分")
         await api.call("POST", f"/cycles/{key}/stages/self_review/close", ORGANIZER, {"reason": "自评截止"}, "结束自评")
+        if stop_after == "self_review":
+            raise Stopped(stop_after, passwords, people)
 
         progress.step("指标评分 / indicator scoring")
 
@@ -324,7 +342,7 @@ async def run(
 
             async def give(unit: str) -> None:
                 r = results["units"][unit]
-                text = f"{names[unit]}：考核等次「{r['grade']}」，最终得分 {r['final_score']}（第 {r['rank']} 名）。"
+                text = f"{names[unit]}：考核等次「{GRADE_WORDS.get(r['grade'], r['grade'] or '未定')}」，最终得分 {r['final_score']}（第 {r['rank']} 名）。"
                 await api.call("POST", f"/cycles/{key}/units/{unit}/feedback", ORGANIZER, {"text": text}, f"{unit} 反馈")
                 await api.call("POST", f"/cycles/{key}/units/{unit}/feedback/acknowledge", f"unit-{unit}", None, f"{unit} 确认反馈")
 

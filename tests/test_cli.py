@@ -387,6 +387,24 @@ def test_projections_rebuild_after_a_simulation_gives_the_same_read_models(share
     assert replay.returncode == 0 and replay.stdout == simulate.stdout
 
 
+def test_the_simulated_feedback_says_the_grade_in_words(shared_on_sqlite):
+    """Issue 11 §7: the example's feedback read "考核等次「excellent」"; a letter says the grade
+    as the SPEC names it (优秀 / 良好 / 一般 / 较差)."""
+    kaohe, _ = shared_on_sqlite
+    from projections.models import UnitRow
+
+    engine = make_engine(kaohe.settings().read_url())
+    try:
+        with Session(engine) as db:
+            texts = {r.unit: r.feedback_text for r in db.scalars(select(UnitRow).where(UnitRow.cycle == "example-2026"))}
+    finally:
+        engine.dispose()
+    # examples/contract/example-2026.results.json: P01 excellent 96.76 (2nd), P03 good, Q04 average, P05 poor.
+    assert "考核等次「优秀」，最终得分 96.76（第 2 名）" in texts["P01"]
+    assert "考核等次「良好」" in texts["P03"] and "考核等次「一般」" in texts["Q04"] and "考核等次「较差」" in texts["P05"]
+    assert not any(g in t for t in texts.values() for g in ("excellent", "good", "average", "poor"))
+
+
 def test_usage_errors_exit_2(tmp_path: Path):
     kaohe = Kaohe(tmp_path / "data")
     p = kaohe("users", "add", "someone", timeout=60)  # --role is required

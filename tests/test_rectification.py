@@ -26,10 +26,11 @@ async def kinds(client, user: str) -> list[tuple[str, str | None]]:
 
 async def test_feedback_and_rectification_to_closure(client, stack):
     await cast(client)
-    key = await small_cycle(client, "published")
+    key = await small_cycle(client, "published", policy={"rectification_share": "0.9"})
     org, u1, u2 = client.as_("org"), client.as_("u1"), client.as_("u2")
 
-    # Drafts from the lowest-scoring points (share of max), worked by hand from small_cycle's scores:
+    # Drafts from the points below 90% of their max (the cycle's rectification_share), worked by
+    # hand from small_cycle's scores:
     # U1: 1.1.1 6/6 (full marks: no problem), 1.1.2 3.5/4 = 87.5%  → one problem, 1.1.2
     # U2: 1.1.1 5/6 = 83.3%, 1.1.2 3/4 = 75.0%                     → 1.1.2 first, then 1.1.1
     d2 = (await org.get(f"/cycles/{key}/units/U2/feedback")).json()
@@ -138,9 +139,33 @@ async def test_feedback_and_rectification_to_closure(client, stack):
     assert mine[late]["overdue"] is True
 
 
+async def test_items_come_from_points_below_the_policy_share_and_say_what_was_found(client, stack):
+    """Issue 11 §6: not the five lowest points, however high, worded "得分 9.5/10": the points
+    below the policy's share of their max (default 80%), each saying what was found."""
+    await cast(client)
+    key = await small_cycle(client, "published", key="share80")
+    org = client.as_("org")
+    # Default share 0.80. U1: 1.1.1 6/6 full, 1.1.2 3.5/4 = 87.5% → no problem, no item.
+    # U2: 1.1.1 5/6 = 83.3% (above 80%: none); 1.1.2 3/4 = 75.0% → the one problem.
+    d1 = (await org.get(f"/cycles/{key}/units/U1/feedback")).json()["draft"]
+    assert d1["problems"] == [] and "未发现得分率低于80%的评价要点" in d1["text"]
+    d2 = (await org.get(f"/cycles/{key}/units/U2/feedback")).json()["draft"]
+    assert [(p["code"], p["share"], p["required"]) for p in d2["problems"]] == [("1.1.2", "75.0%", "80%")]
+    assert "得分3分（满分4分），得分率75.0%，低于80%的要求。" in d2["text"]
+    for unit in ("U1", "U2"):
+        assert (await org.post(f"/cycles/{key}/units/{unit}/feedback", json={"text": ""})).status_code == 200
+    items = (await org.get(f"/cycles/{key}/rectifications")).json()
+    assert [(i["unit"], i["point"], i["description"]) for i in items] == [
+        ("U2", "1.1.2", "1.1.2 「要点二」得分 3.00/4（75.0%），低于 80% 的要求")]
+    # A share outside 0..1 is refused naming the field, and stores nothing.
+    r = await org.post("/cycles", json={"key": "bad-share", "year": 2026, "name": "x", "schemes": {"grassroots_branch": TINY_SCHEME},
+                                        "policy": {"rectification_share": "1.2"}})
+    assert r.status_code == 422 and r.json()["field"] == "policy.rectification_share", r.text
+
+
 async def test_open_items_are_carried_into_the_next_cycle(client, stack):
     await cast(client)
-    key = await small_cycle(client, "published", key="y2025")
+    key = await small_cycle(client, "published", key="y2025", policy={"rectification_share": "0.9"})
     org = client.as_("org")
     assert (await org.post(f"/cycles/{key}/units/U2/feedback", json={"text": ""})).status_code == 200
     items = (await org.get(f"/cycles/{key}/rectifications")).json()

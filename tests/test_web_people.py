@@ -188,7 +188,8 @@ async def test_a_representative_casts_a_ballot_on_a_phone(client, stack, browser
 
 async def test_a_unit_reads_its_results_acknowledges_feedback_and_reports_on_an_item(client, stack, browser, tmp_path):
     await cast(client)
-    key = await small_cycle(client, "published")
+    # A rectification share of 0.9, so U1's 1.1.2 (3.5/4 = 87.5%) is an item to report on.
+    key = await small_cycle(client, "published", policy={"rectification_share": "0.9"})
     org = client.as_("org")
     assert (await org.post(f"/cycles/{key}/units/U1/feedback", json={"text": "请加强党员教育管理。"})).status_code == 200
     await with_password(client, "u1", "unit", "U1", "王晓红")

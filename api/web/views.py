@@ -116,7 +116,8 @@ async def scheme_tree(svc: Services, cycle: str, cohort: str, lang: str) -> tupl
             rows = []
             for code3 in ind2.children:
                 p = points[code3]
-                row = {"code": p.code, "name": name(p), "max": fmt(p.max)}
+                criteria = (p.criteria_en or p.criteria) if lang == "en" else p.criteria
+                row = {"code": p.code, "name": name(p), "max": fmt(p.max), "criteria": criteria}
                 rows.append(row)
                 flat.append(row)
             children.append({"code": ind2.code, "name": name(ind2), "max": fmt(ind2.max), "points": rows})
@@ -139,3 +140,49 @@ def done_message(request: Request) -> str:
     """The notice of ``?done=<what>`` on the committee's and results pages (``ov_done_<what>``)."""
     key = f"ov_done_{request.query_params.get('done') or ''}"
     return catalogue.t(request.state.lang, key) if catalogue.has(key) else ""
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def bonus_cap(cycle: dict[str, Any]) -> Decimal:
+    """The cycle policy's bonus cap (SPEC §5: ``B = min(Σ approved bonus points, bonus_cap)``)."""
+    return _decimal((cycle.get("policy") or {}).get("bonus_cap", "3"))
+
+
+def bonus_sums(adjustments: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
+    """Per unit, its bonus points approved and still pending (rejected ones count for nothing)."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for a in adjustments:
+        if a.get("kind") != "bonus" or a.get("status") not in ("approved", "pending"):
+            continue
+        sums = out.setdefault(a["unit"], {"approved": Decimal(0), "pending": Decimal(0)})
+        sums[a["status"]] += _decimal(a.get("points"))
+    return out
+
+
+def mark_bonus_caps(lang: str, cycle: dict[str, Any], adjustments: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Say beside each bonus that takes its unit past the cap that only the cap counts: for a
+    pending one if it were approved (with the unit's approved bonuses), for an approved one when
+    the approved bonuses already pass it. Returns per unit its approved and pending sums (for the
+    live warning of the form)."""
+    cap = bonus_cap(cycle)
+    sums = bonus_sums(adjustments)
+    for a in adjustments:
+        a["cap_warning"] = ""
+        if a.get("kind") != "bonus" or a["unit"] not in sums:
+            continue
+        s = sums[a["unit"]]
+        if a.get("status") == "pending":
+            total, every = s["approved"] + _decimal(a.get("points")), s["approved"] + s["pending"]
+            if total > cap:
+                a["cap_warning"] = catalogue.t(lang, "wk_cap_if_approved", total=fmt(total), cap=fmt(cap))
+            elif every > cap:
+                a["cap_warning"] = catalogue.t(lang, "wk_cap_if_all_approved", total=fmt(every), cap=fmt(cap))
+        elif a.get("status") == "approved" and s["approved"] > cap:
+            a["cap_warning"] = catalogue.t(lang, "wk_cap_approved", total=fmt(s["approved"]), cap=fmt(cap))
+    return {u: {k: fmt(v) for k, v in s.items()} for u, s in sums.items()}

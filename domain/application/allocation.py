@@ -84,10 +84,13 @@ class Allocation(Committee):
         )
 
     def _draft_feedback(self, c: Cycle, results: dict, actor: Actor, command_id: str) -> list[UnitAssessment]:
-        """SPEC §3 stage 7: a feedback draft per unit from its lowest-scoring points and the
-        evaluators' comments, for the organizer to edit and issue."""
+        """SPEC §3 stage 7: a feedback draft per unit from its points below the policy's
+        ``rectification_share`` of their max and the evaluators' comments, for the organizer to
+        edit and issue."""
+        from domain.policy import parse_policy
         from domain.report import feedback_draft
 
+        share = parse_policy(c.policy).rectification_share
         adjustments = [self.adjustment(a) for a in c.adjustments]
         out = []
         for key, info in c.units.items():
@@ -97,7 +100,7 @@ class Allocation(Committee):
                 ua.scores or {}, ua.comments or {},
                 [{"unit": a.unit, "kind": a.kind, "points": a.points, "levels": a.levels, "reason": a.reason, "status": a.status}
                  for a in adjustments if a.unit == key],
-                cycle_name=c.name, rectification_days=rules.RECTIFICATION_DAYS,
+                cycle_name=c.name, rectification_days=rules.RECTIFICATION_DAYS, rectification_share=share,
             )
             ua.draft_feedback(draft=draft, actor=actor.user, role=actor.role, command_id=command_id)
             out.append(ua)

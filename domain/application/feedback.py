@@ -10,6 +10,9 @@ from typing import Any
 from domain import rules
 from domain.aggregates import RectificationItem, rectification_id
 from domain.application.recording import Recorded, UseCases, already_recorded
+from domain.decimals import to_decimal
+from domain.policy import parse_policy
+from domain.report import problem_finding, share_words
 from domain.rules import Actor
 
 
@@ -30,8 +33,17 @@ class Feedback(UseCases):
         ua.issue_feedback(text=text.strip(), actor=actor.user, role=actor.role, command_id=command_id)
         deadline = (datetime.now(timezone.utc) + timedelta(days=rules.RECTIFICATION_DAYS)).isoformat()
         items = []
-        for i, problem in enumerate(draft.get("problems", [])):
-            description = f"{problem.get('code')} {problem.get('name', '')}：得分 {problem.get('score')}/{problem.get('max')}"
+        # A draft made before the policy's rectification_share listed the five lowest points,
+        # however high: only those below the cycle's share become items, worded as found.
+        share = parse_policy(c.policy).rectification_share
+        required = share_words(share)
+        problems = [
+            {**p, "required": p.get("required") or required}
+            for p in draft.get("problems", [])
+            if to_decimal(p.get("score"), "score") < share * to_decimal(p.get("max"), "max")
+        ]
+        for i, problem in enumerate(problems):
+            description = f"{problem.get('code')} {problem_finding(problem)}"
             if problem.get("comment"):
                 description += f"；评价意见：{problem['comment']}"
             item = RectificationItem(

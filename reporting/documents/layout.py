@@ -93,7 +93,8 @@ def feedback_blocks(draft: Mapping[str, Any]) -> list[tuple]:
             for i, p in enumerate(draft["problems"], 1)
         ],
         [2, 8, 3, 3, 8],
-        "考核中未发现明显失分的评价要点。",
+        f"考核中未发现得分率低于{draft['rectification_share']}的评价要点。" if draft.get("rectification_share")
+        else "考核中未发现明显失分的评价要点。",
     )
     blocks.append(("heading", "四、加分与降档事项", 1))
     _table_or(

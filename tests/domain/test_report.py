@@ -174,6 +174,28 @@ def test_feedback_problems_lowest_share_first_ties_by_code_full_marks_left_out()
     assert [p["code"] for p in draft_of("U2", n_problems=2)["problems"]] == ["2.2.1", "1.1.1"]
 
 
+def test_feedback_problems_are_the_points_below_the_policy_share_of_their_max():
+    # U3: 1.1.1 4/4, 1.1.2 5.5/6 = 91.7%, 2.1.1 4/6 = 66.7%, 2.2.1 4/4. The five lowest would
+    # include 1.1.2 at 91.7%; below the 80% share only 2.1.1 is a problem.
+    d = draft_of("U3")
+    assert [(p["code"], p["required"]) for p in d["problems"]] == [("2.1.1", "80%")]
+    assert d["rectification_share"] == "80%"
+    # 66.7% is not below a share of 0.66; exactly at the share is no problem either (4/4 vs 1)
+    assert draft_of("U3", rectification_share=Decimal("0.66"))["problems"] == []
+    assert [p["code"] for p in draft_of("U3", rectification_share=Decimal("1"))["problems"]] == ["2.1.1", "1.1.2"]
+    # a unit with every point at or above the share: the letter says so with the share
+    none = draft_of("U4", rectification_share=Decimal("0"))
+    assert none["problems"] == [] and "未发现得分率低于0%的评价要点" in none["text"]
+
+
+def test_a_problem_is_worded_as_what_was_found():
+    from domain.report import problem_finding
+
+    d = draft_of("U2")
+    assert problem_finding(d["problems"][0]) == "「发展党员」得分 1.00/4（25.0%），低于 80% 的要求"
+    assert problem_finding({"name": "x", "score": "6", "max": "10", "required": "80%"}) == "「x」得分 6.00/10（60.0%），低于 80% 的要求"
+
+
 def test_feedback_not_applicable_points_are_no_problem_and_no_strength():
     d = draft_of("U1")
     # U1: 2.1.1 3/6 = 50.0%, 1.1.1 3/4 = 75.0%; 1.1.2 full; 2.2.1 N/A
@@ -188,7 +210,10 @@ def test_feedback_not_applicable_points_are_no_problem_and_no_strength():
 def test_feedback_shares_round_half_up_in_decimal():
     d = draft_of("U3")
     # U3: 2.1.1 4/6 = 66.66…% → 66.7%; 1.1.2 5.5/6 = 91.66…% → 91.7%; 1.1.1 and 2.2.1 full
-    assert [(p["code"], p["score"], p["share"]) for p in d["problems"]] == [("2.1.1", "4", "66.7%"), ("1.1.2", "5.5", "91.7%")]
+    # With a rectification share of 0.95 both are problems; by default (0.80) 1.1.2 is none.
+    loose = draft_of("U3", rectification_share=Decimal("0.95"))
+    assert [(p["code"], p["score"], p["share"]) for p in loose["problems"]] == [("2.1.1", "4", "66.7%"), ("1.1.2", "5.5", "91.7%")]
+    assert [(p["code"], p["share"]) for p in d["problems"]] == [("2.1.1", "66.7%")]
     # strengths: 2.2 4/4 = 100.0%, 1.1 9.5/10 = 95.0%, 2.1 4/6 = 66.7%
     assert [(s["code"], s["share"]) for s in d["strengths"]] == [("2.2", "100.0%"), ("1.1", "95.0%"), ("2.1", "66.7%")]
     assert [s["code"] for s in draft_of("U3", n_strengths=1)["strengths"]] == ["2.2"]
@@ -241,7 +266,7 @@ def test_feedback_default_text():
     assert "考核等次为“较差”" in text
     assert "最终得分68.00分" in text and "排名第3位" in text
     assert "因获评先进基层党组织，加2分" in text and "考核等次降1档" in text
-    assert "（一）发展党员（2.2.1，党员队伍）：得分1分（满分4分），得分率25.0%。评价意见：发展党员程序不规范。" in text
+    assert "（一）发展党员（2.2.1，党员队伍）：得分1分（满分4分），得分率25.0%，低于80%的要求。评价意见：发展党员程序不规范。" in text
     assert "90日内完成整改" in text
     # the rejected veto of U1 is not told as a decision in its letter
     assert "一票否决" not in draft_of("U1")["text"]

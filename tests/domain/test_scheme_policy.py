@@ -8,12 +8,13 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from domain.errors import InvalidInput
 from domain.policy import Policy, Thresholds, parse_categories, parse_policy, validate_policy
-from domain.scheme import default_scheme, parse_scheme, resolve_scheme
+from domain.scheme import CRITERIA_MAX, default_scheme, parse_scheme, resolve_scheme
 
 D = Decimal
 
@@ -54,6 +55,32 @@ def test_default_scheme_point_lookup_and_resolve():
     with pytest.raises(KeyError):
         s.point("9.9.9")
     assert len(resolve_scheme("default", "schemes.x").points) == 43
+
+
+def test_default_scheme_carries_a_criterion_per_point_in_both_languages_with_the_shared_maxima():
+    s = default_scheme()
+    assert all(p.criteria and p.criteria_en for p in s.points)
+    assert s.point("4.3.3").criteria.startswith("党费按标准足额按时收缴")
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "default-scheme.json"
+    if shared.exists():  # the contract's scheme: same codes, names and maxima (criteria added)
+        theirs = parse_scheme(json.loads(shared.read_text("utf-8")))
+        assert [(p.code, p.name, p.max) for p in theirs.points] == [(p.code, p.name, p.max) for p in s.points]
+        assert [(i.code, i.max) for i in theirs.indicators] == [(i.code, i.max) for i in s.indicators]
+
+
+def test_a_points_criteria_is_optional_text_of_bounded_length():
+    tree = small_tree()
+    leaf = tree["indicators"][0]["children"][0]["points"][0]
+    assert parse_scheme(tree).points[0].criteria == ""  # optional
+    leaf["criteria"] = "  有记录  "
+    assert parse_scheme(tree).points[0].criteria == "有记录"
+    for bad, code in ((3, "invalid_scheme"), (["x"], "invalid_scheme"), ("问" * (CRITERIA_MAX + 1), "too_long")):
+        leaf["criteria"] = bad
+        with pytest.raises(InvalidInput) as e:
+            parse_scheme(tree)
+        assert e.value.field == "scheme.indicators[0].children[0].points[0].criteria" and e.value.code == code
+    leaf["criteria"] = "问" * CRITERIA_MAX
+    assert len(parse_scheme(tree).points[0].criteria) == CRITERIA_MAX
 
 
 # ---------------------------------------------------------------- custom schemes
@@ -287,6 +314,7 @@ def test_policy_defaults():
         assert p.committee_quorum == 2  # SPEC §1: two members confirm each committee decision
         assert p.min_turnout == D(0)
         assert p.secret_ballot is True
+        assert p.rectification_share == D("0.80")  # a cycle created before the field reads 0.80
         assert p == Policy()
     assert Policy().to_dict() == {
         "work_weight": "0.7",
@@ -298,6 +326,7 @@ def test_policy_defaults():
         "committee_quorum": 2,
         "min_turnout": "0",
         "secret_ballot": True,
+        "rectification_share": "0.80",
     }
 
 
@@ -427,6 +456,16 @@ def test_min_turnout_outside_0_to_1(turnout):
 @pytest.mark.parametrize("secret", ["yes", 1, None])
 def test_secret_ballot_must_be_true_or_false(secret):
     assert policy_refused({"secret_ballot": secret}).field == "policy.secret_ballot"
+
+
+@pytest.mark.parametrize("share", ["-0.01", "1.01", 2, "eighty"])
+def test_rectification_share_outside_0_to_1(share):
+    assert policy_refused({"rectification_share": share}).field == "policy.rectification_share"
+
+
+@pytest.mark.parametrize("share", ["0", "1", "0.75"])
+def test_rectification_share_within_0_to_1(share):
+    assert parse_policy({"rectification_share": share}).rectification_share == D(share)
 
 
 def test_the_meeting_fields_keep_what_is_given():

@@ -217,7 +217,8 @@ def test_every_event_the_walk_stores_has_a_handler(app, runner):
 
 
 def _busy_log(app) -> str:
-    key = small_cycle(app, "adjustments")
+    # A share of 0.95, so U1's points below it (SCORES) become rectification items to report on.
+    key = small_cycle(app, "adjustments", policy={"rectification_share": "0.95"})
     adj = propose(app, key, "U1", "downgrade", levels=1, reason="巡视指出问题")
     decide(app, key, adj)
     app.close_stage(key, "adjustments", ORG, cid())

@@ -18,7 +18,7 @@ from api.web.pageroute import page_router
 from api.web.pages.proposals import meeting_of, pending_for_page
 from api.web.render import render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import done_message, oversight_helpers
+from api.web.views import bonus_cap, done_message, fmt, mark_bonus_caps, oversight_helpers
 
 router = page_router()
 
@@ -49,6 +49,7 @@ async def adjustments_context(request: Request, cycle: str, user) -> dict[str, A
         a["unit_name"] = names.get(a["unit"], a["unit"])
         a["blocked"] = why_blocked(request.state.lang, user, a, stage_open)
         a["idem"] = new_idem()
+    mark_bonus_caps(request.state.lang, view, items)
     return {
         "cycle": view,
         "pending": [a for a in items if a["status"] == "pending"],
@@ -58,6 +59,7 @@ async def adjustments_context(request: Request, cycle: str, user) -> dict[str, A
         "errors": {},
         "values": {},
         "ov_nav": "adjustments",
+        "bonus_cap": fmt(bonus_cap(view)),
         **await pending_for_page(request, cycle, user, "adjustments"),
         **oversight_helpers(request),
     }

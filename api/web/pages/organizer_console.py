@@ -20,7 +20,7 @@ from api.web.forms import REFUSED, beside, idem_of, new_idem, refusal, see_other
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import local_input, stage_rows
+from api.web.views import bonus_cap, fmt, local_input, mark_bonus_caps, stage_rows
 from domain import rules
 from domain.errors import DomainError
 from domain.scheme import ORG_TYPES
@@ -70,11 +70,12 @@ async def console(request: Request, user, key: str, errors: dict[str, dict[str, 
         # The domain records a deadline only through the open cycle's process, and never for a closed stage.
         row["can_set_deadline"] = is_open and row["state"] != "closed"
     names = {u["unit"]: u["name"] for u in units}
+    bonus_sums = mark_bonus_caps(request.state.lang, view, adjustments)
     return await render_page(
         request, "organizer_console.html", user, status,
         cycle=view, stages=rows, units=units, sessions=sessions, adjustments=adjustments, items=items, names=names,
         errors=errors or {}, values=values or {}, notice=notice, idem=new_idem, org_types=ORG_TYPES,
-        kinds=rules.ADJUSTMENT_KINDS,
+        kinds=rules.ADJUSTMENT_KINDS, bonus_cap=fmt(bonus_cap(view)), bonus_sums=bonus_sums,
     )
 
 

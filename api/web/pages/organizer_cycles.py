@@ -32,7 +32,7 @@ from reporting.documents import CHINA
 
 router = page_router()
 
-POLICY_FIELDS = ("work_weight", "debrief_weight", "excellent_share", "bonus_cap", "trim_min_ballots")
+POLICY_FIELDS = ("work_weight", "debrief_weight", "excellent_share", "bonus_cap", "trim_min_ballots", "rectification_share")
 THRESHOLDS = ("excellent", "good", "average")
 #: The inputs of the form an API error's field may name (``schemes.<org>`` is the scheme chooser).
 CYCLE_FIELDS = ["key", "year", "name", "categories", "schemes"] + [f"policy.{f}" for f in POLICY_FIELDS] + [

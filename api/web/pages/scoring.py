@@ -1,6 +1,7 @@
 """``/scoring/{cycle}/{unit}``: the evaluator's (考核组) scoring sheet of one unit — per point a score
-or N/A with its reason, a comment, the unit's self-score beside it; each score checked as it is
-typed (``static/sheet.js``) and the sheet kept as the evaluator's private draft (``…/draft``,
+or N/A with its reason, a comment, the unit's self-score and evidence text beside it and the
+scheme's scoring criterion under the point's name; each score checked as it is typed
+(``static/sheet.js``) and the sheet kept as the evaluator's private draft (``…/draft``,
 :mod:`adapters.scoring_drafts`), shown again when they come back. A refused submission shows every
 error the API names beside its point and keeps everything typed."""
 
@@ -63,11 +64,13 @@ async def render_scoring(
             "comments": source.get("comments") or {},
         }
     self_scores = {c: fmt(v) if v is not None else "" for c, v in (view.get("self_scores") or {}).items()}
+    self_evidence = {c: str(v) for c, v in (view.get("self_evidence") or {}).items() if str(v or "").strip()}
     field_errors, form_error = by_place(error, codes, POINT_FIELDS)
     running = valid_total({c: v for c, v in typed["scores"].items() if c not in typed["na"]}, points)
     return await render_page(
         request, "people_scoring.html", user, status,
         cycle=cyc, unit=view, groups=groups, points=points, total=total, typed=typed, self_scores=self_scores,
+        self_evidence=self_evidence,
         self_total=total_of(self_scores), running=running, field_errors=field_errors, form_error=form_error,
         stage_open=stage_open(cyc, "scoring"), idem=idem or new_idem(),
         draft_note=catalogue.t(request.state.lang, "forms_draft_saved_at", time=fmt_time(draft_at)) if draft_at else "",
