@@ -104,7 +104,7 @@ class Debrief(UseCases):
         try:
             roster = self.roster_of(cycle, cohort)
             cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category, roster)
-            parsed = rules.parse_ballot_scores(s.secretaries, scores)
+            parsed, _abstained = rules.parse_ballot_sheet(s.secretaries, scores)
         except DomainError:
             # A retry of a sheet already stored gets its first answer, even if the session has
             # closed since. (Looked up only here and on a collision: a first cast reads the
