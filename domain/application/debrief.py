@@ -86,6 +86,17 @@ class Debrief(UseCases):
             return Recorded(None, answer)
         return self._save(*changed, **answer)
 
+    def check_ballot_sheet(self, cycle: str, cohort: str, scores: Any) -> None:
+        """What :meth:`cast_ballot` would refuse of the sheet's scores (a blank row, a bad value),
+        stated without storing anything: the page checks a sheet before it asks to confirm it."""
+        try:
+            s = self.session(cycle, cohort)
+        except NotFound:
+            raise NotFound(
+                "not_open", f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交 / this session has not been opened yet", "cohort"
+            ) from None
+        rules.parse_ballot_sheet(s.secretaries, scores)
+
     def cast_ballot(
         self, cycle: str, cohort: str, representative: str, category: Any, scores: Any, actor: Actor, command_id: str
     ) -> Recorded:

@@ -16,7 +16,7 @@ from api.web.forms import REFUSED, by_place, idem_of, new_idem, refusal, see_oth
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import fmt, scheme_tree, stage_open, total_of
+from api.web.views import fmt, scheme_tree, stage_open, total_of, self_review_state
 
 router = page_router()
 
@@ -44,6 +44,7 @@ async def render_scoring(
     await backend.may_score(svc, user, cycle, unit)
     view = await backend.unit(svc, user, cycle, unit)
     cyc = await backend.cycle_record(svc, cycle)
+    view["sr_state"] = self_review_state(view, cyc)
     groups, points, total = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
     codes = [p["code"] for p in points]
     if typed is None:
