@@ -125,18 +125,18 @@ async def close_summary(request: Request, user, key: str, stage: str) -> tuple[l
         late = missed_overdue(deadline, datetime.now(CHINA).isoformat())
         lines = [catalogue.t(lang, "cf_close_sr_missed_late" if late else "cf_close_sr_missed", n=len(pending)),
                  catalogue.t(lang, "cf_close_sr_submitted", done=done, total=len(units))]
-        return lines, [f"{u['name']}（{u['unit']}）" for u in pending], after
+        return lines, [catalogue.t(lang, "cf_unit_named", name=u["name"], unit=u["unit"]) for u in pending], after
     if stage == "scoring":
         units = await backend.units(svc, user, key)
         pending = [u for u in units if not u["scored"]]
         if not pending:
             return [catalogue.t(lang, "cf_close_scoring_all", n=len(units))], [], after
-        return [catalogue.t(lang, "cf_close_scoring_pending", n=len(pending))], [f"{u['name']}（{u['unit']}）" for u in pending], after
+        return [catalogue.t(lang, "cf_close_scoring_pending", n=len(pending))], [catalogue.t(lang, "cf_unit_named", name=u["name"], unit=u["unit"]) for u in pending], after
     if stage == "debrief":
         still = [s for s in await backend.sessions(svc, user, key) if s["open"]]
         if still:
             return ([catalogue.t(lang, "cf_close_debrief_open", n=len(still))],
-                    [f"{catalogue.cohort(lang, s['cohort'])}（{s.get('turnout_text') or s['ballots']}）" for s in still], after)
+                    [catalogue.t(lang, "cf_unit_named", name=catalogue.cohort(lang, s["cohort"]), unit=s.get("turnout_text") or s["ballots"]) for s in still], after)
     if stage == "adjustments":
         return [catalogue.t(lang, "cf_close_adjustments")], [], after
     return [], [], after
