@@ -116,13 +116,17 @@ class Debrief(UseCases):
             roster = self.roster_of(cycle, cohort)
             cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category, roster)
             parsed, _abstained = rules.parse_ballot_sheet(s.secretaries, scores)
-        except DomainError:
+        except DomainError as err:
             # A retry of a sheet already stored gets its first answer, even if the session has
             # closed since. (Looked up only here and on a collision: a first cast reads the
             # session twice and writes once, nothing more.)
             existing = self.sheet(cycle, cohort, representative)
             if existing is not None and existing.seen(command_id):
                 return self._sheet_answer(s, existing, None, actor, command_id)
+            if existing is not None and isinstance(err, InvalidInput):
+                # One sheet per representative comes first: a second one is refused for that,
+                # whatever it holds (an incomplete second sheet is not "incomplete").
+                raise rules.ballot_already_cast(representative) from None
             raise
         sheet = BallotSheet(
             cycle=cycle, cohort=cohort, representative=representative, category=cat, scores=_strs(parsed),
