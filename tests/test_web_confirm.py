@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import Client
 from tests.helpers import TINY_SCHEME, cast, small_cycle
-from tests.test_web import CHROMIUM, new_page, sign_in
+from tests.test_web import CHROMIUM, new_page, screenshot, sign_in
 
 PASSWORD = "confirm-web-pass-2026"
 COHORT = "grassroots_branch"
@@ -59,7 +59,7 @@ async def eight_units(client: Client, key: str = "eight") -> str:
     return key
 
 
-async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_them_apart(client, stack, browser):
+async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_them_apart(client, stack, browser, tmp_path):
     await cast(client)
     key = await eight_units(client)
     await with_password(client, "org", "organizer", None, "组织部李干事")
@@ -80,6 +80,7 @@ async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_
         assert items == [f"{n}（U{i + 2}）" for i, n in enumerate(NAMES[1:])]
         assert "第一支部" not in "".join(items)
         assert (await client.as_("org").get(f"/cycles/{key}")).json()["stages"]["self_review"] == "open"
+        await screenshot(page, "confirm-close-self-review.png", tmp_path)
 
         # Going back leaves it open; confirming closes it.
         await page.click("[data-testid=confirm-back]")
@@ -124,6 +125,7 @@ async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_
         assert await page.input_value("[name='score.1.1.1']") == "4"
         assert await page.input_value("[name='evidence.1.1.1']") == "支部会议记录"
         assert await page.get_attribute("[name='score.1.1.1']", "readonly") is not None
+        await screenshot(page, "self-review-not-submitted.png", tmp_path)
         assert await page.locator("#pp-self-review button[type=submit]").count() == 0
         await page.goto(f"/cycles/{key}/units/U2")
         assert await page.inner_text("[data-testid=self-review-state]") == "未提交（阶段已结束）"
@@ -165,7 +167,7 @@ async def test_submitting_a_self_review_asks_first_and_going_back_keeps_what_was
         await context.close()
 
 
-async def test_a_ballot_with_a_blank_row_is_refused_named_and_an_abstention_is_confirmed(client, stack, browser):
+async def test_a_ballot_with_a_blank_row_is_refused_named_and_an_abstention_is_confirmed(client, stack, browser, tmp_path):
     await cast(client)
     key = await small_cycle(client, "debrief")  # roster R1, R2, R3; secretaries U1 第一支部, U2 第二支部
     await with_password(client, "R1", "representative", None, "张代表")
@@ -187,9 +189,10 @@ async def test_a_ballot_with_a_blank_row_is_refused_named_and_an_abstention_is_c
         assert (await nav.value).status == 422
         row = page.locator(".pp-secretary[data-unit=U2]")
         assert "未给第二支部打分，也未勾选弃权" in await row.inner_text()
-        assert "第二支部 既未打分也未弃权" in await page.inner_text("[data-testid=form-error]")
+        assert "评议表不完整：第二支部既未打分也未弃权" in await page.inner_text("[data-testid=form-error]")
         assert await page.input_value("[name='score.U1']") == "90"
         assert (await client.as_("org").get(url)).json()["ballots"] == 0
+        await screenshot(page, "ballot-blank-row-phone.png", tmp_path)
 
         # Abstain for U2: the confirmation lists the sheet row by row.
         await page.check("[data-testid=abstain-U2]")
@@ -197,6 +200,8 @@ async def test_a_ballot_with_a_blank_row_is_refused_named_and_an_abstention_is_c
         confirm = page.locator("[data-testid=confirm-ballot]")
         await confirm.wait_for()
         assert await page.locator("[data-testid=confirm-items] li").all_inner_texts() == ["第一支部：90 分", "第二支部：弃权"]
+        await screenshot(page, "ballot-confirm-phone.png", tmp_path)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
         assert (await client.as_("org").get(url)).json()["ballots"] == 0
         await page.click("[data-testid=confirm-yes]")
         await page.wait_for_selector("[data-testid=ballot-done]")

@@ -174,3 +174,12 @@ def test_an_abstention_counts_in_no_mean(app):
     results = confirmed(app, key, app.approve_allocation(key, "同意", COM2, cid(), **MEETING), COM).data["results"]
     got = {u: (r["debrief_score"], r["composite"]) for u, r in results["units"].items()}
     assert got == {"X": ("80.00", "94.00"), "Y": ("87.50", "96.25")}
+
+
+def test_a_second_sheet_is_refused_as_already_cast_whatever_it_holds(app):
+    key = abstention_cycle(app)
+    r1 = Actor("R1", "representative")
+    app.cast_ballot(key, COHORT, "R1", None, {"X": "90", "Y": None}, r1, cid())
+    # Incomplete, but it is the second: "already cast" is what the representative needs to hear.
+    refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"X": "80"}, r1, cid()),
+            Conflict, "ballot_already_cast", "representative")
