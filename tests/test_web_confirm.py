@@ -63,7 +63,6 @@ async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_
     await cast(client)
     key = await eight_units(client)
     await with_password(client, "org", "organizer", None, "组织部李干事")
-    await with_password(client, "u2", "unit", "U2", "第二支部书记")
     context, page = await new_page(browser, stack)
     try:
         await sign_in(page, "org", PASSWORD)
@@ -110,7 +109,13 @@ async def test_closing_self_review_early_says_who_has_not_submitted_and_reports_
     finally:
         await context.close()
 
-    # The unit that saved only a draft: told it did not submit, its draft shown read-only.
+
+async def test_a_unit_that_saved_only_a_draft_is_told_it_did_not_submit(client, stack, browser, tmp_path):
+    await cast(client)
+    key = await eight_units(client)
+    assert (await client.as_("org").post(f"/cycles/{key}/stages/self_review/close")).status_code == 200  # the API asks nothing
+    await with_password(client, "u2", "unit", "U2", "第二支部书记")
+    # Told it did not submit (the stage closed before its deadline), its draft shown read-only.
     context, page = await new_page(browser, stack)
     try:
         await sign_in(page, "u2", PASSWORD)
