@@ -121,7 +121,7 @@ class EvaluatorsIn(Model):
 
 
 class BallotIn(Model):
-    scores: ScoreMap = Field(description="unit → 0–100")
+    scores: ScoreMap = Field(description="每位书记打分（0–100）或 null 弃权，不可遗漏 / every secretary: 0–100, or null to abstain")
     category: str | None = None
 
 
@@ -134,7 +134,7 @@ class CodesIn(Model):
 
 
 class CodeBallotIn(Model):
-    scores: ScoreMap = Field(description="unit → 0–100")
+    scores: ScoreMap = Field(description="每位书记打分（0–100）或 null 弃权，不可遗漏 / every secretary: 0–100, or null to abstain")
 
 
 class AdjustmentIn(Model):

@@ -552,6 +552,31 @@ def parse_ballot_scores(secretaries: Any, scores: Any, field: str = "scores") ->
     return out
 
 
+def parse_ballot_sheet(secretaries: Any, scores: Any, field: str = "scores") -> tuple[dict[str, Decimal], list[str]]:
+    """A ballot sheet is complete: every secretary of the session is scored (0–100) or explicitly
+    abstained (``null``, 弃权). Returns ``(scores, abstained)``. An abstention is not a score: it is
+    left out of the sheet's scores, so it counts in no mean (SPEC §4, "the unit's scores from that
+    category's ballots"). A secretary left out is refused, named, before anything is stored."""
+    if not isinstance(scores, Mapping) or not scores:
+        raise InvalidInput("invalid_scores", "评议表至少为一位书记打分 / a ballot must score at least one secretary", field)
+    for unit in scores:
+        if unit not in secretaries:
+            raise InvalidInput("unknown_unit", f"{unit} 不是本场述职的单位 / not a unit of this session", f"{field}.{unit}")
+    given = {unit: value for unit, value in scores.items() if value is not None}
+    parsed = parse_ballot_scores(secretaries, given, field) if given else {}
+    for unit in secretaries:
+        if unit not in scores:
+            raise InvalidInput(
+                "ballot_incomplete",
+                f"未给 {unit} 书记打分，也未标明弃权：每位书记须打分或弃权"
+                f" / {unit} is neither scored nor abstained: score or abstain for every secretary",
+                f"{field}.{unit}",
+            )
+    if not parsed:
+        raise InvalidInput("invalid_scores", "评议表至少为一位书记打分 / a ballot must score at least one secretary", field)
+    return parsed, [unit for unit in secretaries if scores[unit] is None]
+
+
 # ----------------------------------------------------------------- adjustments
 
 

@@ -10,6 +10,7 @@ them when they project the events, so no layer restates when a stage opens or cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Mapping
 
@@ -87,6 +88,18 @@ def deadline_missed(stage: str, stages: Mapping[str, str]) -> Transition:
 
 def closes_itself_at_deadline(stage: str) -> bool:
     return stage == Stage.SELF_REVIEW
+
+
+def missed_overdue(deadline: str | None, missed_at: str | None) -> bool:
+    """A self-review recorded as not submitted is *overdue* (逾期未交) only when its deadline had
+    passed when it was recorded; closed by the organizer before any deadline, it is "not
+    submitted, the stage closed" (未提交（阶段已结束）). Times are ISO 8601 with a zone."""
+    if not deadline or not missed_at:
+        return False
+    try:
+        return datetime.fromisoformat(missed_at) >= datetime.fromisoformat(deadline)
+    except (ValueError, TypeError):
+        return False
 
 
 def allocation_rejected() -> Transition:

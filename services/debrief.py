@@ -275,6 +275,18 @@ def sessions_cache_key(user: User, cycle: str) -> tuple:
     return ("debrief", cycle, user.username, user.role)
 
 
+def check_ballot(svc: Services, user: User, cycle: str, cohort: str, scores: Any) -> None:
+    """Refuse now what casting would refuse of the scores (blocking; nothing is stored): before the confirmation."""
+    allow(user, "ballot.cast")
+    svc.app.check_ballot_sheet(cycle, cohort, scores)
+
+
+def check_code_ballot(svc: Services, code: str, scores: Any) -> None:
+    """The same for the sheet of a ballot code (no account: the code is the credential)."""
+    ballot = code_ballot(svc, code)
+    svc.app.check_ballot_sheet(ballot["cycle"], ballot["cohort"], scores)
+
+
 async def cast_ballot(svc: Services, user: User, cycle: str, cohort: str, category: str | None, scores: Any, idem: str | None = None) -> dict[str, Any]:
     """Straight to the domain, not through the session's workflow: a meeting's representatives
     cast at once, and a workflow takes at most 10 updates in flight (2,000 in all). The workflow

@@ -77,6 +77,12 @@ async def save_draft(svc: Services, user: User, cycle: str, unit: str, scores: A
     return await svc.recorded(svc.app.save_self_review_draft, cycle, unit, scores, evidence, user.actor, command_id(user, idem))
 
 
+def check_self_review(svc: Services, user: User, cycle: str, unit: str, scores: Any) -> None:
+    """Refuse now what submitting would refuse (blocking; nothing is stored): before the confirmation."""
+    allow(user, "self_review.submit", unit)
+    svc.app.check_self_review(cycle, unit, scores, user.actor)
+
+
 async def submit_self_review(svc: Services, user: User, cycle: str, unit: str, scores: Any, evidence: Any, idem: str | None = None) -> dict[str, Any]:
     # Straight to the domain, like a draft: the unit's workflow does not branch on it, and the
     # aggregate checks the stage, the actor and the scores (no Temporal update slot per unit).

@@ -297,6 +297,9 @@ async def run(
             for unit, s in b["scores"].items():
                 per.setdefault(cohort_of[unit], {})[unit] = s
             for cohort, scores in sorted(per.items()):
+                # A sheet scores or abstains (null) for every secretary of its session: a unit
+                # the scenario's ballot leaves out is an abstention, counted in no mean.
+                scores = {u: scores.get(u) for u in sorted(u for u, c in cohort_of.items() if c == cohort)}
                 sheets.append((b["representative"], cohort, {"scores": scores, "category": b.get("category")}))
 
         async def cast(sheet) -> None:

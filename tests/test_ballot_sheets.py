@@ -274,10 +274,14 @@ async def test_the_phone_ballot_page_casts_through_the_same_use_case(client, sta
         page = await web.get(f"/ballot/{key}/{COHORT}")
         assert page.status_code == 200, page.text
 
-        def post(idem: str):
-            form = {"score.U1": "91", "score.U2": "82", "category": "", "idem": idem, "csrf": csrf_for(token)}
+        def post(idem: str, confirm: str = "yes"):
+            form = {"score.U1": "91", "score.U2": "82", "category": "", "idem": idem, "csrf": csrf_for(token), "confirm": confirm}
             return web.post(f"/ballot/{key}/{COHORT}", data=form)
 
+        first = log_position(stack)
+        asked = await post("phone-1", confirm="")  # not yet confirmed: the second look, nothing stored
+        assert asked.status_code == 200 and 'data-testid="confirm-ballot"' in asked.text and 'value="phone-1"' in asked.text
+        assert log_position(stack) == first
         r = await post("phone-1")
         assert r.status_code == 303 and r.headers["location"].endswith("?done=1"), r.text
         assert [n.originator_id for n in stored(stack)] == [sheet_id(key, COHORT, "R1")]

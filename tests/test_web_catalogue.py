@@ -177,6 +177,8 @@ TEMPLATE_FAMILIES = {
     "ov_dl_": ("results.xlsx", "report.docx", "report.pdf", "rectifications.xlsx", "hr-export.xlsx"),
     "mt_state_": ("pending", "open", "closed"),  # services.debrief.session_view's "state"
     "mt_code_": ("issued", "spent"),  # adapters.ballot_codes.BallotCodes.status
+    "cf_sr_": ("submitted", "pending", "overdue", "closed"),  # api.web.views.self_review_state
+    "cf_sr_not_submitted_": ("overdue", "closed"),
 }
 #: Variables the templates pass to ``t`` → the keys they may hold.
 TEMPLATE_VARIABLES = {

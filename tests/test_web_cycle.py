@@ -68,6 +68,8 @@ async def console(page, *buttons: str) -> None:
     for button in buttons:
         await page.goto(f"/org/cycles/{KEY}")
         await page.click(f"[data-testid={button}]")
+        if button.startswith("close-"):  # closing a stage is final: confirmed on its second look
+            await page.click("[data-testid=confirm-yes]")
         await page.wait_for_url(re.compile(r"done=1"))
 
 
@@ -104,6 +106,7 @@ async def test_a_whole_cycle_through_the_pages(client, stack, browser, tmp_path)
             await page.fill("[name='score.1.1.2']", b)
             await page.fill("[name='evidence.1.1.1']", "会议记录")
             await page.click("#pp-self-review button[type=submit]")
+            await page.click("[data-testid=confirm-yes]")  # the second look before a final action
             await page.wait_for_selector("[data-testid=submitted]")
 
     # 3. Organizer: scoring opens, self-review closes.
@@ -135,6 +138,7 @@ async def test_a_whole_cycle_through_the_pages(client, stack, browser, tmp_path)
             await page.fill("[name='score.U1']", a)
             await page.fill("[name='score.U2']", b)
             await page.click("[data-testid=ballot] button[type=submit]")
+            await page.click("[data-testid=confirm-yes]")  # the second look before a final action
             await page.wait_for_selector("[data-testid=ballot-done]")
 
     # 7. Organizer: debrief closes, adjustments open and close (none proposed).
@@ -147,6 +151,7 @@ async def test_a_whole_cycle_through_the_pages(client, stack, browser, tmp_path)
         await page.fill("#decision-meeting-date", "2026-03-20")
         await page.fill("#decision-minute", "党委会〔2026〕3号")
         await page.click("[data-testid=approve]")
+        await page.click("[data-testid=confirm-yes]")  # the second look before a final action
         await page.wait_for_url(re.compile(rf"/committee/{KEY}/allocation\?done=proposed$"))
     assert (await client.as_("org").get(f"/cycles/{KEY}/results")).status_code == 409  # not published yet
     #    com2 finds it in the inbox and confirms: the quorum of two is reached, the results published.

@@ -100,6 +100,7 @@ async def test_the_meeting_codes_a_phone_and_the_live_turnout(client, stack, bro
         await phone.fill("[name='score.U1']", "93")
         await phone.fill("[name='score.U2']", "83")
         await phone.click("[data-testid=ballot] button[type=submit]")
+        await phone.click("[data-testid=confirm-yes]")  # the second look before a final action
         await phone.wait_for_selector("[data-testid=ballot-done]")
         assert "已提交，谢谢" in await phone.inner_text("[data-testid=ballot-done]")
         sheet = (await client.as_("aud").get(f"/cycles/{key}/debrief")).json()[0]

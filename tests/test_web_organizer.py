@@ -210,6 +210,7 @@ async def test_organizer_edits_and_issues_feedback_and_verifies_an_item(client, 
         await page.wait_for_url(re.compile(r"done=1$"))
         assert await page.input_value("#fb-text") == "请进一步规范三会一课记录。"
         await page.click("[data-testid=feedback-form] button[value=issue]")
+        await page.click("[data-testid=confirm-yes]")  # the second look before a final action
         await page.wait_for_url(re.compile(r"done=1$"))
         assert "请进一步规范三会一课记录。" in await page.inner_text("[data-testid=feedback-text]")
 

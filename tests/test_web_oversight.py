@@ -118,6 +118,7 @@ async def test_committee_overrides_approves_publishes_and_the_auditor_sees_it(cl
         await page.fill("#decision-meeting-date", "2026-03-20")
         await page.fill("#decision-minute", "党委会〔2026〕3号")
         await page.click("[data-testid=approve]")
+        await page.click("[data-testid=confirm-yes]")  # the second look before a final action
         await page.wait_for_url(re.compile(rf"/results/{key}\?done=approve$"))
         await page.wait_for_selector("#ov-chart[data-rendered='1'] canvas")
         results = (await client.as_("com").get(f"/cycles/{key}/results")).json()

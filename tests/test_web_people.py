@@ -85,6 +85,7 @@ async def test_a_unit_fills_its_self_review_keeps_a_draft_and_submits(client, st
         assert draft["scores"] == {"1.1.1": "5.5", "1.1.2": "3"} and draft["evidence"] == {"1.1.2": "支部委员会会议记录12份"}
 
         await page.click("#pp-self-review button[type=submit]")
+        await page.click("[data-testid=confirm-yes]")  # the second look before a final action
         await page.wait_for_selector("[data-testid=submitted]")
         view = (await client.as_("u1").get(f"/cycles/{key}/units/U1")).json()
         assert view["self_review"] == "submitted"
@@ -171,6 +172,7 @@ async def test_a_representative_casts_a_ballot_on_a_phone(client, stack, browser
         await page.fill("[name='score.U1']", "95")
 
         await page.click("[data-testid=ballot] button[type=submit]")
+        await page.click("[data-testid=confirm-yes]")  # the second look before a final action
         await page.wait_for_selector("[data-testid=ballot-done]")
         assert "已提交，谢谢" in await page.inner_text("[data-testid=ballot-done]")
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -432,3 +432,18 @@ ImportRefused = people_service.ImportRefused
 
 async def change_own_password(svc: Services, user: User, token: str | None, current: str, new: str, repeated: str) -> None:
     await people_service.change_own_password(svc, user, token, current, new, repeated)
+# ------------------------------------------------------------------ checks before a confirmation (nothing stored)
+
+
+async def check_self_review(svc: Services, user: User, cycle: str, unit: str, scores: dict[str, str]) -> None:
+    """Refuse now what submitting this self-review would refuse (before the page asks to confirm it)."""
+    await run_in_threadpool(review.check_self_review, svc, user, cycle, unit, scores)
+
+
+async def check_ballot(svc: Services, user: User, cycle: str, cohort: str, scores: dict[str, str | None]) -> None:
+    """Refuse now what casting this sheet would refuse of its scores (before the page asks to confirm it)."""
+    await run_in_threadpool(debrief_service.check_ballot, svc, user, cycle, cohort, scores)
+
+
+async def check_code_ballot(svc: Services, code: str, scores: dict[str, str | None]) -> None:
+    await run_in_threadpool(debrief_service.check_code_ballot, svc, code, scores)

@@ -16,6 +16,7 @@ from domain.errors import NotFound
 from domain.policy import GRADES
 from domain.rules import STAGES
 from domain.scheme import parse_scheme
+from domain.stages import missed_overdue
 from reporting.documents import CHINA
 
 
@@ -25,7 +26,8 @@ def stage_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
     p = view["progress"]
     n = p["units"]
     done: dict[str, tuple[int, int] | None] = {
-        "self_review": (n - p["self_review"]["pending"], n),
+        # Submitted and not submitted apart: a unit recorded as not submitted is not done.
+        "self_review": (p["self_review"]["submitted"], n),
         "scoring": (p["scoring"]["scored"], n),
         "debrief": (sum(1 for s in p["debrief"].values() if not s["open"]), len(p["debrief"])) if p["debrief"] else None,
         "adjustments": (p["adjustments"]["approved"] + p["adjustments"]["rejected"], sum(p["adjustments"].values()))
@@ -44,8 +46,27 @@ def stage_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
             "done": pair[0] if pair else None,
             "total": pair[1] if pair else None,
             "percent": round(100 * pair[0] / pair[1]) if pair and pair[1] else 0,
+            # self-review: how many were recorded as not submitted (shown apart from the submitted)
+            "missed": p["self_review"]["missed"] if stage == "self_review" else None,
         })
     return rows
+
+
+def self_review_state(unit: dict[str, Any], cycle_view: dict[str, Any]) -> str:
+    """``submitted``, ``pending``, ``overdue`` (recorded as not submitted after its deadline passed)
+    or ``closed`` (not submitted, the stage closed before any deadline): the ``cf_sr_<state>`` words."""
+    status = unit.get("self_review") or "pending"
+    if status != "missed":
+        return status
+    deadline = (cycle_view.get("deadlines") or {}).get("self_review")
+    return "overdue" if missed_overdue(deadline, unit.get("self_review_at")) else "closed"
+
+
+def with_self_review_state(units: list[dict[str, Any]], cycle_view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The units, each with ``sr_state`` (:func:`self_review_state`)."""
+    for u in units:
+        u["sr_state"] = self_review_state(u, cycle_view)
+    return units
 
 
 def local_input(value: str | None) -> str:

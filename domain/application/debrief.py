@@ -86,6 +86,17 @@ class Debrief(UseCases):
             return Recorded(None, answer)
         return self._save(*changed, **answer)
 
+    def check_ballot_sheet(self, cycle: str, cohort: str, scores: Any) -> None:
+        """What :meth:`cast_ballot` would refuse of the sheet's scores (a blank row, a bad value),
+        stated without storing anything: the page checks a sheet before it asks to confirm it."""
+        try:
+            s = self.session(cycle, cohort)
+        except NotFound:
+            raise NotFound(
+                "not_open", f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交 / this session has not been opened yet", "cohort"
+            ) from None
+        rules.parse_ballot_sheet(s.secretaries, scores)
+
     def cast_ballot(
         self, cycle: str, cohort: str, representative: str, category: Any, scores: Any, actor: Actor, command_id: str
     ) -> Recorded:
@@ -104,14 +115,18 @@ class Debrief(UseCases):
         try:
             roster = self.roster_of(cycle, cohort)
             cat = rules.check_ballot(actor, representative, s.is_open, s.ballots, s.categories, category, roster)
-            parsed = rules.parse_ballot_scores(s.secretaries, scores)
-        except DomainError:
+            parsed, _abstained = rules.parse_ballot_sheet(s.secretaries, scores)
+        except DomainError as err:
             # A retry of a sheet already stored gets its first answer, even if the session has
             # closed since. (Looked up only here and on a collision: a first cast reads the
             # session twice and writes once, nothing more.)
             existing = self.sheet(cycle, cohort, representative)
             if existing is not None and existing.seen(command_id):
                 return self._sheet_answer(s, existing, None, actor, command_id)
+            if existing is not None and isinstance(err, InvalidInput):
+                # One sheet per representative comes first: a second one is refused for that,
+                # whatever it holds (an incomplete second sheet is not "incomplete").
+                raise rules.ballot_already_cast(representative) from None
             raise
         sheet = BallotSheet(
             cycle=cycle, cohort=cohort, representative=representative, category=cat, scores=_strs(parsed),

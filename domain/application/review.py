@@ -27,6 +27,14 @@ class Review(UseCases):
         return self._save(ua)
 
     @_once_more_on_collision
+    def check_self_review(self, cycle: str, unit: str, scores: Any, actor: Actor) -> None:
+        """What :meth:`submit_self_review` would refuse, stated without storing anything: the page
+        checks a sheet with it before it asks the unit to confirm the submission."""
+        ua = self.unit(cycle, unit)
+        c = self.cycle_to_read(cycle)
+        rules.check_self_review(c.stages, actor, unit, ua.self_review_status)
+        rules.parse_point_scores(self.point_max(c, ua.cohort), scores, field="scores", allow_null=False, complete=True)
+
     def submit_self_review(self, cycle: str, unit: str, scores: Any, evidence: Any, actor: Actor, command_id: str) -> Recorded:
         ua = self.unit(cycle, unit)
         if done := already_recorded(ua, command_id):

@@ -25,7 +25,7 @@ work 0.7, debrief 0.3, excellent_share 0.5, thresholds 90/80/60, bonus_cap 3, tr
 
 from __future__ import annotations
 
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidInput
 from domain.rules import Actor
 from tests.helpers import TINY_SCHEME
 from tests.walk import COHORT, COM, COM2, EVA, MEETING, ORG, cid, confirmed, propose, refused, set_roster, unit_actor
@@ -118,10 +118,68 @@ def test_a_unit_without_ballots_cannot_be_graded_and_blocks_approval(app):
     app.open_stage(key, "debrief", ORG, cid())
     set_roster(app, key, ["R1"])
     rep = Actor("R1", "representative")
-    app.cast_ballot(key, COHORT, "R1", None, {"X": "90"}, rep, cid())  # Y gets no score
+    app.cast_ballot(key, COHORT, "R1", None, {"X": "90", "Y": None}, rep, cid())  # Y: an abstention, no score
     app.close_stage(key, "debrief", ORG, cid())
     app.open_stage(key, "adjustments", ORG, cid())
     app.close_stage(key, "adjustments", ORG, cid())
     cohort = app.allocation(key).cohorts[COHORT]
     assert list(cohort.incomplete) == ["Y"]
     refused(app, lambda: app.approve_allocation(key, "同意", COM, cid(), **MEETING), Conflict, "allocation_not_approvable", "allocation")
+
+
+def abstention_cycle(app) -> str:
+    """Units X, Y (TINY_SCHEME, both scored 6 + 4 → W = 100.00), three representatives, debrief open."""
+    key = "abstain"
+    app.create_cycle(key, 2026, "弃权", None, {COHORT: TINY_SCHEME}, None, None, ORG, cid())
+    app.register_units(key, [{"key": u, "name": u, "org_type": COHORT} for u in ("X", "Y")], ORG, cid())
+    app.open_cycle(key, ORG, cid())
+    app.open_stage(key, "scoring", ORG, cid())
+    app.close_stage(key, "self_review", ORG, cid())
+    for u in ("X", "Y"):
+        app.submit_scoring(key, u, {"1.1.1": "6", "1.1.2": "4"}, None, None, EVA, cid())
+    app.close_stage(key, "scoring", ORG, cid())
+    app.open_stage(key, "debrief", ORG, cid())
+    set_roster(app, key, ["R1", "R2", "R3"])
+    return key
+
+
+def test_a_sheet_must_score_or_abstain_for_every_secretary(app):
+    key = abstention_cycle(app)
+    r1 = Actor("R1", "representative")
+    # Y left blank: refused, naming Y's row, and nothing is stored (refused() checks the log's head).
+    err = refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"X": "90"}, r1, cid()),
+                  InvalidInput, "ballot_incomplete", "scores.Y")
+    assert "Y" in err.message and "弃权" in err.message
+    # Every row abstained is no sheet at all.
+    refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"X": None, "Y": None}, r1, cid()),
+            InvalidInput, "invalid_scores", "scores")
+    # A bad value is named before the missing row.
+    refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"X": "120"}, r1, cid()),
+            InvalidInput, "score_out_of_range", "scores.X")
+    assert app.cast_ballot(key, COHORT, "R1", None, {"X": "90", "Y": None}, r1, cid()).data["status"] == "accepted"
+
+
+def test_an_abstention_counts_in_no_mean(app):
+    # SPEC §4: m_c is the mean of "the unit's scores from that category's ballots"; an abstention
+    # is not a score. Three sheets, fewer than trim_min_ballots (5): no trim.
+    #   X: 90, 70, 80          → (90 + 70 + 80) / 3 = 80.00    C = 0.7 × 100 + 0.3 × 80.00 = 94.00
+    #   Y: 80, abstain, 95     → (80 + 95) / 2      = 87.50    C = 70 + 26.25 = 96.25
+    #   (were the abstention a 0: 175 / 3 = 58.33, C = 87.50)
+    key = abstention_cycle(app)
+    for rep, sheet in (("R1", {"X": "90", "Y": "80"}), ("R2", {"X": "70", "Y": None}), ("R3", {"X": "80", "Y": "95"})):
+        app.cast_ballot(key, COHORT, rep, None, sheet, Actor(rep, "representative"), cid())
+    app.close_stage(key, "debrief", ORG, cid())
+    app.open_stage(key, "adjustments", ORG, cid())
+    app.close_stage(key, "adjustments", ORG, cid())
+    results = confirmed(app, key, app.approve_allocation(key, "同意", COM2, cid(), **MEETING), COM).data["results"]
+    got = {u: (r["debrief_score"], r["composite"]) for u, r in results["units"].items()}
+    assert got == {"X": ("80.00", "94.00"), "Y": ("87.50", "96.25")}
+
+
+def test_a_second_sheet_is_refused_as_already_cast_whatever_it_holds(app):
+    key = abstention_cycle(app)
+    r1 = Actor("R1", "representative")
+    app.cast_ballot(key, COHORT, "R1", None, {"X": "90", "Y": None}, r1, cid())
+    # Incomplete, but it is the second: "already cast" is what the representative needs to hear.
+    refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"X": "80"}, r1, cid()),
+            Conflict, "ballot_already_cast", "representative")

@@ -40,10 +40,10 @@ def test_a_retry_after_the_stage_closed_still_succeeds(app):
 
 def test_a_sheet_retried_after_the_session_closed_gets_its_first_answer(app):
     key = small_cycle(app, "debrief")
-    first = app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, "sheet-1")
+    first = app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, "sheet-1")
     app.close_stage(key, "debrief", ORG, cid())
     before = head(app)
-    again = app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, "sheet-1")
+    again = app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, "sheet-1")
     assert head(app) == before
     assert (again.data["status"], again.data["sheet"]) == ("accepted", first.data["sheet"])
 

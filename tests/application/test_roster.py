@@ -20,13 +20,13 @@ def to_debrief(app, key: str = "t", policy=None, categories=None) -> str:
 
 def test_a_session_without_a_roster_admits_no_sheet(app):
     key = to_debrief(app)
-    err = refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid()), Forbidden, "not_on_roster", "representative")
+    err = refused(app, lambda: app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid()), Forbidden, "not_on_roster", "representative")
     assert "R1" in err.message and err.message.index("R1") < err.message.index(" / ")  # named, Chinese first
 
 
 def test_an_off_roster_representative_is_refused_naming_them(app):
     key = small_cycle(app, "debrief")  # R1..R3 rostered
-    err = refused(app, lambda: app.cast_ballot(key, COHORT, "R4", None, {"U1": "90"}, R4, cid()), Forbidden, "not_on_roster", "representative")
+    err = refused(app, lambda: app.cast_ballot(key, COHORT, "R4", None, {"U1": "90", "U2": None}, R4, cid()), Forbidden, "not_on_roster", "representative")
     assert "代表 R4" in err.message and "representative R4" in err.message
     assert app.sheet(key, COHORT, "R4") is None
 
@@ -36,14 +36,14 @@ def test_the_roster_can_be_set_before_the_session_opens_and_holds_after(app):
     set_roster(app, key, ["R1"])
     app.open_cycle(key, ORG, cid())
     app.open_stage(key, "debrief", ORG, cid())
-    assert app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid()).data["category"] == "representatives"
-    refused(app, lambda: app.cast_ballot(key, COHORT, "R2", None, {"U1": "90"}, R2, cid()), Forbidden, "not_on_roster", "representative")
+    assert app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid()).data["category"] == "representatives"
+    refused(app, lambda: app.cast_ballot(key, COHORT, "R2", None, {"U1": "90", "U2": None}, R2, cid()), Forbidden, "not_on_roster", "representative")
 
 
 def test_a_roster_change_while_open_admits_the_newcomer(app):
     key = small_cycle(app, "debrief")
     set_roster(app, key, ["R1", "R2", "R3", "R4"])
-    assert app.cast_ballot(key, COHORT, "R4", None, {"U1": "90"}, R4, cid()).data["representative"] == "R4"
+    assert app.cast_ballot(key, COHORT, "R4", None, {"U1": "90", "U2": None}, R4, cid()).data["representative"] == "R4"
 
 
 def test_bad_rosters_are_refused_and_store_nothing(app):
@@ -62,7 +62,7 @@ def test_bad_rosters_are_refused_and_store_nothing(app):
 
 def test_a_representative_who_has_cast_stays_on_the_roster(app):
     key = small_cycle(app, "debrief")
-    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid())
     refused(app, lambda: set_roster(app, key, ["R2", "R3"]), Conflict, "representative_has_cast", "roster")
     assert sorted(app.roster_of(key, COHORT)) == ["R1", "R2", "R3"]
 
@@ -77,7 +77,7 @@ def test_closing_below_the_minimum_turnout_needs_a_reason(app):
     key = to_debrief(app, policy={"min_turnout": "0.75"})
     set_roster(app, key, ["R1", "R2", "R3", "R4"])
     for rep in (R1, R2):
-        app.cast_ballot(key, COHORT, rep.user, None, {"U1": "90"}, rep, cid())
+        app.cast_ballot(key, COHORT, rep.user, None, {"U1": "90", "U2": None}, rep, cid())
     err = refused(app, lambda: app.close_session(key, COHORT, ORG, cid()), InvalidInput, "turnout_below_minimum", "reason")
     assert "2/4" in err.message
     refused(app, lambda: app.close_session(key, COHORT, ORG, cid(), "  "), InvalidInput, "turnout_below_minimum", "reason")
@@ -94,7 +94,7 @@ def test_closing_at_the_minimum_turnout_needs_no_reason(app):
     key = to_debrief(app, policy={"min_turnout": "0.75"})
     set_roster(app, key, ["R1", "R2", "R3", "R4"])
     for rep in (R1, R2, R3):
-        app.cast_ballot(key, COHORT, rep.user, None, {"U1": "90"}, rep, cid())
+        app.cast_ballot(key, COHORT, rep.user, None, {"U1": "90", "U2": None}, rep, cid())
     out = app.close_session(key, COHORT, ORG, cid())
     assert (out.data["ballots"], out.data["rostered"], app.session(key, COHORT).close_reason) == (3, 4, None)
 

@@ -93,8 +93,8 @@ def test_the_debrief(app, runner):
     key = small_cycle(app, "debrief")
     s = one(runner, SessionRow, cycle=key, cohort=COHORT)
     assert (s.is_open, s.secretaries, s.ballots) == (True, ["U1", "U2"], 0)
-    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
-    app.cast_ballot(key, COHORT, "R2", None, {"U1": "80"}, R2, cid())
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid())
+    app.cast_ballot(key, COHORT, "R2", None, {"U1": "80", "U2": None}, R2, cid())
     assert one(runner, SessionRow, cycle=key, cohort=COHORT).ballots == 2
     assert [(b.representative, b.category) for b in rows(runner, BallotRow, cycle=key)] == [
         ("R1", "representatives"), ("R2", "representatives")]
@@ -249,8 +249,8 @@ def test_an_event_is_applied_exactly_once(app, runner, monkeypatch):
 
     # A batch that fails half-way (the second sheet's handler breaks) commits nothing: neither
     # the first sheet's row nor the tracking position.
-    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
-    app.cast_ballot(key, COHORT, "R2", None, {"U1": "80"}, R2, cid())
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid())
+    app.cast_ballot(key, COHORT, "R2", None, {"U1": "80", "U2": None}, R2, cid())
     real = handlers.HANDLERS["BallotSheet.BallotSheetCast"]
     calls = []
 
@@ -269,7 +269,7 @@ def test_an_event_is_applied_exactly_once(app, runner, monkeypatch):
     # Run again: both sheets, each once.
     assert runner.run_once() == 2
     monkeypatch.setitem(handlers.HANDLERS, "BallotSheet.BallotSheetCast", real)
-    app.cast_ballot(key, COHORT, "R3", None, {"U1": "70"}, R3, cid())
+    app.cast_ballot(key, COHORT, "R3", None, {"U1": "70", "U2": None}, R3, cid())
     assert one(runner, SessionRow, cycle=key, cohort=COHORT).ballots == 3
     assert len(rows(runner, BallotRow, cycle=key)) == 3
 
@@ -280,7 +280,7 @@ def test_two_runners_on_one_database_apply_each_event_once(app, runner):
     runner.catch_up()
     assert other.run_once() == 0  # it learns the position from the tracking row
     assert other.applied == runner.position()
-    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid())
     assert other.run_once() == 1 and runner.run_once() == 0
     assert one(runner, SessionRow, cycle=key, cohort=COHORT).ballots == 1
 
@@ -298,7 +298,7 @@ def test_the_roster_and_turnout_on_the_session_row(app, runner):
     s = one(runner, SessionRow, cycle=key, cohort=COHORT)
     assert ([x["representative"] for x in s.roster], s.ballots) == (["R1", "R2"], 0)
     set_roster(app, key, ["R1", "R2", "R3", "R4"])  # while open
-    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90"}, R1, cid())
+    app.cast_ballot(key, COHORT, "R1", None, {"U1": "90", "U2": None}, R1, cid())
     s = one(runner, SessionRow, cycle=key, cohort=COHORT)
     assert (len(s.roster), s.ballots) == (4, 1)  # turnout 1/4
     app.close_session(key, COHORT, ORG, cid(), "只到一人")

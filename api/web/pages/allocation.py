@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.web import backend, catalogue
+from api.web.confirm import confirm_page, confirmed, going_back
 from api.web.forms import REFUSED, done_redirect, idem_of, new_idem, raw, refusal
 from api.web.pageroute import page_router
 from api.web.pages.proposals import meeting_of, pending_for_page
@@ -128,6 +129,12 @@ async def decide_allocation(request: Request, cycle: str, user: PageUser) -> Res
     reason = raw(form, "reason")
     svc = services(request)
     meeting = meeting_of(form)
+    if action == "approve" and going_back(form):
+        ctx = await allocation_context(request, cycle, user)
+        ctx["values"] = {"decision": {"reason": reason, "action": action, **meeting}}
+        return await render_page(request, "oversight_allocation.html", user, **ctx)
+    if action == "approve" and not confirmed(form):  # a final action: say what will be published
+        return await confirm_approval(request, user, cycle, form)
     if action == "approve":
         call = lambda: backend.approve_allocation(svc, user, cycle, reason, idem_of(form), meeting)  # noqa: E731
     elif action == "reject":
@@ -140,3 +147,22 @@ async def decide_allocation(request: Request, cycle: str, user: PageUser) -> Res
     if action == "approve" and took_effect(request):
         return done_redirect(f"/results/{quote(cycle)}", "approve")
     return done_redirect(f"/committee/{quote(cycle)}/allocation", "reject" if took_effect(request) else "proposed")
+
+
+async def confirm_approval(request: Request, user, cycle: str, form) -> Response:
+    """What approving publishes: per cohort, how many units get each grade."""
+    lang = request.state.lang
+    allocation = await backend.allocation(services(request), user, cycle)
+    rows, n = [], 0
+    for name, c in allocation["cohorts"].items():
+        count = {g: 0 for g in ("excellent", "good", "average", "poor")}
+        for u in c["units"]:
+            if u.get("grade") in count:
+                count[u["grade"]] += 1
+        n += len(c["units"])
+        rows.append(catalogue.t(lang, "cf_approve_cohort", cohort=catalogue.cohort(lang, name), **count))
+    return await confirm_page(
+        request, user, form, title=catalogue.t(lang, "cf_approve_title"), lines=[catalogue.t(lang, "cf_approve_line", n=n),
+        catalogue.t(lang, "cf_approve_quorum")], items=rows, after=[catalogue.t(lang, "cf_approve_after")],
+        confirm_label=catalogue.t(lang, "cf_approve_yes"), testid="confirm-approve",
+    )

@@ -8,8 +8,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.web import backend
-from api.web.forms import REFUSED, by_place, refusal, text
+from api.web import backend, ballot_sheet, catalogue
+from api.web.confirm import confirm_page, confirmed, going_back
+from api.web.forms import REFUSED, by_place, refusal
 from api.web.pageroute import page_router
 from api.web.render import render
 from api.web.session import services
@@ -18,7 +19,8 @@ router = page_router()
 
 
 async def code_page(request: Request, code: str, *, status: int = 200, typed: dict[str, str] | None = None,
-                    error=None, done: bool = False) -> Response:
+                    error=None, done: bool = False, abstained: dict[str, bool] | None = None,
+                    sheet_errors: tuple[dict[str, str], str | None] | None = None) -> Response:
     try:
         ballot = await backend.code_ballot(services(request), code)
     except REFUSED as err:
@@ -27,9 +29,9 @@ async def code_page(request: Request, code: str, *, status: int = 200, typed: di
         refused = refusal(err)
         return render(request, "people_ballot_code.html", None, refused.status, ballot=None, done=False, refused=refused.message)
     units = [s["unit"] for s in ballot["secretaries"]]
-    field_errors, form_error = by_place(error, units, ("scores.",))
+    field_errors, form_error = sheet_errors or by_place(error, units, ("scores.",))
     return render(request, "people_ballot_code.html", None, status, ballot=ballot, code=code, typed=typed or {},
-                  field_errors=field_errors, form_error=form_error, done=False, refused=None)
+                  abstained=abstained or {}, field_errors=field_errors, form_error=form_error, done=False, refused=None)
 
 
 @router.get("/b/{code}")
@@ -45,12 +47,30 @@ async def cast_by_code(request: Request, code: str) -> Response:
     except REFUSED as err:
         refused = refusal(err)
         return render(request, "people_ballot_code.html", None, refused.status, ballot=None, done=False, refused=refused.message)
-    typed = {s["unit"]: text(form, f"score.{s['unit']}") for s in ballot["secretaries"]}
+    lang = request.state.lang
+    sheet = ballot_sheet.read(form, ballot["secretaries"])
+    again = dict(typed=sheet.typed, abstained=sheet.abstained)
+    if going_back(form):
+        return await code_page(request, code, **again)
+    if not confirmed(form):  # every row scored or abstained, and checked, before the sheet is confirmed
+        missing = ballot_sheet.problems(lang, sheet, ballot["secretaries"])
+        if missing[0]:
+            return await code_page(request, code, status=422, sheet_errors=missing, **again)
+        try:
+            await backend.check_code_ballot(services(request), code, sheet.scores())
+        except REFUSED as err:
+            return await code_page(request, code, status=refusal(err).status, error=refusal(err), **again)
+        return await confirm_page(
+            request, None, form, title=catalogue.t(lang, "cf_ballot_title"),
+            lines=[catalogue.t(lang, "cf_ballot_line", n=len(ballot["secretaries"]))],
+            items=ballot_sheet.summary(lang, sheet, ballot["secretaries"]), after=[catalogue.t(lang, "cf_ballot_after")],
+            confirm_label=catalogue.t(lang, "cf_ballot_yes"), testid="confirm-ballot",
+        )
     try:
-        await backend.cast_by_code(services(request), code, {u: v for u, v in typed.items() if v})
+        await backend.cast_by_code(services(request), code, sheet.scores())
     except REFUSED as err:
         error = refusal(err)
         if error.field == "code":  # spent meanwhile, expired, revoked: the clear page
             return render(request, "people_ballot_code.html", None, error.status, ballot=None, done=False, refused=error.message)
-        return await code_page(request, code, status=error.status, typed=typed, error=error)
+        return await code_page(request, code, status=error.status, error=error, **again)
     return render(request, "people_ballot_code.html", None, 200, ballot=ballot, done=True, refused=None)

@@ -9,7 +9,7 @@ from api.web import backend
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, services
-from api.web.views import stage_rows
+from api.web.views import stage_rows, with_self_review_state
 
 router = page_router()
 
@@ -18,5 +18,5 @@ router = page_router()
 async def cycle_page(request: Request, key: str, user: PageUser) -> Response:
     svc = services(request)
     view = await backend.cycle(svc, user, key)
-    units = [] if user.role == "representative" else await backend.units(svc, user, key)
+    units = [] if user.role == "representative" else with_self_review_state(await backend.units(svc, user, key), view)
     return await render_page(request, "cycle.html", user, cycle=view, stages=stage_rows(view), units=units)

@@ -16,14 +16,16 @@ from fastapi.responses import Response
 
 from api.errors import error_body
 from api.web import backend, catalogue
+from api.web.confirm import confirm_page, confirmed
 from api.web.forms import REFUSED, beside, idem_of, new_idem, refusal, see_other, text, typed_values
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import bonus_cap, fmt, local_input, mark_bonus_caps, stage_rows
+from api.web.views import bonus_cap, fmt, local_input, mark_bonus_caps, stage_rows, with_self_review_state
 from domain import rules
 from domain.errors import DomainError
 from domain.scheme import ORG_TYPES
+from domain.stages import missed_overdue
 from reporting.documents import CHINA
 
 router = page_router()
@@ -71,6 +73,7 @@ async def console(request: Request, user, key: str, errors: dict[str, dict[str, 
         row["can_set_deadline"] = is_open and row["state"] != "closed"
     names = {u["unit"]: u["name"] for u in units}
     bonus_sums = mark_bonus_caps(request.state.lang, view, adjustments)
+    with_self_review_state(units, view)
     return await render_page(
         request, "organizer_console.html", user, status,
         cycle=view, stages=rows, units=units, sessions=sessions, adjustments=adjustments, items=items, names=names,
@@ -107,8 +110,55 @@ async def open_cycle(request: Request, key: str, user: PageUser) -> Response:
     return await act(request, user, key, "open-cycle", [], run)
 
 
+async def close_summary(request: Request, user, key: str, stage: str) -> tuple[list[str], list[str], list[str]]:
+    """What closing ``stage`` will do, in words: ``(lines, named units, after)``. Self-review: how
+    many units submitted, and which have not and will be recorded as not submitted (overdue only
+    if the deadline has passed); scoring: which units are not scored; debrief: the sessions still open."""
+    lang = request.state.lang
+    svc = services(request)
+    view = await backend.cycle(svc, user, key)
+    after = [catalogue.t(lang, "cf_close_no_reopen")]
+    if stage == "self_review":
+        units = await backend.units(svc, user, key)
+        pending = [u for u in units if u["self_review"] == "pending"]
+        done = sum(1 for u in units if u["self_review"] == "submitted")
+        if not pending:
+            return [catalogue.t(lang, "cf_close_sr_all", n=len(units))], [], after
+        deadline = view["deadlines"].get("self_review")
+        late = missed_overdue(deadline, datetime.now(CHINA).isoformat())
+        lines = [catalogue.t(lang, "cf_close_sr_missed_late" if late else "cf_close_sr_missed", n=len(pending)),
+                 catalogue.t(lang, "cf_close_sr_submitted", done=done, total=len(units))]
+        return lines, [catalogue.t(lang, "cf_unit_named", name=u["name"], unit=u["unit"]) for u in pending], after
+    if stage == "scoring":
+        units = await backend.units(svc, user, key)
+        pending = [u for u in units if not u["scored"]]
+        if not pending:
+            return [catalogue.t(lang, "cf_close_scoring_all", n=len(units))], [], after
+        return [catalogue.t(lang, "cf_close_scoring_pending", n=len(pending))], [catalogue.t(lang, "cf_unit_named", name=u["name"], unit=u["unit"]) for u in pending], after
+    if stage == "debrief":
+        still = [s for s in await backend.sessions(svc, user, key) if s["open"]]
+        if still:
+            return ([catalogue.t(lang, "cf_close_debrief_open", n=len(still))],
+                    [catalogue.t(lang, "cf_unit_named", name=catalogue.cohort(lang, s["cohort"]), unit=s.get("turnout_text") or s["ballots"]) for s in still], after)
+    if stage == "adjustments":
+        return [catalogue.t(lang, "cf_close_adjustments")], [], after
+    return [], [], after
+
+
 @router.post("/org/cycles/{key}/stages/{stage}/{action}")
 async def stage_action(request: Request, key: str, stage: str, action: str, user: PageUser) -> Response:
+    if action == "close":
+        backend.may_open(user, "stage.open")
+        form = await checked_form(request)
+        if not confirmed(form):  # a final action: first say what it will do
+            lines, names, after = await close_summary(request, user, key, stage)
+            lang = request.state.lang
+            return await confirm_page(
+                request, user, form, title=catalogue.t(lang, "cf_close_title", stage=catalogue.stage(lang, stage)),
+                lines=lines, items=names, after=after, confirm_label=catalogue.t(lang, "cf_close_yes"),
+                back_url=f"/org/cycles/{quote(key)}#stages", testid="confirm-close",
+            )
+
     async def run(form):
         if action == "open":
             await backend.open_stage(services(request), user, key, stage, idem_of(form))
@@ -140,6 +190,19 @@ async def set_deadline(request: Request, key: str, stage: str, user: PageUser) -
 
 @router.post("/org/cycles/{key}/debrief/{cohort}/close")
 async def close_session(request: Request, key: str, cohort: str, user: PageUser) -> Response:
+    backend.may_open(user, "stage.open")
+    form = await checked_form(request)
+    if not confirmed(form):  # a final action: first say what it will do
+        lang = request.state.lang
+        session = next((s for s in await backend.sessions(services(request), user, key) if s["cohort"] == cohort), None)
+        ballots = (session.get("turnout_text") or session["ballots"]) if session else 0
+        return await confirm_page(
+            request, user, form, title=catalogue.t(lang, "cf_session_title", cohort=catalogue.cohort(lang, cohort)),
+            lines=[catalogue.t(lang, "cf_session_line", ballots=ballots)], after=[catalogue.t(lang, "cf_final")],
+            confirm_label=catalogue.t(lang, "cf_session_yes"), back_url=f"/org/cycles/{quote(key)}#debrief",
+            testid="confirm-close-session",
+        )
+
     async def run(form):
         await backend.close_session(services(request), user, key, cohort, idem_of(form))
 

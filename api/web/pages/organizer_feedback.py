@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.web import backend, catalogue
+from api.web.confirm import confirm_page, confirmed, going_back
 from api.web.forms import REFUSED, beside, idem_of, new_idem, raw, refusal, see_other, text
 from api.web.pageroute import page_router
 from api.web.render import render_page
@@ -47,6 +48,16 @@ async def feedback_save(request: Request, key: str, unit: str, user: PageUser) -
     form = await checked_form(request)
     svc = services(request)
     body_text = raw(form, "text")
+    if text(form, "action") == "issue" and going_back(form):
+        return await feedback_page(request, user, key, unit, body_text)
+    if text(form, "action") == "issue" and not confirmed(form):  # a final action: say what will be issued
+        lang = request.state.lang
+        info = await backend.unit(svc, user, key, unit)
+        return await confirm_page(
+            request, user, form, title=catalogue.t(lang, "cf_fb_title"),
+            lines=[catalogue.t(lang, "cf_fb_line", unit=info["name"], chars=len(body_text.strip()))],
+            after=[catalogue.t(lang, "cf_fb_after")], confirm_label=catalogue.t(lang, "cf_fb_yes"), testid="confirm-feedback",
+        )
     try:
         if text(form, "action") == "issue":
             await backend.issue_feedback(svc, user, key, unit, body_text, idem_of(form))

@@ -19,7 +19,7 @@ from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_o
 from api.web.pageroute import page_router
 from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import fmt, scheme_tree, stage_open, total_of, valid_total
+from api.web.views import fmt, scheme_tree, self_review_state, stage_open, total_of, valid_total
 
 router = page_router()
 
@@ -47,6 +47,7 @@ async def render_scoring(
     await backend.may_score(svc, user, cycle, unit)
     view = await backend.unit(svc, user, cycle, unit)
     cyc = await backend.cycle_record(svc, cycle)
+    view["sr_state"] = self_review_state(view, cyc)
     groups, points, total = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
     codes = [p["code"] for p in points]
     draft_at = None

@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.accounts import User
 from api.web import backend, catalogue
+from api.web.confirm import confirm_page, confirmed, going_back
 from api.web.forms import REFUSED, by_place, draft_answer, draft_refused, idem_of, keep_as_draft, new_idem, refusal, save_keeping_valid, see_other, without
 from api.web.pageroute import page_router
 from api.web.render import fmt_time, render_page
 from api.web.session import PageUser, checked_form, services
-from api.web.views import fmt, scheme_tree, stage_open, valid_total
+from api.web.views import fmt, scheme_tree, self_review_state, stage_open, total_of, valid_total
 
 router = page_router()
 
@@ -45,11 +46,13 @@ async def render_self_review(
     cyc = await backend.cycle_record(svc, cycle)
     groups, points, total = await scheme_tree(svc, cycle, view["cohort"], request.state.lang)
     carried = await backend.carried_items(svc, user, cycle, unit)
-    submitted = view["self_review"] != "pending"
+    # Recorded as not submitted (the stage closed): the page says so, and shows the draft read-only.
+    missed = self_review_state(view, cyc) if view["self_review"] == "missed" else None
+    submitted = view["self_review"] != "pending"  # the sheet is read-only: submitted, or missed
     draft_at = None
     if typed is not None:
         scores, evidence = typed
-    elif submitted:
+    elif view["self_review"] == "submitted":
         scores, evidence = view.get("self_scores") or {}, view.get("self_evidence") or {}
     else:
         draft = view.get("draft") or {}
@@ -62,6 +65,7 @@ async def render_self_review(
         request, "people_self_review.html", user, status,
         cycle=cyc, unit=view, groups=groups, points=points, total=total, scores=scores, evidence=evidence,
         typed_total=valid_total(scores, points), carried=carried, submitted=submitted, stage_open=stage_open(cyc, "self_review"),
+        missed=missed, has_draft=bool(view.get("draft")),
         field_errors=field_errors, form_error=form_error, idem=idem or new_idem(), item_status=catalogue.item_status,
         draft_note=catalogue.t(request.state.lang, "forms_draft_saved_at", time=fmt_time(draft_at)) if draft_at else "",
     )
@@ -108,6 +112,18 @@ async def self_review_submit(request: Request, cycle: str, unit: str, user: Page
     form = await checked_form(request)
     backend.may_open(user, "self_review.submit")
     typed = await typed_sheet(request, user, cycle, unit, form)
+    if going_back(form):
+        return await render_self_review(request, user, cycle, unit, typed=typed, idem=idem_of(form))
+    if not confirmed(form):  # a final action: check the sheet, then say what will be submitted
+        try:
+            await backend.check_self_review(services(request), user, cycle, unit, typed[0])
+        except REFUSED as err:
+            error = refusal(err)
+            if error.status == 422:  # what was typed and is valid stays as the draft (a reload, or no JS, keeps it)
+                await keep_as_draft(draft_saver(request, user, cycle, unit, *typed))
+            return await render_self_review(request, user, cycle, unit, status=error.status, typed=typed, error=error,
+                                            idem=idem_of(form))
+        return await confirm_self_review(request, user, cycle, unit, form, typed[0])
     try:
         await backend.submit_self_review(services(request), user, cycle, unit, typed[0], typed[1], idem_of(form))
     except REFUSED as err:
@@ -116,3 +132,19 @@ async def self_review_submit(request: Request, cycle: str, unit: str, user: Page
             await keep_as_draft(draft_saver(request, user, cycle, unit, *typed))
         return await render_self_review(request, user, cycle, unit, status=error.status, typed=typed, error=error, idem=new_idem())
     return see_other(f"/self-review/{quote(cycle)}/{quote(unit)}?submitted=1")
+
+
+async def confirm_self_review(request: Request, user: User, cycle: str, unit: str, form, scores: dict[str, str]) -> Response:
+    """What will be submitted: how many points, the self-score total, and that it cannot be changed."""
+    svc = services(request)
+    lang = request.state.lang
+    view = await backend.unit(svc, user, cycle, unit)
+    _, points, total = await scheme_tree(svc, cycle, view["cohort"], lang)
+    blank = [f"{p['code']} {p['name']}" for p in points if not scores.get(p["code"])]
+    lines = [catalogue.t(lang, "cf_sr_total", points=len(points), filled=len(points) - len(blank), total=total_of(scores), max=total)]
+    if blank:
+        lines.insert(0, catalogue.t(lang, "cf_sr_blank", n=len(blank)))
+    return await confirm_page(
+        request, user, form, title=catalogue.t(lang, "cf_sr_title"), lines=lines, items=blank,
+        after=[catalogue.t(lang, "cf_sr_after")], confirm_label=catalogue.t(lang, "cf_sr_yes"), testid="confirm-self-review",
+    )

@@ -9,6 +9,7 @@ from api.web import backend
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, services
+from api.web.views import self_review_state
 
 router = page_router()
 
@@ -18,4 +19,5 @@ async def unit_page(request: Request, key: str, unit: str, user: PageUser) -> Re
     svc = services(request)
     cycle = await backend.cycle_record(svc, key)
     view = await backend.unit(svc, user, key, unit)
+    view["sr_state"] = self_review_state(view, cycle)
     return await render_page(request, "unit.html", user, cycle=cycle, unit=view)
