@@ -21,7 +21,7 @@ from api.web.views import fmt, scheme_tree, stage_open, total_of
 
 router = page_router()
 
-TASK_PAGES = {"submit_self_review": "/self-review/{cycle}/{unit}"}
+TASK_PAGES = {"submit_self_review": "/self-review/{cycle}/{unit}", "remind_self_review": "/self-review/{cycle}/{unit}"}
 
 #: Prefixes of the API's error fields that belong to one evaluation point (``scores.1.1.2``).
 POINT_FIELDS = ("scores.", "evidence.", "na_reasons.", "comments.")
