@@ -177,11 +177,13 @@ TEMPLATE_FAMILIES = {
     "ov_dl_": ("results.xlsx", "report.docx", "report.pdf", "rectifications.xlsx", "hr-export.xlsx"),
     "mt_state_": ("pending", "open", "closed"),  # services.debrief.session_view's "state"
     "mt_code_": ("issued", "spent"),  # adapters.ballot_codes.BallotCodes.status
+    **{f"bk_{what}_": ("feedback", "remind", "verify") for what in ("title", "will", "skip", "nothing", "confirm")},  # organizer_bulk.ACTIONS
 }
 #: Variables the templates pass to ``t`` → the keys they may hold.
 TEMPLATE_VARIABLES = {
     "title_key": (*ERROR_TITLES.values(), "error_title"),
     "label": ("ov_actor", "unit", "stage", "ov_event"),
+    "f.label": ("cohort", "cl_progress", "status"),  # listing_macros.html: a list's filters (api/web/console_lists.py)
 }
 
 

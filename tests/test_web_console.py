@@ -49,7 +49,7 @@ def cohort_of(i: int) -> str:
     return COHORTS[i % 3]
 
 
-async def large_cycle(client: Client, stack, key: str = "big") -> str:
+async def large_cycle(client: Client, stack, key: str = "big", submitted: int = SUBMITTED) -> str:
     """300 units in three cohorts, the cycle open, U1..U90's self-reviews submitted, debrief open."""
     org = client.as_("org")
     r = await org.post("/cycles", json={"key": key, "year": 2026, "name": "三百单位周期", "schemes": {c: TINY_SCHEME for c in COHORTS}})
@@ -60,11 +60,12 @@ async def large_cycle(client: Client, stack, key: str = "big") -> str:
     assert (await org.post(f"/cycles/{key}/open")).status_code == 200
 
     def submit() -> int:
-        for i in range(1, SUBMITTED + 1):
+        for i in range(1, submitted + 1):
             stack.app.submit_self_review(key, f"U{i}", {"1.1.1": "5", "1.1.2": "3"}, None, Actor(f"u{i}", "unit", f"U{i}"), f"seed/{key}/{i}")
         return stack.app.recorder.max_notification_id()
 
-    await stack.runner.until(await run_in_threadpool(submit), 30.0)
+    if submitted:
+        await stack.runner.until(await run_in_threadpool(submit), 30.0)
     assert (await org.post(f"/cycles/{key}/stages/debrief/open")).status_code == 200
     return key
 
@@ -145,6 +146,17 @@ async def test_the_console_of_300_units_is_paged_searched_filtered_sorted_and_ex
         assert [r[0] for r in body] == expected[::-1]
         assert body[0][1:4] == ["第300支部", "基层党总支/党支部", "未提交"]
 
+    finally:
+        await context.close()
+
+
+async def test_the_debrief_table_keeps_the_cohort_on_one_line_beside_100_secretaries(client, stack, browser):  # noqa: F811
+    await organizer(client)
+    key = await large_cycle(client, stack, submitted=0)
+    context, page = await new_page(browser, stack)
+    try:
+        await sign_in(page, "org", PASSWORD)
+        await page.wait_for_url(re.compile(r"/tasks$"))
         # The debrief table keeps the cohort on one line beside 100 secretaries' names, and a row stays short.
         await page.goto(f"/org/cycles/{key}#debrief")
         lines = await page.eval_on_selector(

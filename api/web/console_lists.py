@@ -39,7 +39,8 @@ def step_text(lang: str, u: dict[str, Any], step: str) -> str:
 
 def units_listing(lang: str, cohorts: list[str]) -> Listing:
     t = lambda key, **v: catalogue.t(lang, key, **v)  # noqa: E731
-    progress = [(f"{step}:{state}", f"{catalogue.stage(lang, step)}：{t('cl_state_' + state)}") for step in STEPS for state in STATES]
+    progress = [(f"{step}:{state}", t("cl_progress_choice", stage=catalogue.stage(lang, step), state=t("cl_state_" + state)))
+                for step in STEPS for state in STATES]
 
     def keep_progress(u: dict[str, Any], value: str) -> bool:
         step, state = value.split(":")
@@ -87,7 +88,7 @@ def items_listing(lang: str, names: dict[str, str], cohorts: dict[str, str]) -> 
             Column("item", "org_item", lambda r: r["description"], lambda r: r["description"]),
             Column("deadline", "deadline", lambda r: r["deadline"] or "", lambda r: fmt_time(r["deadline"]) or ""),
             Column("status", "status", lambda r: statuses.index(r["status"]) if r["status"] in statuses else 9,
-                   lambda r: t("org_item_" + r["status"]) + (f"（{t('overdue')}）" if item_late(r) else "")),
+                   lambda r: t("cl_item_late", status=t("org_item_" + r["status"])) if item_late(r) else t("org_item_" + r["status"])),
         ],
         search=lambda r: f"{r['unit']} {names.get(r['unit'], '')} {r['description']}",
         filters=[

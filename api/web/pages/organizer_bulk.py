@@ -54,7 +54,7 @@ async def _targets(request: Request, user, key: str, action: str, params: Any) -
         lst = items_listing(lang, names, {u["unit"]: u["cohort"] for u in units})
         rows = lst.apply(items, lst.query(params)) if every else [r for r in items if r["id"] in chosen]
         apply = [r for r in rows if r["status"] == "submitted"]
-        label = lambda r: f"{names.get(r['unit'], r['unit'])}：{r['description'][:60]}"  # noqa: E731
+        label = lambda r: catalogue.t(lang, "bk_item_label", unit=names.get(r["unit"], r["unit"]), item=r["description"][:60])  # noqa: E731
         target = lambda r: r["id"]  # noqa: E731
         back_list = lst.query(params)
     else:
@@ -69,7 +69,7 @@ async def _targets(request: Request, user, key: str, action: str, params: Any) -
             apply = [u for u in rows if backend.remindable(u, step, view["stages"])]
         else:
             apply = [u for u in rows if u["feedback"] == "none"] if view["stages"].get("feedback") == "open" else []
-        label = lambda u: f"{u['name']}（{u['unit']}）"  # noqa: E731
+        label = lambda u: catalogue.t(lang, "unit_label", name=u["name"], unit=u["unit"])  # noqa: E731
         target = lambda u: u["unit"]  # noqa: E731
     back = urlencode(back_list.items(page=1))
     return {
