@@ -22,8 +22,6 @@ from openpyxl import load_workbook
 from starlette.concurrency import run_in_threadpool
 
 from domain.rules import Actor
-from projections.models import ReminderRow
-from sqlalchemy import select
 from tests.conftest import Client, log_position
 from tests.helpers import TINY_SCHEME, cast, small_cycle
 from tests.test_web import CHROMIUM, browser, new_page, sign_in  # noqa: F401 - the browser fixture
@@ -198,6 +196,10 @@ async def test_remind_one_unit_and_every_unit_not_done_seen_in_the_units_inbox(c
         assert "完成 2" in await page.inner_text("[data-testid=bulk-summary]")
     finally:
         await context.close()
+
+    from sqlalchemy import select
+
+    from projections.models import ReminderRow  # issue 11's read model
 
     with stack.runner.sessions() as db:
         counts = {(r.unit, r.stage): (r.count, r.last_by, r.note) for r in db.scalars(select(ReminderRow).where(ReminderRow.cycle == key))}
