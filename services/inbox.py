@@ -212,6 +212,10 @@ def reminder_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str
         if not waiting:
             continue
         kind, title = REMINDERS[r.stage]
+        if r.note:  # what the organizer added, in both halves of the title
+            zh, en = title.split(" / ")
+            note = r.note.replace(" / ", "/")
+            title = f"{zh}（{note}） / {en} ({note})"
         step = None if r.stage == "rectification" else r.stage  # an item has its own deadline
         task = _task(kind, title, c, r.last_at, step, unit=r.unit, reminded_by=r.last_by, reminders=r.count, note=r.note)
         task["stage"] = r.stage

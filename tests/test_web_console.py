@@ -130,6 +130,10 @@ async def test_the_console_of_300_units_is_paged_searched_filtered_sorted_and_ex
         assert (await rows_of(page))[0] == expected[-1]
         await page.goto(url)  # a link shows the same page
         assert await rows_of(page) == expected[::-1][50:100]
+        await page.goto(url.split("#")[0] + "&lang=en")  # the same list in English
+        assert await page.inner_text("[data-testid=units-count]") == f"51–{len(expected)} of {len(expected)}"
+        assert await page.inner_text("#overview") == "Progress overview"
+        await page.goto(url.split("#")[0] + "&lang=zh")
 
         # Export: every row the filters keep, in the order shown, all pages, the cells as shown.
         async with page.expect_download() as info:
@@ -213,7 +217,7 @@ async def test_remind_one_unit_and_every_unit_not_done_seen_in_the_units_inbox(c
         await page.wait_for_url(re.compile(r"/tasks$"))
         task = page.locator("[data-testid=inbox] tr[data-kind=remind_self_review]")
         assert await task.count() == 1
-        assert "组织部催办：" in await task.inner_text()
+        assert "组织部催办：" in await task.inner_text() and "请于本周五前提交" in await task.inner_text()
         await task.locator(".task-title a").click()
         await page.wait_for_url(re.compile(rf"/self-review/{key}/U1$"))
         r = await client.as_("u1").post(f"/cycles/{key}/units/U1/self-review", json={"scores": {"1.1.1": "5", "1.1.2": "3"}})

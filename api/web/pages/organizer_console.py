@@ -39,8 +39,9 @@ TASK_PAGES: dict[str, str] = {
     "deadline_missed": CONSOLE + "#stages",
     "allocation_rejected": CONSOLE + "#stages",
     "close_session": CONSOLE + "#debrief",
-    "verify_rectification": CONSOLE + "#item-{item}",
-    "rectification_overdue": CONSOLE + "#item-{item}",
+    # the items list filtered to the unit's items in that state, so the item is on the first page
+    "verify_rectification": CONSOLE + "?iq={unit}&istatus=submitted#item-{item}",
+    "rectification_overdue": CONSOLE + "?iq={unit}&istatus=overdue#item-{item}",
 }
 
 OPENABLE = ("scoring", "debrief", "adjustments")
