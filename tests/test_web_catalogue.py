@@ -183,7 +183,7 @@ TEMPLATE_FAMILIES = {
 TEMPLATE_VARIABLES = {
     "title_key": (*ERROR_TITLES.values(), "error_title"),
     "label": ("ov_actor", "unit", "stage", "ov_event"),
-    "f.label": ("cohort", "cl_progress", "status"),  # listing_macros.html: a list's filters (api/web/console_lists.py)
+    "f.label": ("cohort", "cl_progress", "status", "kind", "overdue"),  # listing_macros.html: a list's filters (console_lists.py, pages/tasks.py)
 }
 
 

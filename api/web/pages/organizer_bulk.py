@@ -28,13 +28,17 @@ from api.web.session import PageError, PageUser, checked_form, services
 router = page_router()
 
 ACTIONS = ("feedback", "remind", "verify")
+#: Who may open each (the role table's action of the row's command).
+RIGHTS = {"feedback": "feedback.issue", "remind": "unit.remind", "verify": "rectification.verify"}
 #: The refusals that mean "already done / nothing to do here": counted as skipped, not failed.
 SKIPPED = {"feedback_already_issued", "nothing_to_remind", "item_not_submitted", "already_closed", "invalid_status"}
 
 
-def _action(request: Request, action: str) -> str:
+def _action(request: Request, user, action: str) -> str:
+    """The action named in the path (404 for another), once the role table lets ``user`` take it."""
     if action not in ACTIONS:
         raise PageError(404, catalogue.t(request.state.lang, "not_found_title"))
+    backend.may_open(user, RIGHTS[action])
     return action
 
 
@@ -83,8 +87,7 @@ async def _targets(request: Request, user, key: str, action: str, params: Any) -
 
 @router.get("/org/cycles/{key}/bulk/{action}")
 async def confirm_page(request: Request, key: str, action: str, user: PageUser) -> Response:
-    backend.may_open(user, "unit.remind" if action == "remind" else "stage.open")
-    found = await _targets(request, user, key, _action(request, action), request.query_params)
+    found = await _targets(request, user, key, _action(request, user, action), request.query_params)
     return await render_page(request, "organizer_bulk.html", user, batch=new_idem(), results=None, **found)
 
 
@@ -108,19 +111,18 @@ async def _one(request: Request, user, key: str, action: str, batch: str, target
 @router.post("/org/cycles/{key}/bulk/{action}/one")
 async def run_one(request: Request, key: str, action: str, user: PageUser) -> Response:
     """One row of a confirmed bulk action, for ``static/bulk.js``: JSON ``{target, result, message}``."""
-    backend.may_open(user, "unit.remind" if action == "remind" else "stage.open")
+    action = _action(request, user, action)
     form = await checked_form(request)
     target = text(form, "target")
-    result, message = await _one(request, user, key, _action(request, action), text(form, "batch"), target, form)
+    result, message = await _one(request, user, key, action, text(form, "batch"), target, form)
     return JSONResponse({"target": target, "result": result, "message": message})
 
 
 @router.post("/org/cycles/{key}/bulk/{action}")
 async def run_all(request: Request, key: str, action: str, user: PageUser) -> Response:
     """Without JavaScript: every confirmed row, one after the other, then the outcome."""
-    backend.may_open(user, "unit.remind" if action == "remind" else "stage.open")
+    action = _action(request, user, action)
     form = await checked_form(request)
-    action = _action(request, action)
     batch = text(form, "batch")
     targets = [str(v) for v in form.getlist("target")][:2000]
     results = {"done": 0, "skipped": 0, "failed": []}
