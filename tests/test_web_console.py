@@ -245,6 +245,7 @@ async def test_bulk_issue_of_feedback_and_bulk_verification_once_each(client, st
         await page.click("[data-testid=bulk-confirm]")
         await page.wait_for_selector("form[data-done='1']")
         assert "完成 2，跳过 0" in await page.inner_text("[data-testid=bulk-summary]")
+        assert not await page.is_visible("[data-testid=bulk-confirm]")  # confirmed once: no second press
         for unit in ("U1", "U2"):
             assert (await org.get(f"/cycles/{key}/units/{unit}/feedback")).json()["status"] == "issued"
 

@@ -26,7 +26,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 #: Bumped when a static file changes, so browsers fetch it again (``/static/x.css?v=…``).
-ASSET_VERSION = "2"
+ASSET_VERSION = "3"
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
 

@@ -11,7 +11,7 @@
     var cancel = form.querySelector("[data-testid=bulk-cancel]");
     if (button.disabled) return;
     button.disabled = true;
-    if (cancel) cancel.hidden = true;
+    if (cancel) cancel.style.display = "none";
     var box = form.querySelector("[data-testid=bulk-progress]");
     var bar = box.querySelector("progress");
     var count = box.querySelector("[data-testid=bulk-count]");
@@ -66,7 +66,7 @@
     Promise.all(lanes).then(function () {
       form.setAttribute("data-done", "1");
       form.querySelector("[data-testid=bulk-finished]").hidden = false;
-      button.hidden = true;
+      button.style.display = "none";
     });
   });
 })();
