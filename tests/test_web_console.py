@@ -256,7 +256,10 @@ async def test_bulk_issue_of_feedback_and_bulk_verification_once_each(client, st
         before = log_position(stack)
         async with httpx.AsyncClient(base_url=stack.api_url, cookies={"kaohe_token": token}) as http:
             r = await http.post(f"/org/cycles/{key}/bulk/feedback/one", data={"csrf": csrf, "batch": batch, "target": "U1"})
-        assert r.status_code == 200 and r.json()["result"] in ("done", "skipped"), r.text
+            assert r.status_code == 200 and r.json()["result"] in ("done", "skipped"), r.text
+            # The whole batch sent again the way a browser without JavaScript sends it: nothing twice.
+            r = await http.post(f"/org/cycles/{key}/bulk/feedback", data={"csrf": csrf, "batch": batch, "target": ["U1", "U2"]})
+        assert r.status_code == 200 and 'data-testid="bulk-outcome"' in r.text, r.text[:500]
         assert log_position(stack) == before
 
         # Items submitted by both units; all of them verified at once.
