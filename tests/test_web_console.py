@@ -237,6 +237,11 @@ async def test_bulk_issue_of_feedback_and_bulk_verification_once_each(client, st
     try:
         await sign_in(page, "org", PASSWORD)
         await page.wait_for_url(re.compile(r"/tasks$"))
+        # My tasks, like every long list, can be filtered and searched (kept in the URL).
+        kinds = lambda: page.eval_on_selector_all("[data-testid=inbox] tbody tr", "rs => rs.map(r => r.dataset.kind)")  # noqa: E731
+        assert await kinds() == ["issue_feedback", "issue_feedback"]
+        await page.goto("/tasks?kind=issue_feedback&q=%E7%AC%AC%E4%BA%8C%E6%94%AF%E9%83%A8")  # 第二支部
+        assert await kinds() == ["issue_feedback"] and "第二支部" in await page.inner_text("[data-testid=inbox] tbody")
         await page.goto(f"/org/cycles/{key}")
         await page.check("[data-testid=units-all]")
         await page.click("[data-testid=bulk-feedback]")
