@@ -45,6 +45,10 @@ async def test_the_results_ranking_sorts_by_a_column_either_way(client, stack, b
         assert await final.get_attribute("aria-sort") == "descending"
         await page.locator("[data-testid=results] thead th:nth-child(6)").click()  # W
         assert await order(page) == ["U2", "U1"]  # W: U2 80.00 < U1 95.00
+        # and searched as typed: the rows that do not match are hidden
+        await page.fill("[data-testid=results-search]", "第二")
+        assert await page.is_hidden("[data-testid=results] tr[data-unit=U1]")
+        assert await page.is_visible("[data-testid=results] tr[data-unit=U2]")
     finally:
         await context.close()
 

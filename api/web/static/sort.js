@@ -34,3 +34,25 @@
     });
   });
 })();
+// A search box over such a table: <input data-table-filter="ID"> shows only the rows of table #ID
+// whose text has what is typed (case and spaces aside).
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-table-filter]").forEach(function (input) {
+    var table = document.getElementById(input.getAttribute("data-table-filter"));
+    if (!table) return;
+    var count = document.querySelector("[data-filter-count='" + table.id + "']");
+    function apply() {
+      var needle = input.value.trim().toLowerCase();
+      var shown = 0;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        var keep = !needle || row.textContent.toLowerCase().indexOf(needle) >= 0;
+        row.hidden = !keep;
+        shown += keep ? 1 : 0;
+      });
+      if (count) count.textContent = String(shown);
+    }
+    input.addEventListener("input", apply);
+    apply();
+  });
+})();
