@@ -274,7 +274,11 @@ async def test_bulk_issue_of_feedback_and_bulk_verification_once_each(client, st
             user = "u1" if item["unit"] == "U1" else "u2"
             r = await client.as_(user).post(f"/cycles/{key}/rectifications/{item['id']}/submit", json={"text": "已整改完毕"})
             assert r.status_code == 200, r.text
-        await page.goto(f"/org/cycles/{key}#rectification")
+        await page.goto(f"/org/cycles/{key}?istatus=submitted#rectification")
+        async with page.expect_download() as info:
+            await page.click("[data-testid=items-export]")
+        ws = load_workbook(io.BytesIO(Path(await (await info.value).path()).read_bytes())).active
+        assert ws.max_row - 1 == len(items) and {c.value for c in ws["E"][1:]} == {"待核验"}
         await page.check("[data-testid=items-all]")
         await page.click("[data-testid=bulk-verify]")
         await page.wait_for_url(re.compile(r"/bulk/verify\?"))
