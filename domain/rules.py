@@ -660,6 +660,35 @@ def check_acknowledge(actor: Actor, unit: str, status: str) -> None:
         raise Conflict("already_acknowledged", "反馈已确认 / already acknowledged", "unit")
 
 
+# ----------------------------------------------------------------- reminders (催办)
+
+#: What the organizer may remind a unit of: the steps the unit itself takes.
+REMINDABLE = ("self_review", "feedback", "rectification")
+
+
+def check_remind(stages: Mapping[str, str], actor: Actor, stage: Any, self_review: str, feedback: str, open_items: int) -> str:
+    """The organizer reminds (催办) a unit of a step it has not taken: submitting its self-review
+    while self-review is open, acknowledging issued feedback, reporting on its open
+    rectification items (``open_items``: how many are not closed). Returns the stage."""
+    require_role(actor, Role.ORGANIZER)
+    if stage not in REMINDABLE:
+        raise InvalidInput(
+            "stage_not_remindable",
+            f"只能催办单位自己办理的事项（自查自评、确认反馈、整改）/ only the unit's own steps can be reminded: {', '.join(REMINDABLE)}",
+            "stage",
+        )
+    if stage == Stage.SELF_REVIEW:
+        require_stage_open(stages, Stage.SELF_REVIEW)
+        if self_review != SelfReviewStatus.PENDING:
+            raise Conflict("nothing_to_remind", "该单位已提交自查自评，无需催办 / the unit has already submitted its self-review", "unit")
+    elif stage == Stage.FEEDBACK:
+        if feedback != FeedbackStatus.ISSUED:
+            raise Conflict("nothing_to_remind", "该单位没有待确认的考核反馈，无需催办 / the unit has no feedback waiting for acknowledgement", "unit")
+    elif open_items <= 0:
+        raise Conflict("nothing_to_remind", "该单位没有未销号的整改事项，无需催办 / the unit has no open rectification item", "unit")
+    return stage
+
+
 # ----------------------------------------------------------------- rectification (SPEC §3 stage 8)
 
 RECTIFICATION_DAYS = 90

@@ -17,6 +17,7 @@ from projections.models import (
     DistributionRow,
     NoticeRow,
     RectificationRow,
+    ReminderRow,
     ResultRow,
     RosterRow,
     SessionRow,
@@ -269,6 +270,19 @@ def feedback_acknowledged(db: Session, e: Any, pos: int) -> None:
     row = _unit_by_id(db, e)
     row.feedback = FeedbackStatus.ACKNOWLEDGED
     row.feedback_at = e.timestamp
+
+
+@on("UnitAssessment.UnitReminded")
+def unit_reminded(db: Session, e: Any, pos: int) -> None:
+    unit = _unit_by_id(db, e)
+    row = db.get(ReminderRow, (unit.cycle, unit.unit, e.stage))
+    if row is None:
+        row = ReminderRow(cycle=unit.cycle, unit=unit.unit, stage=e.stage, count=0)
+        db.add(row)
+    row.count = (row.count or 0) + 1
+    row.last_by = e.actor
+    row.last_at = e.timestamp
+    row.note = e.note
 
 
 def _unit_by_id(db: Session, e: Any) -> UnitRow:

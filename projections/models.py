@@ -180,8 +180,23 @@ class RectificationRow(ReadModel):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ReminderRow(ReadModel):
+    """The organizer's reminders (催办) of one unit for one step: how many, the last one's who,
+    when and note. The unit's inbox shows it until the unit has taken the step."""
+
+    __tablename__ = "proj_reminders"
+    cycle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_by: Mapped[str] = mapped_column(String(64))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 #: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
 #: 3: indexes for the inbox and the progress counts.
 #: 4: evaluators assigned to units (``proj_assignments``).
 #: 5: debrief rosters (``RosterRow``, ``SessionRow.roster``, ``SessionRow.close_reason``).
-SCHEMA_VERSION = 5
+#: 6: the organizer's reminders (``ReminderRow``).
+SCHEMA_VERSION = 6

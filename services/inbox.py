@@ -20,6 +20,7 @@ from projections.models import (
     CycleRow,
     NoticeRow,
     RectificationRow,
+    ReminderRow,
     SessionRow,
     UnitRow,
 )
@@ -143,7 +144,9 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
             whole = {rules.Subject.APPROVE_ALLOCATION, rules.Subject.REJECT_ALLOCATION}
             if c.stages.get("allocation") == OPEN and not any(p["subject"] in whole for p in pending):
                 tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
-    tasks.extend(rectification_tasks(db, user, {c.key: c for c in db.scalars(select(CycleRow))}))
+    all_cycles = {c.key: c for c in db.scalars(select(CycleRow))}
+    tasks.extend(rectification_tasks(db, user, all_cycles))
+    tasks.extend(reminder_tasks(db, user, all_cycles))
     return tasks
 
 
@@ -173,6 +176,50 @@ def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dic
             out.append({"kind": "verify_rectification", "title": f"核验 {r.unit} 的整改完成情况 / verify the item", **base})
         elif user.role == "organizer" and late:
             out.append({"kind": "rectification_overdue", "title": f"{r.unit} 的整改事项已逾期 / the item is overdue", **base})
+    return out
+
+
+#: A reminder's task, by step: its kind and what the unit is asked to do.
+REMINDERS = {
+    "self_review": ("remind_self_review", "组织部催办：请提交本单位的自查自评 / Reminder from the organization department: submit your self-review"),
+    "feedback": ("remind_feedback", "组织部催办：请确认收到考核反馈 / Reminder from the organization department: acknowledge your feedback"),
+    "rectification": ("remind_rectification", "组织部催办：请报告整改进展 / Reminder from the organization department: report on your rectification items"),
+}
+
+
+def reminder_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str, Any]]:
+    """The organizer's reminders (催办) to a unit user's unit, each shown until the unit takes
+    the step: submits its self-review, acknowledges its feedback, reports on an item (after the
+    reminder) that waits for it."""
+    if user.role != "unit" or not user.unit:
+        return []
+    out: list[dict[str, Any]] = []
+    for r in db.scalars(select(ReminderRow).where(ReminderRow.unit == user.unit).order_by(ReminderRow.cycle, ReminderRow.stage)):
+        c = cycles.get(r.cycle)
+        u = db.get(UnitRow, (r.cycle, r.unit))
+        if c is None or u is None or r.stage not in REMINDERS:
+            continue
+        if r.stage == "self_review":
+            waiting = u.self_review == rules.SelfReviewStatus.PENDING and c.stages.get("self_review") == OPEN
+        elif r.stage == "feedback":
+            waiting = u.feedback == FeedbackStatus.ISSUED
+        else:
+            at = r.last_at if r.last_at.tzinfo else r.last_at.replace(tzinfo=timezone.utc)
+            items = db.scalars(select(RectificationRow).where(
+                RectificationRow.cycle == r.cycle, RectificationRow.unit == r.unit,
+                RectificationRow.status.in_((RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS))))
+            waiting = any(not any(datetime.fromisoformat(rep["at"]) >= at for rep in i.reports or []) for i in items)
+        if not waiting:
+            continue
+        kind, title = REMINDERS[r.stage]
+        if r.note:  # what the organizer added, in both halves of the title
+            zh, en = title.split(" / ")
+            note = r.note.replace(" / ", "/")
+            title = f"{zh}（{note}） / {en} ({note})"
+        step = None if r.stage == "rectification" else r.stage  # an item has its own deadline
+        task = _task(kind, title, c, r.last_at, step, unit=r.unit, reminded_by=r.last_by, reminders=r.count, note=r.note)
+        task["stage"] = r.stage
+        out.append(task)
     return out
 
 

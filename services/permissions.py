@@ -48,6 +48,9 @@ TABLE: dict[str, Rule] = {
     "stage.close": Rule((ORGANIZER,)),
     "deadline.set": Rule((ORGANIZER,)),
     "cycle.close": Rule((ORGANIZER,)),
+    # the organizer's overview: who is done, who is not, who is overdue; reminders (催办)
+    "overview.read": Rule((ORGANIZER,)),
+    "unit.remind": Rule((ORGANIZER,)),
     # self-review and scoring
     "units.read": _everyone_but(REPRESENTATIVE, refusal="参会代表请使用述职评议页面 / representatives use the debrief pages"),
     "self_review.save_draft": Rule((UNIT,)),

@@ -179,11 +179,13 @@ TEMPLATE_FAMILIES = {
     "mt_code_": ("issued", "spent"),  # adapters.ballot_codes.BallotCodes.status
     "cf_sr_": ("submitted", "pending", "overdue", "closed"),  # api.web.views.self_review_state
     "cf_sr_not_submitted_": ("overdue", "closed"),
+    **{f"bk_{what}_": ("feedback", "remind", "verify") for what in ("title", "will", "skip", "nothing", "confirm")},  # organizer_bulk.ACTIONS
 }
 #: Variables the templates pass to ``t`` → the keys they may hold.
 TEMPLATE_VARIABLES = {
     "title_key": (*ERROR_TITLES.values(), "error_title"),
     "label": ("ov_actor", "unit", "stage", "ov_event"),
+    "f.label": ("cohort", "cl_progress", "status", "kind", "overdue"),  # listing_macros.html: a list's filters (console_lists.py, pages/tasks.py)
 }
 
 

@@ -21,7 +21,7 @@ from adapters.accounts import User
 from api.deps import download
 from domain.rules import check_evaluator_for
 from projections.models import UnitRow
-from services import Services, inbox, results_use, review, setup
+from services import Services, inbox, overview, results_use, review, setup
 from services import adjustments as adjustments_service
 from services import allocation as allocation_service
 from services import audit as audit_service
@@ -116,6 +116,21 @@ async def unit_names(svc: Services, cycle: str) -> dict[str, str]:
 async def scheme(svc: Services, cycle: str, cohort: str) -> dict[str, Any] | None:
     """The scheme tree (as stored) the cycle assesses ``cohort`` with, or None."""
     return (await run_in_threadpool(lambda: svc.app.cycle(cycle).schemes)).get(cohort)
+
+
+async def overview_units(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
+    """Every unit with its state per step (done, not done, overdue), its items and reminders."""
+    return await run_in_threadpool(overview.units, svc, user, cycle)
+
+
+def progress_summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Step → cohort (``""``: all) → done, not done, overdue: of :func:`overview_units`'s rows."""
+    return overview.summary(rows)
+
+
+def remindable(unit: dict[str, Any], step: str, stages: dict[str, str]) -> bool:
+    """Whether the console offers to remind this unit of this step."""
+    return overview.remindable(unit, step, stages)
 
 
 async def sessions(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
@@ -284,6 +299,10 @@ async def propose_adjustment(svc: Services, user: User, cycle: str, *, unit: str
 
 async def verify_item(svc: Services, user: User, cycle: str, item: str, decision: str, reason: str, idem: str | None) -> None:
     await rectification_service.verify(svc, user, cycle, item, decision, reason, idem)
+
+
+async def remind_unit(svc: Services, user: User, cycle: str, unit: str, stage: str, note: str, idem: str | None) -> None:
+    await overview.remind(svc, user, cycle, unit, stage, note, idem)
 
 
 async def issue_feedback(svc: Services, user: User, cycle: str, unit: str, text: str, idem: str | None) -> None:

@@ -94,6 +94,17 @@ class UnitAssessment(KaoheAggregate):
         role: str
         command_id: str
 
+    class UnitReminded(Aggregate.Event):
+        """The organizer reminded (催办) the unit of a step it has not taken (``stage``:
+        ``self_review``, ``feedback`` or ``rectification``; ``note``: what they added, may be empty)."""
+
+        class_version = 1
+        stage: str
+        note: str
+        actor: str
+        role: str
+        command_id: str
+
     # ------------------------------------------------------------------ commands
 
     @event(UnitAssessmentStarted)
@@ -154,4 +165,8 @@ class UnitAssessment(KaoheAggregate):
     @event(FeedbackAcknowledged)
     def acknowledge_feedback(self, actor: str, role: str, command_id: str) -> None:
         self.feedback_status = FeedbackStatus.ACKNOWLEDGED
+        self._mark(command_id)
+
+    @event(UnitReminded)
+    def remind(self, stage: str, note: str, actor: str, role: str, command_id: str) -> None:
         self._mark(command_id)

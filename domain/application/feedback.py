@@ -9,7 +9,7 @@ from typing import Any
 
 from domain import rules
 from domain.aggregates import RectificationItem, rectification_id
-from domain.application.recording import Recorded, UseCases, already_recorded
+from domain.application.recording import Recorded, UseCases, _once_more_on_collision, already_recorded
 from domain.decimals import to_decimal
 from domain.policy import parse_policy
 from domain.report import problem_finding, share_words
@@ -84,3 +84,17 @@ class Feedback(UseCases):
         rules.check_acknowledge(actor, unit, ua.feedback_status)
         ua.acknowledge_feedback(actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(ua)
+
+    @_once_more_on_collision
+    def remind_unit(self, cycle: str, unit: str, stage: Any, note: Any, open_items: int, actor: Actor, command_id: str) -> Recorded:
+        """The organizer reminds (催办) a unit of a step it has not taken (``open_items``: its
+        rectification items not closed, as the read models count them). A retry with the same
+        key records nothing twice."""
+        ua = self.unit(cycle, unit)
+        if done := already_recorded(ua, command_id, {"unit": unit, "stage": stage}):
+            return done
+        c = self.cycle_to_read(cycle)
+        stage = rules.check_remind(c.stages, actor, stage, ua.self_review_status, ua.feedback_status, open_items)
+        text = rules.check_text(note, "note", 500, "催办说明") if isinstance(note, str) and note.strip() else ""
+        ua.remind(stage=stage, note=text, actor=actor.user, role=actor.role, command_id=command_id)
+        return self._save(ua, unit=unit, stage=stage)

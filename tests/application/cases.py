@@ -63,6 +63,8 @@ CASES = [
          lambda app, _, a, c: app.save_self_review_draft(KEY, "U1", {"1.1.1": "5"}, None, a, c), unit_scoped=True),
     Case("submit_self_review", "unit", "self_review",
          lambda app, _, a, c: app.submit_self_review(KEY, "U1", SELF_REVIEW, {"1.1.1": "会议记录"}, a, c), unit_scoped=True),
+    Case("remind_unit", "organizer", "self_review",
+         lambda app, _, a, c: app.remind_unit(KEY, "U1", "self_review", "请于本周内提交", 0, a, c)),
     Case("assign_evaluators", "organizer", "self_review",
          lambda app, _, a, c: app.assign_evaluators(KEY, "U1", ["eva"], {"eva": None}, a, c)),
     Case("submit_scoring", "evaluator", "scoring",

@@ -67,6 +67,7 @@ SHAPES: dict[str, tuple[int, tuple[str, ...]]] = {
     "UnitAssessment.FeedbackDrafted": (1, ("draft", "actor", "role", "command_id")),
     "UnitAssessment.FeedbackIssued": (1, ("text", "actor", "role", "command_id")),
     "UnitAssessment.FeedbackAcknowledged": (1, ("actor", "role", "command_id")),
+    "UnitAssessment.UnitReminded": (1, ("stage", "note", "actor", "role", "command_id")),
     "DebriefSession.DebriefSessionOpened": (
         2, ("cycle", "cohort", "secretaries", "categories", "actor", "role", "command_id", "opened_after"),
     ),
@@ -248,6 +249,7 @@ NEWER_THAN_THE_MOVE = {
     # the committee decides as a body
     "Cycle.DecisionProposed", "Cycle.DecisionConfirmed", "Cycle.DecisionObjected",
     "Adjustment.DecisionProposed", "Adjustment.DecisionConfirmed", "Adjustment.DecisionObjected",
+    "UnitAssessment.UnitReminded",  # the organizer's reminders (issue 11)
 }
 
 

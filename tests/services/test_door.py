@@ -22,7 +22,7 @@ from domain.rules import ROLES
 from services.permissions import TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("setup", "review", "debrief", "adjustments", "allocation", "feedback", "rectification", "results_use", "audit", "inbox", "people", "committee")
+STAGES = ("setup", "review", "debrief", "adjustments", "allocation", "feedback", "rectification", "results_use", "audit", "inbox", "people", "committee", "overview")
 
 
 def use_cases():

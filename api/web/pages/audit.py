@@ -12,7 +12,8 @@ from fastapi import Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from api.web import backend
+from api.web import backend, catalogue
+from api.web.listing import Column, Listing
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, services
@@ -26,6 +27,16 @@ router = page_router()
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
+
+
+def timeline_listing(lang: str) -> Listing:
+    """The timeline's paging and search (its filters by actor, unit, stage and type are the audit
+    service's own, kept in every link as the page's other parameters); newest last, as stored."""
+    return Listing(
+        columns=[Column("position", "ov_position", lambda e: e.position)],
+        search=lambda e: " ".join(str(x) for x in (e.what, e.actor, e.unit or "", e.event, catalogue.event(lang, e.event), e.reason or "", e.command_id)),
+        default_sort="position",
+    )
 
 
 def filters_of(actor: str | None, unit: str | None, stage: str | None, type: str | None) -> dict[str, str | None]:
@@ -48,9 +59,14 @@ async def audit_timeline(request: Request, cycle: str, user: PageUser, actor: st
         "type": sorted({e.event for e in everything}),
     }
     query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
+    lst = timeline_listing(request.state.lang)
+    q = lst.query(request.query_params, "#timeline")
+    found = lst.apply(entries, q)
+    if q.q:
+        query += ("&" if query else "") + f"q={quote(q.q)}"
     return await render_page(
         request, "oversight_audit.html", user,
-        cycle=view, entries=entries, total=len(everything), filters=filters, options=options, names=names,
+        cycle=view, entries=found, page=q.page_of(found), search=q.q, total=len(everything), filters=filters, options=options, names=names,
         digest=digest, csv_query=query, ov_nav="audit", bundle=await backend.may_export_bundle(svc, user, cycle),
         **oversight_helpers(request),
     )
@@ -61,6 +77,8 @@ async def audit_timeline_csv(request: Request, cycle: str, user: PageUser, actor
                              stage: str | None = None, type: str | None = None) -> Response:
     backend.may_open(user, "audit.read")
     entries = await backend.audit_entries(services(request), user, cycle, filters_of(actor, unit, stage, type))
+    lst = timeline_listing(request.state.lang)
+    entries = lst.apply(entries, lst.query(request.query_params))  # the search too: every page, as shown
     return Response(to_csv(entries), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=\"timeline-{quote(cycle)}.csv\""})
 

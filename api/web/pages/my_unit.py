@@ -25,6 +25,8 @@ router = page_router()
 TASK_PAGES = {
     "acknowledge_feedback": "/my/{cycle}/{unit}",
     "report_rectification": "/my/{cycle}/{unit}",
+    "remind_feedback": "/my/{cycle}/{unit}",
+    "remind_rectification": "/my/{cycle}/{unit}",
 }
 
 #: ``?done=<what>`` → the notice shown.

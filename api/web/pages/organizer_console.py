@@ -9,14 +9,17 @@ form's field and what was typed kept (:func:`act`).
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from api.errors import error_body
-from api.web import backend, catalogue
+from api.web import backend, catalogue, listing
 from api.web.confirm import confirm_page, confirmed
+from api.web.console_lists import STEPS, items_listing, step_text, units_listing
 from api.web.forms import REFUSED, beside, idem_of, new_idem, refusal, see_other, text, typed_values
 from api.web.pageroute import page_router
 from api.web.render import render_page
@@ -38,8 +41,9 @@ TASK_PAGES: dict[str, str] = {
     "deadline_missed": CONSOLE + "#stages",
     "allocation_rejected": CONSOLE + "#stages",
     "close_session": CONSOLE + "#debrief",
-    "verify_rectification": CONSOLE + "#item-{item}",
-    "rectification_overdue": CONSOLE + "#item-{item}",
+    # the items list filtered to the unit's items in that state, so the item is on the first page
+    "verify_rectification": CONSOLE + "?iq={unit}&istatus=submitted#item-{item}",
+    "rectification_overdue": CONSOLE + "?iq={unit}&istatus=overdue#item-{item}",
 }
 
 OPENABLE = ("scoring", "debrief", "adjustments")
@@ -57,8 +61,9 @@ def allowed(check, stages: dict[str, str], stage: str) -> bool:
 async def console(request: Request, user, key: str, errors: dict[str, dict[str, str]] | None = None,
                   values: dict[str, dict[str, str]] | None = None, status: int = 200, notice: str = "") -> Response:
     svc = services(request)
+    lang = request.state.lang
     view = await backend.cycle(svc, user, key)
-    units = await backend.units(svc, user, key)
+    units = await backend.overview_units(svc, user, key)
     sessions = await backend.sessions(svc, user, key)
     adjustments = await backend.adjustments(svc, user, key)
     items = await backend.items(svc, user, key)
@@ -74,12 +79,85 @@ async def console(request: Request, user, key: str, errors: dict[str, dict[str, 
     names = {u["unit"]: u["name"] for u in units}
     bonus_sums = mark_bonus_caps(request.state.lang, view, adjustments)
     with_self_review_state(units, view)
+    params = request.query_params if request.method == "GET" else type(request.query_params)()
+    unit_list = units_listing(lang, view["org_types"])
+    unit_query = unit_list.query(params, "#units")
+    for u in units:
+        u["remind"] = [s for s in STEPS if backend.remindable(u, s, view["stages"])]
+    item_list = items_listing(lang, names, {u["unit"]: u["cohort"] for u in units})
+    item_query = item_list.query(params, "#rectification")
     return await render_page(
         request, "organizer_console.html", user, status,
         cycle=view, stages=rows, units=units, sessions=sessions, adjustments=adjustments, items=items, names=names,
         errors=errors or {}, values=values or {}, notice=notice, idem=new_idem, org_types=ORG_TYPES,
         kinds=rules.ADJUSTMENT_KINDS, bonus_cap=fmt(bonus_cap(view)), bonus_sums=bonus_sums,
+        steps=STEPS, summary=backend.progress_summary(units),
+        unit_page=unit_query.page_of(unit_list.apply(units, unit_query)),
+        item_page=item_query.page_of(item_list.apply(items, item_query)),
+        unit_query_items=unit_query.items(page=1), item_query_items=item_query.items(page=1),
+        back=request.url.query if request.method == "GET" else "",
+        step_text=partial(step_text, lang), progress_href=progress_href,
+        remind_counts={s: sum(s in u["remind"] for u in units) for s in STEPS},
     )
+
+
+def progress_href(step: str, state: str, cohort: str) -> str:
+    """The units list of one cell of the overview: those of ``cohort`` (all: "") in ``state`` at ``step``."""
+    return "?" + urlencode([("status", f"{step}:{state}")] + ([("cohort", cohort)] if cohort else [])) + "#units"
+
+
+async def _lists(request: Request, user, key: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The cycle, its units (with their state per step) and its rectification items."""
+    svc = services(request)
+    view = await backend.cycle_record(svc, key)
+    return view, await backend.overview_units(svc, user, key), await backend.items(svc, user, key)
+
+
+def _download(data: bytes, name: str) -> Response:
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=\"{name.encode('ascii', 'replace').decode().replace('?', '_')}\"; filename*=UTF-8''{quote(name)}",
+    })
+
+
+@router.get("/org/cycles/{key}/units.xlsx")
+async def units_export(request: Request, key: str, user: PageUser) -> Response:
+    """The units list as filtered and sorted on the console, every page, as shown."""
+    backend.may_open(user, "overview.read")
+    lang = request.state.lang
+    view, units, _ = await _lists(request, user, key)
+    unit_list = units_listing(lang, view["org_types"])
+    data = listing.export(unit_list, unit_list.query(request.query_params), units, lambda k: catalogue.t(lang, k), catalogue.t(lang, "cl_units"))
+    return _download(data, f"units-{key}.xlsx")
+
+
+@router.get("/org/cycles/{key}/rectifications.xlsx")
+async def items_export(request: Request, key: str, user: PageUser) -> Response:
+    """The rectification items as filtered and sorted on the console, every page, as shown."""
+    backend.may_open(user, "overview.read")
+    lang = request.state.lang
+    view, units, items = await _lists(request, user, key)
+    item_list = items_listing(lang, {u["unit"]: u["name"] for u in units}, {u["unit"]: u["cohort"] for u in units})
+    data = listing.export(item_list, item_list.query(request.query_params), items, lambda k: catalogue.t(lang, k), catalogue.t(lang, "org_rectification"))
+    return _download(data, f"rectifications-{key}.xlsx")
+
+
+def _back(form: Any) -> str:
+    """The console's query string the form was sent from (only its parameters, re-encoded)."""
+    return urlencode([(k, v) for k, v in parse_qsl(text(form, "back"))[:40] if k not in ("done",)])
+
+
+@router.post("/org/cycles/{key}/units/{unit}/remind/{step}")
+async def remind_unit(request: Request, key: str, unit: str, step: str, user: PageUser) -> Response:
+    """催办: remind one unit of one step; back to the list where it was sent from."""
+    backend.may_open(user, "unit.remind")
+    form = await checked_form(request)
+    try:
+        await backend.remind_unit(services(request), user, key, unit, step, text(form, "note"), idem_of(form))
+    except REFUSED as e:
+        error = refusal(e)
+        return await console(request, user, key, {f"remind-{unit}": beside(error, [])}, {}, error.status)
+    back = _back(form)
+    return see_other(f"/org/cycles/{quote(key)}?{back + '&' if back else ''}done=1#units")
 
 
 @router.get("/org/cycles/{key}")

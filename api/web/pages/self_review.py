@@ -23,7 +23,7 @@ from api.web.views import fmt, scheme_tree, self_review_state, stage_open, total
 
 router = page_router()
 
-TASK_PAGES = {"submit_self_review": "/self-review/{cycle}/{unit}"}
+TASK_PAGES = {"submit_self_review": "/self-review/{cycle}/{unit}", "remind_self_review": "/self-review/{cycle}/{unit}"}
 
 #: Prefixes of the API's error fields that belong to one evaluation point (``scores.1.1.2``).
 POINT_FIELDS = ("scores.", "evidence.", "na_reasons.", "comments.")

@@ -13,7 +13,8 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.web import backend
+from api.web import backend, catalogue
+from api.web.listing import Column, Filter, Listing
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageUser, services
@@ -42,11 +43,34 @@ def task_href(task: dict[str, Any]) -> str:
     return f"/cycles/{quote(task['cycle'])}"
 
 
+def tasks_listing(lang: str, kinds: list[str]) -> Listing:
+    """An organizer's inbox of a 300-unit cycle holds hundreds of tasks: searched (title, cycle,
+    unit), filtered (kind, overdue), sorted and paged like the console's lists; by default in the
+    inbox's own order."""
+    return Listing(
+        columns=[
+            Column("kind", "kind", lambda x: catalogue.kind(lang, x["kind"])),
+            Column("title", "task", lambda x: catalogue.pick(lang, x["title"])),
+            Column("cycle", "cycle", lambda x: x["cycle_name"]),
+            Column("since", "since", lambda x: x.get("since") or ""),
+            Column("deadline", "deadline", lambda x: x.get("deadline") or ""),
+        ],
+        search=lambda x: f"{catalogue.pick(lang, x['title'])} {x['cycle_name']} {x.get('unit') or ''} {x.get('cohort') or ''}",
+        filters=[
+            Filter("kind", "kind", [(k, catalogue.kind(lang, k)) for k in kinds], lambda x, v: x["kind"] == v),
+            Filter("late", "overdue", [("1", catalogue.t(lang, "overdue"))], lambda x, v: bool(x.get("overdue"))),
+        ],
+    )
+
+
 @router.get("/tasks")
 async def my_tasks(request: Request, user: PageUser) -> Response:
     tasks = await backend.my_tasks(services(request), user)
     for task in tasks:
         task["href"] = task_href(task)
+    lst = tasks_listing(request.state.lang, sorted({t["kind"] for t in tasks}))
+    query = lst.query(request.query_params)
+    page = query.page_of(lst.apply(tasks, query))
     # The auditor's work is no task: the inbox points at the cycles they can audit (the nav's /audit).
     audit_cycles = await backend.cycles(services(request), user) if user.role == "auditor" and backend.may(user, "audit.read") else []
-    return await render_page(request, "tasks.html", user, tasks=tasks, nav="tasks", audit_cycles=audit_cycles)
+    return await render_page(request, "tasks.html", user, tasks=tasks, page=page, nav="tasks", audit_cycles=audit_cycles)
