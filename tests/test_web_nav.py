@@ -52,7 +52,8 @@ async def nav_links(page) -> dict[str, str]:
 
 async def test_evidence_links_open_in_the_browser_for_everyone_who_may_read_them(client, stack, browser):
     await cast(client)
-    key = await small_cycle(client, "published")
+    # A rectification share of 0.9, so U1's 1.1.2 (3.5/4 = 87.5%) is an item to report on.
+    key = await small_cycle(client, "published", policy={"rectification_share": "0.9"})
     org = client.as_("org")
     assert (await org.post(f"/cycles/{key}/units/U1/feedback", json={"text": "请加强党员教育管理。"})).status_code == 200
     u1 = client.as_("u1")
