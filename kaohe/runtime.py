@@ -25,7 +25,7 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
-from adapters.accounts import Accounts
+from adapters.accounts import Accounts, ThrottlePolicy
 from adapters.attachments import AttachmentStore
 from adapters.gateway import Gateway
 from api.app import create_app
@@ -63,6 +63,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def accounts_for(settings: Settings, engine) -> Accounts:
+    """The accounts store with the settings' token lifetime, idle timeout, throttle and second-factor roles."""
+    return Accounts(
+        engine, timedelta(hours=settings.token_ttl_hours),
+        hash_concurrency=settings.password_hash_concurrency, token_cache_seconds=settings.token_cache_seconds,
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        throttle=ThrottlePolicy(settings.login_free_attempts, settings.login_free_attempts_per_address,
+                                max_seconds=float(settings.login_backoff_max_seconds)),
+        required_roles=settings.second_factor_roles(),
+    )
 
 
 def credentials_file(settings: Settings) -> Path:
@@ -409,10 +421,7 @@ async def start_stack(
             engine = make_engine(settings.read_url())
             stack.runner = ProjectionRunner(app, engine)
             stack.runner.start(settings.projection_poll_seconds)
-            stack.accounts = Accounts(
-                engine, timedelta(hours=settings.token_ttl_hours),
-                hash_concurrency=settings.password_hash_concurrency, token_cache_seconds=settings.token_cache_seconds,
-            )
+            stack.accounts = accounts_for(settings, engine)
             stack.admin = bootstrap_admin(settings, stack.accounts)
             services = Services(
                 app, Gateway(stack.client, settings.task_queue, claims), stack.runner, stack.accounts, settings.production,
