@@ -9,6 +9,7 @@ second factor and has none goes from the password to the enrolment page (``/logi
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -93,7 +94,7 @@ async def login(request: Request) -> Response:
     if outcome.step == "otp":
         response = render(request, "login.html", None, 200, next=target, username=username, step="otp", error=None)
     else:  # "enrol": the role needs a second factor, and there is none yet
-        response = see_other(f"/login/totp?next={target}")
+        response = see_other(f"/login/totp?next={quote(target, safe='/')}")
     set_session_cookie(request, response, PENDING_COOKIE, outcome.token, outcome.expires)
     return response
 
