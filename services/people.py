@@ -25,12 +25,14 @@ async def second_step(svc: Services, pending_token: str, code: str, address: str
 
 async def totp_begin(svc: Services, user: User) -> dict[str, Any]:
     """Begin setting up a second factor: the secret and its ``otpauth://`` URI (for the QR code)."""
+    allow(user, "tasks.read")  # every role, for their own account (also with an enrol-only token)
     secret, uri = await in_thread(svc.accounts.totp_begin, user.username)
     return {"secret": secret, "otpauth_uri": uri}
 
 
 async def totp_confirm(svc: Services, user: User, code: str) -> list[str]:
     """Confirm the set-up with a code from the app; answers the 10 recovery codes, shown once."""
+    allow(user, "tasks.read")
     return await in_thread(svc.accounts.totp_confirm, user.username, code)
 
 

@@ -197,13 +197,21 @@ async def test_an_idle_token_is_refused_using_it_slides_the_window_and_idle_toke
         for _ in range(4):  # used every 1.5 s for 6 s: longer than the 3 s window, still good
             await asyncio.sleep(1.5)
             assert (await admin.get("/me")).status_code == 200
+        # A page session (the cookie) is the same token: it times out the same way.
+        pages = httpx.AsyncClient(base_url=idle_stack.api_url, timeout=60)
+        r = await pages.post("/login", data={"username": "admin", "password": "admin-pass-123"})
+        assert r.status_code == 303 and "kaohe_token" in r.cookies
+        assert (await pages.get("/tasks")).status_code == 200
         await asyncio.sleep(4.5)  # unused for longer than the window
         gone = await admin.get("/me")
         assert gone.status_code == 401
+        page = await pages.get("/tasks")
+        assert page.status_code in (302, 303, 307) and page.headers["location"].startswith("/login")
+        await pages.aclose()
         from adapters.accounts import TokenRow
 
         await client.login("admin", "admin-pass-123")  # a sign-in purges expired and idle tokens
         with idle_stack.accounts.sessions() as db:
-            assert db.query(TokenRow).count() == 1
+            assert db.query(TokenRow).count() == 1  # without the purge: the spare and the page's session too
     finally:
         await client.close()
