@@ -60,7 +60,7 @@ class Model(BaseModel):
 
 class Login(Model):
     username: str = Field(max_length=200)
-    password: str = Field(max_length=1000)
+    password: str  # its size is bounded by the body limit (api.app), not here: a long one is just wrong
     otp: str | None = Field(None, max_length=40, description="TOTP code or recovery code, for an account with a second factor")
 
 

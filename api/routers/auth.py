@@ -47,7 +47,7 @@ async def login(body: Login, svc: Svc, request: Request) -> TokenOut:
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="登录（OAuth2 表单）/ sign in with a form")
-async def token(svc: Svc, request: Request, username: str = Form(max_length=200), password: str = Form(max_length=1000),
+async def token(svc: Svc, request: Request, username: str = Form(max_length=200), password: str = Form(),
                 otp: str | None = Form(None, max_length=40)) -> TokenOut:
     return await _login(svc, request, username, password, otp)
 

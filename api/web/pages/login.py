@@ -76,7 +76,7 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username") or "").strip()[:200]
-    password = str(form.get("password") or "")[:1000]
+    password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
     lang = request.state.lang
     if not username or not password:
