@@ -215,3 +215,18 @@ async def test_an_idle_token_is_refused_using_it_slides_the_window_and_idle_toke
             assert db.query(TokenRow).count() == 1  # without the purge: the spare and the page's session too
     finally:
         await client.close()
+
+
+def test_an_accounts_store_from_before_gains_the_new_token_columns_and_keeps_its_users(tmp_path: Path):
+    """A data dir written before issue 12: accounts_tokens had no purpose nor last use."""
+    from sqlalchemy import text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    Accounts(engine).add("old", "auditor", "old-user-password")
+    with engine.begin() as conn:  # the table as it shipped
+        conn.execute(text("DROP TABLE accounts_tokens"))
+        conn.execute(text("CREATE TABLE accounts_tokens (token_hash VARCHAR(64) PRIMARY KEY, username VARCHAR(64), expires_at DATETIME)"))
+        conn.execute(text("INSERT INTO accounts_tokens VALUES ('x', 'old', '2999-01-01 00:00:00')"))
+    accounts = Accounts(engine)
+    session = accounts.login("old", "old-user-password")
+    assert session.step == "full" and accounts.authenticate(session.token).username == "old"
