@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from adapters.accounts import Session, User
+from adapters.accounts import Session, User, check_password
 from domain.errors import Conflict, DomainError, InvalidInput
 from services.context import Services, in_thread
 from services.permissions import allow
@@ -75,8 +75,15 @@ MAX_IMPORT = 2000
 
 
 def new_password() -> str:
-    """A one-time password for the admin to hand over (12 letters and digits, none easy to misread)."""
-    return "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(GENERATED_LENGTH))
+    """A one-time password for the admin to hand over (12 letters and digits, none easy to misread),
+    one the password rule accepts (never a common password, however unlikely a draw that is)."""
+    while True:
+        password = "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(GENERATED_LENGTH))
+        try:
+            check_password(password)
+            return password
+        except InvalidInput:
+            continue
 
 
 def find_users(svc: Services, user: User, query: str | None = None, role: str | None = None, active: bool | None = None,

@@ -130,4 +130,5 @@ async def logout(request: Request) -> Response:
         await run_in_threadpool(services(request).accounts.logout, token)
     response = see_other("/login")
     response.delete_cookie(TOKEN_COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(PENDING_COOKIE, path="/", httponly=True, samesite="lax")
     return response
