@@ -31,6 +31,7 @@ from adapters.gateway import Gateway
 from api.app import create_app
 from api.security import HttpPolicy
 from domain.application import Assessments
+from domain.errors import InvalidInput
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
@@ -91,7 +92,10 @@ def bootstrap_admin(settings: Settings, accounts: Accounts) -> tuple[str, str | 
         return settings.admin_user, None
     password = settings.admin_password
     if password is not None:
-        accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+        try:
+            accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+        except InvalidInput as err:  # the password rule (12 characters, not a common one): one clear line
+            raise StartupError(f"KAOHE_ADMIN_PASSWORD：{err.message}") from None
         return settings.admin_user, None
     if settings.production:
         raise StartupError(
