@@ -36,8 +36,16 @@ async def current_user(
     # A token checked a moment ago costs a dictionary lookup, not a thread hop and a query.
     user = svc.accounts.cached(creds.credentials) or await run_in_threadpool(svc.accounts.authenticate, creds.credentials)
     if user is None:
+        if await run_in_threadpool(svc.accounts.pending, creds.credentials, "enrol") is not None:
+            raise HTTPException(403, error_body("totp_enrolment_required", "此账号须先设置两步验证（POST /api/v1/me/totp）/ "
+                                                "set up a second factor first (POST /api/v1/me/totp)"))
         raise unauthorized("令牌无效或已过期，请重新登录 / the token is invalid or expired")
     return user
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address the sign-in throttle counts by (the proxy's view when uvicorn trusts it)."""
+    return request.client.host if request.client else None
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -192,6 +192,10 @@ def _token(scope: dict[str, Any], cookie_name: str) -> str | None:
     return None
 
 
+#: Answers never kept for a retry: they carry second-factor secrets and recovery codes, shown once.
+NOT_STORED = ("/api/v1/me/totp", "/account/totp", "/login")
+
+
 class IdempotencyMiddleware:
     """Pure ASGI: reads the body once and hands it on unchanged to the app."""
 
@@ -209,7 +213,7 @@ class IdempotencyMiddleware:
         self.locks: dict[tuple[str, str], list] = {}  # (user, key) → [asyncio.Lock, waiters]
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITES:
+        if scope["type"] != "http" or scope["method"] not in WRITES or scope["path"].startswith(NOT_STORED):
             return await self.app(scope, receive, send)
         raw_key = dict(scope.get("headers") or []).get(HEADER)
         key = raw_key.decode("latin-1").strip() if raw_key is not None else ""

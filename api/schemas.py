@@ -59,8 +59,9 @@ class Model(BaseModel):
 
 
 class Login(Model):
-    username: str
-    password: str
+    username: str = Field(max_length=200)
+    password: str  # its size is bounded by the body limit (api.app), not here: a long one is just wrong
+    otp: str | None = Field(None, max_length=40, description="TOTP code or recovery code, for an account with a second factor")
 
 
 class TokenOut(BaseModel):
@@ -68,6 +69,11 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
     expires_at: str
     user: dict
+    step: str = Field("full", description="full: the token opens the API; enrol: only /me/totp until a second factor is set up")
+
+
+class TotpCode(Model):
+    code: str = Field(max_length=40)
 
 
 class UserIn(Model):

@@ -160,9 +160,6 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import timedelta
-
-    from adapters.accounts import Accounts
     from projections.runner import make_engine
 
     password = args.password
@@ -171,7 +168,9 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         password = sys.stdin.readline().rstrip("\n")
     elif password is None:
         password, generated = secrets.token_urlsafe(12), True
-    accounts = Accounts(make_engine(settings.read_url()), timedelta(hours=settings.token_ttl_hours), hash_concurrency=settings.password_hash_concurrency)
+    from kaohe.runtime import accounts_for
+
+    accounts = accounts_for(settings, make_engine(settings.read_url()))
     try:
         user = accounts.add(args.username, args.role, password, args.unit, args.name)
     except DomainError as err:

@@ -25,12 +25,13 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
-from adapters.accounts import Accounts
+from adapters.accounts import Accounts, ThrottlePolicy
 from adapters.attachments import AttachmentStore
 from adapters.gateway import Gateway
 from api.app import create_app
 from api.security import HttpPolicy
 from domain.application import Assessments
+from domain.errors import InvalidInput
 from kaohe.devserver import temporal_path
 from kaohe.settings import Settings
 from projections.runner import ProjectionRunner, make_engine
@@ -65,6 +66,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def accounts_for(settings: Settings, engine) -> Accounts:
+    """The accounts store with the settings' token lifetime, idle timeout, throttle and second-factor roles."""
+    return Accounts(
+        engine, timedelta(hours=settings.token_ttl_hours),
+        hash_concurrency=settings.password_hash_concurrency, token_cache_seconds=settings.token_cache_seconds,
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        throttle=ThrottlePolicy(settings.login_free_attempts, settings.login_free_attempts_per_address,
+                                max_seconds=float(settings.login_backoff_max_seconds)),
+        required_roles=settings.second_factor_roles(),
+    )
+
+
 def credentials_file(settings: Settings) -> Path:
     return settings.data_dir / "admin-credentials.json"
 
@@ -79,7 +92,10 @@ def bootstrap_admin(settings: Settings, accounts: Accounts) -> tuple[str, str | 
         return settings.admin_user, None
     password = settings.admin_password
     if password is not None:
-        accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+        try:
+            accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
+        except InvalidInput as err:  # the password rule (12 characters, not a common one): one clear line
+            raise StartupError(f"KAOHE_ADMIN_PASSWORD：{err.message}") from None
         return settings.admin_user, None
     if settings.production:
         raise StartupError(
@@ -409,10 +425,7 @@ async def start_stack(
             engine = make_engine(settings.read_url())
             stack.runner = ProjectionRunner(app, engine)
             stack.runner.start(settings.projection_poll_seconds)
-            stack.accounts = Accounts(
-                engine, timedelta(hours=settings.token_ttl_hours),
-                hash_concurrency=settings.password_hash_concurrency, token_cache_seconds=settings.token_cache_seconds,
-            )
+            stack.accounts = accounts_for(settings, engine)
             stack.admin = bootstrap_admin(settings, stack.accounts)
             services = Services(
                 app, Gateway(stack.client, settings.task_queue, claims), stack.runner, stack.accounts, settings.production,

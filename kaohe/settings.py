@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     admin_user: str = "admin"
     admin_password: str | None = Field(None, description="first admin's password; required in production")
     token_ttl_hours: int = 12
+    session_idle_seconds: int = Field(1800, ge=0, description="a token or page session unused this long is refused (0 = no idle limit)")
+    login_free_attempts: int = Field(5, ge=1, description="wrong sign-ins per account before back-off starts")
+    login_free_attempts_per_address: int = Field(20, ge=1, description="wrong sign-ins per client address before back-off starts")
+    login_backoff_max_seconds: int = Field(900, ge=1, description="longest lock after repeated wrong sign-ins (the back-off's cap)")
+    totp_required_roles: str = Field(
+        "", description="comma-separated roles that must use a TOTP second factor, besides admin and committee in production"
+    )
     token_cache_seconds: float = Field(10.0, description="how long a checked token is trusted without a query (0 = never)")
     password_hash_concurrency: int = Field(2, ge=1, le=64, description="Argon2 hashes (19 MiB each) computed at once, API and pages together")
     projection_poll_seconds: float = 0.2
@@ -67,6 +74,11 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def second_factor_roles(self) -> frozenset[str]:
+        """Roles that must sign in with TOTP: admin and committee in production, and any named."""
+        named = {r.strip() for r in self.totp_required_roles.split(",") if r.strip()}
+        return frozenset(named | ({"admin", "committee"} if self.production else set()))
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

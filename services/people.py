@@ -5,15 +5,44 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from adapters.accounts import User
+from adapters.accounts import Session, User, check_password
 from domain.errors import Conflict, DomainError, InvalidInput
 from services.context import Services, in_thread
 from services.permissions import allow
 
 
-async def sign_in(svc: Services, username: str, password: str) -> tuple[str, Any, User] | None:
-    """A new token, its expiry and the user; None for a wrong name or password (Argon2, bounded)."""
-    return await svc.accounts.login_async(username, password)
+async def sign_in(svc: Services, username: str, password: str, address: str | None = None, otp: str | None = None,
+                  *, pending: bool = False) -> Session | None:
+    """A new session (token, expiry, user, what it opens); None for a wrong name, password or code
+    (Argon2, bounded). Raises ``Throttled`` while the account or address is locked, and
+    ``SecondFactorRequired`` when the account has TOTP and no code came (unless ``pending``)."""
+    return await svc.accounts.login_async(username, password, address, otp, pending=pending)
+
+
+async def second_step(svc: Services, pending_token: str, code: str, address: str | None = None) -> Session | None:
+    return await in_thread(svc.accounts.second_step, pending_token, code, address)
+
+
+async def totp_begin(svc: Services, user: User) -> dict[str, Any]:
+    """Begin setting up a second factor: the secret and its ``otpauth://`` URI (for the QR code)."""
+    allow(user, "tasks.read")  # every role, for their own account (also with an enrol-only token)
+    secret, uri = await in_thread(svc.accounts.totp_begin, user.username)
+    return {"secret": secret, "otpauth_uri": uri}
+
+
+async def totp_confirm(svc: Services, user: User, code: str) -> list[str]:
+    """Confirm the set-up with a code from the app; answers the 10 recovery codes, shown once."""
+    allow(user, "tasks.read")
+    return await in_thread(svc.accounts.totp_confirm, user.username, code)
+
+
+async def totp_disable(svc: Services, user: User, code: str) -> None:
+    allow(user, "tasks.read")  # every signed-in role, for their own account
+    await in_thread(svc.accounts.totp_disable, user.username, code)
+
+
+async def finish_enrolment(svc: Services, enrol_token: str) -> Session | None:
+    return await in_thread(svc.accounts.finish_enrolment, enrol_token)
 
 
 async def sign_out(svc: Services, token: str) -> None:
@@ -46,8 +75,15 @@ MAX_IMPORT = 2000
 
 
 def new_password() -> str:
-    """A one-time password for the admin to hand over (12 letters and digits, none easy to misread)."""
-    return "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(GENERATED_LENGTH))
+    """A one-time password for the admin to hand over (12 letters and digits, none easy to misread),
+    one the password rule accepts (never a common password, however unlikely a draw that is)."""
+    while True:
+        password = "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(GENERATED_LENGTH))
+        try:
+            check_password(password)
+            return password
+        except InvalidInput:
+            continue
 
 
 def find_users(svc: Services, user: User, query: str | None = None, role: str | None = None, active: bool | None = None,

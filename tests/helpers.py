@@ -28,6 +28,24 @@ TINY_SCHEME = {
 STAGES_IN_ORDER = ["setup", "self_review", "scoring", "debrief", "adjustments", "allocation", "published"]
 
 
+async def enrolled_admin_token(api_url: str, username: str = "admin", password: str = "admin-pass-123") -> str:
+    """A full token of the admin in production, where the password step opens only TOTP enrolment
+    (issue 12): enrol with a fresh secret, as an authenticator app would, and take the session."""
+    import httpx
+    import pyotp
+
+    async with httpx.AsyncClient(base_url=api_url + "/api/v1", timeout=60) as http:
+        r = await http.post("/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        if r.json()["step"] == "full":
+            return r.json()["access_token"]
+        limited = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        secret = (await http.post("/me/totp", headers=limited)).json()["secret"]
+        done = await http.post("/me/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=limited)
+        assert done.status_code == 200, done.text
+        return done.json()["session"]["access_token"]
+
+
 async def cast(client: Client) -> None:
     """The people of a small cycle: one per role, units U1 and U2, representatives R1..R3."""
     await client.user("org", "organizer")

@@ -228,7 +228,7 @@ async def _users(client) -> set[str]:
         ({"role": "king", "password": "long-enough-1"}, "unknown_role", "role"),
         ({"role": "unit", "password": "long-enough-1"}, "unit_required", "unit"),  # a unit user needs a unit
         ({"role": "unit", "unit": "   ", "password": "long-enough-1"}, "invalid_unit", "unit"),
-        ({"role": "evaluator", "password": "short"}, "weak_password", "password"),  # < 8 characters
+        ({"role": "evaluator", "password": "short"}, "weak_password", "password"),  # < 12 characters
     ],
     ids=["unknown-role", "unit-missing", "unit-blank", "weak-password"],
 )

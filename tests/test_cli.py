@@ -335,20 +335,20 @@ def test_users_add(tmp_path: Path):
     line = one_error_line(kaohe("users", "add", "zhang", "--role", "auditor", "--password", "other-pass-2", timeout=60))
     assert "zhang" in line
 
-    line = one_error_line(kaohe("users", "add", "li", "--role", "unit", "--password", "li-pass-123", timeout=60))
+    line = one_error_line(kaohe("users", "add", "li", "--role", "unit", "--password", "li-pass-12345", timeout=60))
     assert "unit" in line
 
-    p = kaohe("users", "add", "wang", "--role", "unit", "--unit", "U01", "--password-stdin", input="wang-pass-1\n", timeout=60)
+    p = kaohe("users", "add", "wang", "--role", "unit", "--unit", "U01", "--password-stdin", input="wang-pass-2026\n", timeout=60)
     assert p.returncode == 0, p.stderr
     p = kaohe("users", "add", "zhao", "--role", "evaluator", timeout=60)  # a password is generated and shown once
     assert p.returncode == 0, p.stderr
     generated = [line.split(":", 1)[1].strip() for line in p.stdout.splitlines() if line.startswith("密码 password:")]
-    assert len(generated) == 1 and len(generated[0]) >= 8
+    assert len(generated) == 1 and len(generated[0]) >= 12
 
     accounts = Accounts(make_engine(kaohe.settings().read_url()))
     assert accounts.login("zhang", "zhang-pass-1")[2].role == "organizer"  # the duplicate changed nothing
     assert accounts.login("zhang", "other-pass-2") is None
-    assert accounts.login("wang", "wang-pass-1")[2].unit == "U01"
+    assert accounts.login("wang", "wang-pass-2026")[2].unit == "U01"
     assert accounts.login("zhao", generated[0]) is not None
     assert {u.username for u in accounts.list()} == {"zhang", "wang", "zhao"}  # "li" was refused
 

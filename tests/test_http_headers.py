@@ -15,6 +15,7 @@ import pytest_asyncio
 from kaohe.runtime import Stack, free_port, start_stack
 from kaohe.settings import Settings
 from tests.conftest import temporal_address
+from tests.helpers import enrolled_admin_token
 
 pytestmark = pytest.mark.temporal
 
@@ -27,9 +28,20 @@ async def running(temporal_env, tmp_path_factory, **overrides) -> Stack:
     return await start_stack(settings, embedded_temporal=False, api_port=free_port())
 
 
+#: Who signs in on the production stack: the admin must enrol a second factor there first (issue 12),
+#: so the admin, once enrolled, makes an organizer (a role for which TOTP is optional).
+READER = ("reader", "reader-pass-2026")
+
+
 @pytest_asyncio.fixture(scope="module")
 async def production(temporal_env, tmp_path_factory) -> AsyncIterator[Stack]:
-    stack = await running(temporal_env, tmp_path_factory, env="production")
+    stack = await running(temporal_env, tmp_path_factory, env="production",
+                          command_key="a-production-command-key-of-64-characters-0123456789abcdef012345")
+    token = await enrolled_admin_token(stack.api_url)
+    async with httpx.AsyncClient(base_url=stack.api_url + "/api/v1", timeout=60) as http:
+        r = await http.put(f"/users/{READER[0]}", json={"role": "organizer", "password": READER[1]},
+                           headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
     try:
         yield stack
     finally:
@@ -50,9 +62,10 @@ def web(stack: Stack) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=stack.api_url, follow_redirects=False, timeout=60)
 
 
-async def sign_in_cookie(stack: Stack, headers: dict[str, str] | None = None) -> httpx.Response:
+async def sign_in_cookie(stack: Stack, headers: dict[str, str] | None = None,
+                         who: tuple[str, str] = ("admin", "admin-pass-123")) -> httpx.Response:
     async with web(stack) as c:
-        return await c.post("/login", data={"username": "admin", "password": "admin-pass-123", "next": "/tasks"}, headers=headers or {})
+        return await c.post("/login", data={"username": who[0], "password": who[1], "next": "/tasks"}, headers=headers or {})
 
 
 def session_cookie(r: httpx.Response) -> str:
@@ -63,7 +76,7 @@ def session_cookie(r: httpx.Response) -> str:
 
 async def test_the_session_cookie_is_secure_in_production_even_over_plain_http(production):
     """Behind a TLS proxy the app sees http; before, the cookie was then never Secure."""
-    r = await sign_in_cookie(production)
+    r = await sign_in_cookie(production, who=READER)
     assert r.status_code == 303
     cookie = session_cookie(r)
     assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
@@ -117,11 +130,11 @@ async def test_the_api_documentation_is_for_signed_in_callers_in_production(prod
         r = await c.get("/docs")
         assert r.status_code == 303 and r.headers["location"] == "/login?next=/docs"
         assert (await c.get("/redoc")).status_code == 303
-        token = (await c.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-pass-123"})).json()["access_token"]
+        token = (await c.post("/api/v1/auth/login", json={"username": READER[0], "password": READER[1]})).json()["access_token"]
         r = await c.get("/openapi.json", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and "/api/v1/auth/login" in r.json()["paths"]
         assert (await c.get("/openapi.json", headers={"Authorization": "Bearer not-a-token"})).status_code == 401
-    signed = await sign_in_cookie(production)
+    signed = await sign_in_cookie(production, who=READER)
     cookie = signed.cookies.get("kaohe_token")
     async with web(production) as c:
         c.cookies.set("kaohe_token", cookie)

@@ -23,7 +23,9 @@ COHORT = "grassroots_branch"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 #: Sign-in and sign-out are the session itself, not commands: a second sign-in mints a new token
 #: on purpose, and after sign-out the token that would identify the retry is gone.
-SESSION_ROUTES = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
+SESSION_ROUTES = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout"),
+                  # one's own second factor: secrets and recovery codes are shown once, never kept for a retry
+                  ("POST", "/api/v1/me/totp"), ("POST", "/api/v1/me/totp/confirm"), ("POST", "/api/v1/me/totp/disable")}
 
 
 def write_routes(stack) -> set[tuple[str, str]]:

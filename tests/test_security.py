@@ -24,7 +24,9 @@ pytestmark = pytest.mark.temporal
 
 COHORT = "grassroots_branch"
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
-SIGN_IN = {"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/logout"}
+SIGN_IN = {"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/logout",
+           # one's own second factor, every role (tests/test_signin.py)
+           "/api/v1/me/totp", "/api/v1/me/totp/confirm", "/api/v1/me/totp/disable"}
 OPEN_ROUTES = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/token"}  # need no token
 #: The phone ballot by one-time code: the code in the path is the credential, not a token
 #: (``tests/test_meeting.py`` checks them: a foreign, spent or expired code is refused).

@@ -466,3 +466,25 @@ async def check_ballot(svc: Services, user: User, cycle: str, cohort: str, score
 
 async def check_code_ballot(svc: Services, code: str, scores: dict[str, str | None]) -> None:
     await run_in_threadpool(debrief_service.check_code_ballot, svc, code, scores)
+
+
+# ------------------------------------------------------------------ signing in, the second factor (pages login, totp)
+
+sign_in = people_service.sign_in
+second_step = people_service.second_step
+totp_begin = people_service.totp_begin
+totp_confirm = people_service.totp_confirm
+totp_disable = people_service.totp_disable
+finish_enrolment = people_service.finish_enrolment
+
+
+async def pending_user(svc: Services, token: str, step: str) -> User | None:
+    """The user of a half-done sign-in's token (``otp`` or ``enrol``), if it is still good."""
+    return await run_in_threadpool(svc.accounts.pending, token, step) if token else None
+
+
+async def second_factor_status(svc: Services, user: User) -> dict[str, Any]:
+    accounts = svc.accounts
+    enrolled = await run_in_threadpool(accounts.totp_enrolled, user.username)
+    left = await run_in_threadpool(accounts.recovery_codes_left, user.username) if enrolled else 0
+    return {"enrolled": enrolled, "required": accounts.totp_required(user), "codes_left": left}

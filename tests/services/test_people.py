@@ -49,11 +49,11 @@ def test_the_last_active_admin_is_neither_deactivated_nor_given_another_role(svc
 def test_deactivating_and_resetting_end_the_users_sessions(svc):
     admin = svc.accounts.get("admin")
     svc.accounts.add("u1", "unit", "u1-pass-1234", unit="U1")
-    token, _, _ = svc.accounts.login("u1", "u1-pass-1234")
+    token, _, _, _ = svc.accounts.login("u1", "u1-pass-1234")
     run(people.set_active(svc, admin, "u1", False))
     assert svc.accounts.authenticate(token) is None and svc.accounts.login("u1", "u1-pass-1234") is None
     run(people.set_active(svc, admin, "u1", True))
-    token, _, _ = svc.accounts.login("u1", "u1-pass-1234")
+    token, _, _, _ = svc.accounts.login("u1", "u1-pass-1234")
     fresh = run(people.reset_password(svc, admin, "u1"))
     assert len(fresh) == people.GENERATED_LENGTH and not set(fresh) - set(people.PASSWORD_LETTERS)
     assert svc.accounts.authenticate(token) is None
@@ -64,8 +64,8 @@ def test_deactivating_and_resetting_end_the_users_sessions(svc):
 
 def test_ones_own_new_password_keeps_this_session_and_ends_the_others(svc):
     svc.accounts.add("eva", "evaluator", "eva-pass-1234")
-    here, _, eva = svc.accounts.login("eva", "eva-pass-1234")
-    elsewhere, _, _ = svc.accounts.login("eva", "eva-pass-1234")
+    here, _, eva, _ = svc.accounts.login("eva", "eva-pass-1234")
+    elsewhere, _, _, _ = svc.accounts.login("eva", "eva-pass-1234")
     with pytest.raises(InvalidInput) as wrong:
         run(people.change_own_password(svc, eva, here, "not-it", "eva-new-pass", "eva-new-pass"))
     assert wrong.value.field == "current"
