@@ -73,11 +73,11 @@ def check_password(password: object, field: str = "password") -> None:
     """The password rule, for every place a password is set: 12 characters at least, at most 256,
     and not a common password (compared ignoring case)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput("weak_password", f"密码至少 {MIN_PASSWORD} 位 / password needs at least {MIN_PASSWORD} characters", field)
+        raise InvalidInput("weak_password", zh=f"密码至少 {MIN_PASSWORD} 位", en=f"password needs at least {MIN_PASSWORD} characters", field=field)
     if len(password) > 256:
-        raise InvalidInput("weak_password", "密码最多 256 位 / password has at most 256 characters", field)
+        raise InvalidInput("weak_password", zh="密码最多 256 位", en="password has at most 256 characters", field=field)
     if password.lower() in common_passwords():
-        raise InvalidInput("common_password", "这是常见密码，容易被猜中，请换一个 / this is a common password, easy to guess: choose another", field)
+        raise InvalidInput("common_password", zh="这是常见密码，容易被猜中，请换一个", en="this is a common password, easy to guess: choose another", field=field)
 
 
 class Throttled(Exception):
@@ -304,11 +304,11 @@ class Accounts:
         username: object, role: object, unit: object, password: object, *, need_password: bool = True, display_name: object = None
     ) -> None:
         if not isinstance(username, str) or not (1 <= len(username) <= 64) or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise InvalidInput("invalid_username", "用户名须为 1–64 位字母、数字、-、_、. / invalid username", "username")
+            raise InvalidInput("invalid_username", zh="用户名须为 1–64 位字母、数字、-、_、.", en="invalid username", field="username")
         if role not in ROLES:
-            raise InvalidInput("unknown_role", f"角色须为 {', '.join(ROLES)} 之一 / unknown role", "role")
+            raise InvalidInput("unknown_role", zh=f"角色须为 {', '.join(ROLES)} 之一", en="unknown role", field="role")
         if role == "unit" and not unit:
-            raise InvalidInput("unit_required", "单位联络人必须隶属于一个单位 / a unit user needs a unit", "unit")
+            raise InvalidInput("unit_required", zh="单位联络人必须隶属于一个单位", en="a unit user needs a unit", field="unit")
         if unit is not None:
             check_key(unit, "unit", "invalid_unit", "单位编号")
         if display_name is not None:
@@ -352,7 +352,7 @@ class Accounts:
     def add(self, username: str, role: str, password: str, unit: str | None = None, display_name: str | None = None) -> User:
         with self.sessions() as db:
             if db.get(UserRow, username) is not None:
-                raise Conflict("user_exists", f"用户 {username} 已存在 / user already exists", "username")
+                raise Conflict("user_exists", zh=f"用户 {username} 已存在", en="user already exists", field="username")
         user, _ = self.put(username, role, password, unit, display_name)
         return user
 
@@ -360,7 +360,7 @@ class Accounts:
         with self.sessions() as db:
             row = db.get(UserRow, username)
             if row is None:
-                raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+                raise NotFound("user_not_found", zh=f"用户 {username} 不存在", en="no such user", field="username")
             return _user(row)
 
     def list(self, role: str | None = None) -> list[User]:
@@ -558,10 +558,10 @@ class Accounts:
         with self.sessions.begin() as db:
             row = db.get(TotpRow, username)
             if row is not None and row.confirmed:
-                raise Conflict("totp_enrolled", "已启用两步验证 / a second factor is already set up", "code")
+                raise Conflict("totp_enrolled", zh="已启用两步验证", en="a second factor is already set up", field="code")
             if row is None:
                 if db.get(UserRow, username) is None:
-                    raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+                    raise NotFound("user_not_found", zh=f"用户 {username} 不存在", en="no such user", field="username")
                 row = TotpRow(username=username, secret=pyotp.random_base32(), confirmed=False, last_step=0, created_at=_now())
                 db.add(row)
             secret = row.secret
@@ -584,10 +584,10 @@ class Accounts:
         with self.sessions.begin() as db:
             row = db.get(TotpRow, username)
             if row is None or row.confirmed:
-                raise Conflict("totp_not_begun", "请先开始设置两步验证 / begin the set-up first", "code")
+                raise Conflict("totp_not_begun", zh="请先开始设置两步验证", en="begin the set-up first", field="code")
             step = self._matching_step(row.secret, code, row.last_step)
             if step is None:
-                raise InvalidInput("wrong_code", "验证码不正确 / the code is wrong", "code")
+                raise InvalidInput("wrong_code", zh="验证码不正确", en="the code is wrong", field="code")
             row.confirmed, row.last_step = True, step
             codes = self._new_recovery_codes(db, username)
         return codes
@@ -630,9 +630,9 @@ class Accounts:
         """Turn the second factor off, with a current code; not for a role that must have one."""
         user = self.get(username)
         if self.totp_required(user):
-            raise Conflict("totp_required", "此角色必须启用两步验证 / this role must keep a second factor", "code")
+            raise Conflict("totp_required", zh="此角色必须启用两步验证", en="this role must keep a second factor", field="code")
         if not self._second_factor(username, code):
-            raise InvalidInput("wrong_code", "验证码不正确 / the code is wrong", "code")
+            raise InvalidInput("wrong_code", zh="验证码不正确", en="the code is wrong", field="code")
         self._drop_totp(username)
 
     def _drop_totp(self, username: str) -> None:
@@ -647,8 +647,7 @@ class Accounts:
         others = db.scalar(select(func.count()).select_from(UserRow).where(
             UserRow.role == "admin", UserRow.active.is_(True), UserRow.username != username))
         if not others:
-            raise Conflict("last_admin", "这是最后一个启用的系统管理员账号，不能停用或改为其他角色 / "
-                                         "this is the last active admin: it cannot be deactivated or given another role", "username")
+            raise Conflict("last_admin", zh="这是最后一个启用的系统管理员账号，不能停用或改为其他角色", en="this is the last active admin: it cannot be deactivated or given another role", field="username")
 
     def search(self, query: str | None = None, role: str | None = None, active: bool | None = None,
                offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
@@ -679,7 +678,7 @@ class Accounts:
         with self.sessions.begin() as db:
             row = db.get(UserRow, username)
             if row is None:
-                raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+                raise NotFound("user_not_found", zh=f"用户 {username} 不存在", en="no such user", field="username")
             if not active and row.active and row.role == "admin":
                 self._keep_an_admin(db, username)
             row.active = active
@@ -696,7 +695,7 @@ class Accounts:
         self.validate(username, "admin", None, password)  # the password rule (the role only to pass the check)
         with self.sessions() as db:
             if db.get(UserRow, username) is None:
-                raise NotFound("user_not_found", f"用户 {username} 不存在 / no such user", "username")
+                raise NotFound("user_not_found", zh=f"用户 {username} 不存在", en="no such user", field="username")
         hashed = self._hash(password)
         with self.sessions.begin() as db:
             row = db.get(UserRow, username)
@@ -721,7 +720,7 @@ class Accounts:
             self._verify(stored, current)
         except (VerificationError, InvalidHashError):
             self._failed(username, None)
-            raise InvalidInput("wrong_password", "当前密码不正确 / the current password is wrong", "current") from None
+            raise InvalidInput("wrong_password", zh="当前密码不正确", en="the current password is wrong", field="current") from None
         check_password(new)
         hashed = self._hash(new)
         with self.sessions.begin() as db:
@@ -746,7 +745,7 @@ class Accounts:
         with self.sessions.begin() as db:
             taken = sorted(self.exists([p["username"] for p in people]))
             if taken:
-                raise Conflict("user_exists", f"用户 {', '.join(taken[:10])} 已存在 / user already exists", "username")
+                raise Conflict("user_exists", zh=f"用户 {', '.join(taken[:10])} 已存在", en="user already exists", field="username")
             rows = [UserRow(username=p["username"], display_name=p.get("display_name") or p["username"], role=p["role"],
                             unit=p.get("unit"), password_hash=h, active=True, created_at=_now()) for p, h in zip(people, hashed)]
             db.add_all(rows)

@@ -43,15 +43,15 @@ def sniff(name: str, data: bytes) -> str:
     kind = EXTENSIONS.get(ext)
     allowed = "PDF、PNG、JPEG、DOCX、XLSX、TXT"
     if kind is None:
-        raise InvalidInput("refused_type", f"不接受 {ext or '无扩展名'} 文件，仅限 {allowed} / file type not accepted", "file")
+        raise InvalidInput("refused_type", zh=f"不接受 {ext or '无扩展名'} 文件，仅限 {allowed}", en="file type not accepted", field="file")
     magic = TYPES[kind]
     if magic and not any(data.startswith(m) for m in magic):
-        raise InvalidInput("refused_type", f"文件内容与扩展名 {ext} 不符 / the content is not a {ext} file", "file")
+        raise InvalidInput("refused_type", zh=f"文件内容与扩展名 {ext} 不符", en=f"the content is not a {ext} file", field="file")
     if kind == "text/plain":
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("refused_type", "文本文件须为 UTF-8 编码 / text files must be UTF-8", "file") from None
+            raise InvalidInput("refused_type", zh="文本文件须为 UTF-8 编码", en="text files must be UTF-8", field="file") from None
     return kind
 
 
@@ -65,12 +65,12 @@ class AttachmentStore:
 
     def put(self, name: str, data: bytes) -> Attachment:
         if len(data) == 0:
-            raise InvalidInput("empty_file", "文件为空 / the file is empty", "file")
+            raise InvalidInput("empty_file", zh="文件为空", en="the file is empty", field="file")
         if len(data) > self.max_bytes:
             raise InvalidInput(
                 "file_too_large",
-                f"文件 {len(data)} 字节，超过上限 {self.max_bytes} 字节（{self.max_bytes // 1024 // 1024} MiB）/ the file is too large",
-                "file",
+                zh=f"文件 {len(data)} 字节，超过上限 {self.max_bytes} 字节（{self.max_bytes // 1024 // 1024} MiB）", en="the file is too large",
+                field="file",
             )
         kind = sniff(name, data)
         digest = hashlib.sha256(data).hexdigest()
@@ -88,5 +88,5 @@ class AttachmentStore:
 
     def open(self, sha256: str) -> Path:
         if not self.has(sha256):
-            raise NotFound("attachment_not_found", "附件不存在 / no such attachment", "sha256")
+            raise NotFound("attachment_not_found", zh="附件不存在", en="no such attachment", field="sha256")
         return self.path(sha256)

@@ -65,25 +65,24 @@ def _now() -> datetime:
 def unknown_code() -> NotFound:
     return NotFound(
         "ballot_code_unknown",
-        "无效的评议码：请核对二维码，或向会务组索取新的评议码 / this ballot code is not valid: check the QR code or ask the organizers for a new one",
-        "code",
+        zh="无效的评议码：请核对二维码，或向会务组索取新的评议码", en="this ballot code is not valid: check the QR code or ask the organizers for a new one",
+        field="code",
     )
 
 
 def spent_code(representative: str) -> Conflict:
     return Conflict(
         "ballot_code_spent",
-        f"此评议码已使用过：代表 {representative} 的评议表已经提交，每个评议码只能使用一次"
-        f" / this ballot code has been used: representative {representative}'s sheet was cast; a code is single-use",
-        "code",
+        zh=f"此评议码已使用过：代表 {representative} 的评议表已经提交，每个评议码只能使用一次", en=f"this ballot code has been used: representative {representative}'s sheet was cast; a code is single-use",
+        field="code",
     )
 
 
 def revoked_code() -> Conflict:
     return Conflict(
         "ballot_code_revoked",
-        "此评议码已作废（会务组已重新发放评议码），请使用新的评议码 / this ballot code was replaced by a newer one",
-        "code",
+        zh="此评议码已作废（会务组已重新发放评议码），请使用新的评议码", en="this ballot code was replaced by a newer one",
+        field="code",
     )
 
 

@@ -11,7 +11,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import Conflict, DomainError, NotFound, Unavailable, rebuild_error
+from domain.errors import Bilingual, Conflict, DomainError, NotFound, Unavailable, rebuild_error
 from domain.aggregates import Cycle
 from domain.rules import Actor
 from workflows import cycle as cycle_workflow
@@ -45,7 +45,8 @@ def _translate(err: Exception) -> DomainError:
         cause = getattr(cause, "cause", None)
     if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
         d = cause.details[0]
-        return rebuild_error(d.get("kind", "invalid"), d.get("code", "rejected"), d.get("message", cause.message), d.get("field"))
+        return rebuild_error(d.get("kind", "invalid"), d.get("code", "rejected"), d.get("message", cause.message), d.get("field"),
+                             d.get("message_zh"), d.get("message_en"))
     if isinstance(cause, ApplicationError):
         return Conflict("rejected", cause.message)
     raise err
@@ -61,8 +62,8 @@ TRANSIENT = {
     RPCStatusCode.ABORTED: 1,
 }
 
-BUSY = "系统繁忙，请稍后用相同的 Idempotency-Key 重试 / the system is busy; retry with the same Idempotency-Key"
-DOWN = "流程服务暂时不可用，请稍后用相同的 Idempotency-Key 重试 / the workflow service is unavailable; retry with the same Idempotency-Key"
+BUSY = Bilingual("系统繁忙，请稍后用相同的 Idempotency-Key 重试", "the system is busy; retry with the same Idempotency-Key")
+DOWN = Bilingual("流程服务暂时不可用，请稍后用相同的 Idempotency-Key 重试", "the workflow service is unavailable; retry with the same Idempotency-Key")
 
 
 def unavailable(err: BaseException) -> Unavailable | None:
@@ -116,7 +117,7 @@ class Gateway:
                     if attempt < CONTINUED_RETRIES and await self._running(handle):
                         await asyncio.sleep(0.05 * (attempt + 1))
                         continue
-                    raise Conflict("workflow_closed", "该流程已结束 / this workflow has finished", None) from None
+                    raise Conflict("workflow_closed", zh="该流程已结束", en="this workflow has finished", field=None) from None
                 raise unavailable(err) or err from None
             except Exception as err:
                 raise unavailable(err) or err from None
@@ -134,14 +135,14 @@ class Gateway:
             await handle.describe()
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
-                return NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
-            return unavailable(err) or NotFound("not_open", "该环节尚未开启 / this step has not been opened", None)
+                return NotFound("not_open", zh="该环节尚未开启", en="this step has not been opened", field=None)
+            return unavailable(err) or NotFound("not_open", zh="该环节尚未开启", en="this step has not been opened", field=None)
         except Exception as err:
             translated = unavailable(err)
             if translated is None:
                 raise
             return translated
-        return Conflict("step_closed", "该环节已结束，不再接受操作 / this step has finished", None)
+        return Conflict("step_closed", zh="该环节已结束，不再接受操作", en="this step has finished", field=None)
 
     # -- cycle
     async def open_cycle(self, c: Cycle, point_max: dict[str, dict[str, str]], actor: Actor, command_id: str) -> dict:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import DomainError, Unavailable
+from domain.errors import Bilingual, DomainError, Unavailable, halves
 from eventsourcing.persistence import IntegrityError, OperationalError as StoreOperationalError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 from adapters.gateway import unavailable
@@ -19,7 +19,10 @@ STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
-    body = {"code": code, "message": message}
+    """``{code, message, message_zh, message_en[, field]}``: ``message`` is "中文 / English", the two
+    others each language alone (a page shows one of them, never a split string)."""
+    zh, en = halves(message)
+    body = {"code": code, "message": message, "message_zh": zh, "message_en": en}
     if field is not None:
         body["field"] = field
     return body
@@ -41,7 +44,7 @@ def as_unavailable(err: BaseException) -> Unavailable | None:
     if isinstance(err, (SqlOperationalError, StoreOperationalError)):
         return Unavailable(
             "database_unavailable",
-            "数据库暂时不可用，请稍后用相同的 Idempotency-Key 重试 / the database is unavailable; retry with the same Idempotency-Key",
+            zh="数据库暂时不可用，请稍后用相同的 Idempotency-Key 重试", en="the database is unavailable; retry with the same Idempotency-Key",
             retry_after=2,
         )
     return None
@@ -66,7 +69,7 @@ def install(app: FastAPI) -> None:
         field = ".".join(loc) or None
         if first.get("type") == "json_invalid":
             return JSONResponse(error_body("invalid_json", "请求体不是有效的 JSON / the body is not valid JSON"), status_code=400)
-        message = f"{field or '请求'}：{first.get('msg', 'invalid')} / {field or 'request'}: {first.get('msg', 'invalid')}"
+        message = Bilingual(f"{field or '请求'}：{first.get('msg', 'invalid')}", f"{field or 'request'}: {first.get('msg', 'invalid')}")
         return JSONResponse(error_body("invalid_request", message, field), status_code=422)
 
     @app.exception_handler(HTTPException)

@@ -14,11 +14,12 @@ from domain import ballots as ballot_rule
 from domain import grading
 from domain.application.reading import AllocationReader
 from domain.decimals import fmt2
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Bilingual, InvalidInput, NotFound
 from domain.aggregates import cycle_id, roster_id, session_id, unit_id
 from domain.policy import GRADE_NAMES, parse_categories, parse_policy
 from domain.rules import ROLE_NAMES, STAGE_NAMES, AdjustmentStatus, Role
 from domain.scheme import parse_scheme
+from domain import wording
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,16 @@ def parse_moment(text: str | None, field: str = "as_of") -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("invalid_time", f"{field} 不是 ISO 8601 时间：{text} / not an ISO 8601 time", field) from None
+        raise InvalidInput("invalid_time", zh=f"{wording.field(field)}不是 ISO 8601 时间：{text}", en=f"{wording.field(field, 'en')}: not an ISO 8601 time", field=field) from None
     if moment.tzinfo is None:
-        raise InvalidInput("invalid_time", f"{field} 须带时区，如 2026-12-01T18:00:00+08:00 / needs a time zone", field)
+        raise InvalidInput("invalid_time", zh=f"{wording.field(field)}须带时区，如 2026-12-01T18:00:00+08:00", en=f"{wording.field(field, 'en')}: needs a time zone", field=field)
     return moment
 
 
 def position_at(app: Any, moment: datetime) -> int:
     """The last position whose event happened at or before ``moment``."""
     if moment.tzinfo is None:
-        raise InvalidInput("invalid_time", "时间须带时区 / the time needs a zone", "as_of")
+        raise InvalidInput("invalid_time", zh="时间须带时区", en="the time needs a zone", field="as_of")
     last = 0
     for item in read_log(app):
         if item.event.timestamp > moment:
@@ -86,20 +87,20 @@ class Replay(AllocationReader):
                 self.sheets.setdefault((e.cycle, e.cohort), []).append(e.originator_id)
             self.position = item.position
 
-    def _get(self, key: UUID, code: str, message: str, fld: str) -> Any:
+    def _get(self, key: UUID, code: str, message: str | None = None, fld: str | None = None, *, zh: str | None = None, en: str | None = None) -> Any:
         try:
             return self.aggregates[key]
         except KeyError:
-            raise NotFound(code, message, fld) from None
+            raise NotFound(code, message, fld, zh=zh, en=en) from None
 
     def cycle(self, key: str) -> Any:
-        return self._get(cycle_id(key), "cycle_not_found", f"考核周期 {key} 在此位置尚不存在 / no such cycle at this position", "cycle")
+        return self._get(cycle_id(key), "cycle_not_found", zh=f"考核周期 {key} 在此位置尚不存在", en="no such cycle at this position", fld="cycle")
 
     def unit(self, cycle: str, unit: str) -> Any:
-        return self._get(unit_id(cycle, unit), "unit_not_found", f"单位 {unit} 不在周期中 / no such unit", "unit")
+        return self._get(unit_id(cycle, unit), "unit_not_found", zh=f"单位 {unit} 不在周期中", en="no such unit", fld="unit")
 
     def session(self, cycle: str, cohort: str) -> Any:
-        return self._get(session_id(cycle, cohort), "session_not_found", f"{cohort} 的述职评议未开启 / no session", "cohort")
+        return self._get(session_id(cycle, cohort), "session_not_found", zh=f"{wording.cohort(cohort)}的述职评议未开启", en="no session", fld="cohort")
 
     def sheet_by_id(self, sheet: UUID) -> Any:
         return self.aggregates[sheet]
@@ -112,7 +113,7 @@ class Replay(AllocationReader):
         return next(i.position for i in self.events_of(session.id) if i.name == "BallotBoxClosed")
 
     def adjustment(self, adjustment: str) -> Any:
-        return self._get(UUID(adjustment), "adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment")
+        return self._get(UUID(adjustment), "adjustment_not_found", zh=f"调整事项 {adjustment} 不存在", en="no such adjustment", fld="adjustment")
 
     def cycle_state(self, key: str) -> dict[str, Any]:
         c = self.cycle(key)
@@ -169,6 +170,24 @@ WHAT = {
     "AdjustmentProposed": "提出调整事项",
     "AdjustmentApproved": "批准调整事项",
     "AdjustmentRejected": "驳回调整事项",
+    "BusinessGradesImported": "导入业绩考核等次",
+    "DecisionConfirmed": "党委委员确认决定",
+    "DecisionObjected": "党委委员提出异议",
+    "DecisionProposed": "党委委员提出决定",
+    "FeedbackDrafted": "起草考核反馈",
+    "RectificationCarriedOver": "整改事项转入下一周期",
+    "RectificationClosed": "整改事项核验销号",
+    "RectificationFiled": "建立整改台账",
+    "RectificationItemCreated": "新增整改事项",
+    "RectificationOverdue": "整改事项逾期",
+    "RectificationProgressReported": "报告整改进展",
+    "RectificationReminded": "催办整改事项",
+    "RectificationSentBack": "退回整改事项",
+    "RectificationSubmitted": "提交整改完成情况",
+    "ReportSuggestionsSet": "填写报告建议",
+    "ResultsUsePolicySet": "设置结果运用规则",
+    "RosterChanged": "修改参会名单",
+    "RosterRegistered": "登记参会名单",
 }
 
 STAGE_OF = {
@@ -248,14 +267,14 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "EvaluatorsAssigned":
             unit = e.unit
             old, new = e.previous, list(e.evaluators)
-            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员 / all evaluators'}"
+            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员'}"
         if name == "GradeOverridden":
             unit = e.unit
             old, new = e.previous, e.grade
             detail = f" {e.unit}：{GRADE_NAMES.get(e.previous or '', e.previous)} → {GRADE_NAMES.get(e.grade, e.grade)}"
         if name == "TieResolved":
             new = list(e.units)
-            detail = f" {e.cohort}：{'、'.join(e.units)}"
+            detail = f" {wording.cohort(e.cohort)}：{'、'.join(e.units)}"
         if name == "AdjustmentProposed":
             new = {"kind": e.kind, "points": e.points, "levels": e.levels}
             detail = f" {e.unit} {({'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'})[e.kind]}" + (
@@ -406,12 +425,15 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
         "position": r.position,
         "policy": {"cited": [_cite(i, links) for i in created], **c.policy, "categories": c.categories},
         "work_score": {
-            "formula": "W = round2(100 × Σ s_p / Σ max_p)，不适用要点不计入 / N/A points left out",
+            "formula": Bilingual("W = round2(100 × Σ s_p / Σ max_p)，不适用要点不计入", "W = round2(100 × Σ s_p / Σ max_p), N/A points left out"),
             "sum": str(total), "max": str(maximum), "value": fmt2(s.work_score) if s.work_score is not None else None,
             "points": points, "cited": [_cite(i, links) for i in scoring],
         },
         "debrief_score": {
-            "formula": f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
+            "formula": Bilingual(
+                f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
+                f"each category's highest and lowest score dropped (from {policy.trim_min_ballots} ballots on), then averaged; D = round2(Σ w_c·m_c / Σ w_c)",
+            ),
             "categories": cats, "value": fmt2(s.debrief_score) if s.debrief_score is not None else None,
             "ballot_view": shown,
             **({"cited": debrief_cited} if view is ballot_rule.BallotView.ANONYMOUS else {}),
@@ -421,14 +443,14 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
             "value": fmt2(s.composite) if s.composite is not None else None,
         },
         "bonus": {
-            "formula": f"B = min(Σ 已批准加分, {policy.bonus_cap})",
+            "formula": Bilingual(f"B = min(Σ 已批准加分, {policy.bonus_cap})", f"B = min(Σ approved bonus points, {policy.bonus_cap})"),
             "approved": [a for a in adjustments if a["kind"] == "bonus" and a["status"] == "approved"],
             "value": fmt2(s.bonus),
         },
         "final_score": {"formula": "F = C + B", "value": fmt2(s.final_score) if s.final_score is not None else None},
         "rank": {
             "value": g.rank, "order": ranked, "n": cohort.n,
-            "rule": "按 (F, D, W) 降序，三者全同则并列 / by (F, D, W) descending; equal keys share a rank",
+            "rule": Bilingual("按 (F, D, W) 降序，三者全同则并列", "by (F, D, W) descending; equal keys share a rank"),
         },
         "quota": {
             "q": cohort.quota, "share": str(policy.excellent_share), "place": g.quota_place,

@@ -61,5 +61,5 @@ def require_named(role: str, secret_ballot: bool, what_zh: str, what_en: str) ->
     if ballot_view(role, secret_ballot) is not BallotView.NAMED:
         raise Forbidden(
             "secret_ballot",
-            f"本周期实行无记名评议，{what_zh}含各代表的评分，仅审计可取 / the ballot is secret: {what_en} shows who gave which score; auditors only",
+            zh=f"本周期实行无记名评议，{what_zh}含各代表的评分，仅审计可取", en=f"the ballot is secret: {what_en} shows who gave which score; auditors only",
         )

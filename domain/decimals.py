@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from domain.errors import InvalidInput
+from domain import wording
 
 TWO_PLACES = Decimal("0.01")
 
@@ -25,7 +26,7 @@ def to_decimal(value: object, field: str) -> Decimal:
     reaching here is converted through its shortest repr, so ``0.1`` stays ``0.1``.
     """
     if isinstance(value, bool) or value is None:
-        raise InvalidInput("not_a_number", f"{field} 必须是数字 / must be a number", field)
+        raise InvalidInput("not_a_number", zh=f"{wording.field(field)}必须是数字", en=f"{wording.field(field, 'en')}: must be a number", field=field)
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -37,12 +38,12 @@ def to_decimal(value: object, field: str) -> Decimal:
             result = Decimal(value.strip())
         except InvalidOperation:
             raise InvalidInput(
-                "not_a_number", f"{field} 不是有效数字：{value!r} / is not a number", field
+                "not_a_number", zh=f"{wording.field(field)}不是有效数字：{value!r}", en=f"{wording.field(field, 'en')}: is not a number", field=field
             ) from None
     else:
-        raise InvalidInput("not_a_number", f"{field} 必须是数字 / must be a number", field)
+        raise InvalidInput("not_a_number", zh=f"{wording.field(field)}必须是数字", en=f"{wording.field(field, 'en')}: must be a number", field=field)
     if not result.is_finite():
-        raise InvalidInput("not_a_number", f"{field} 必须是有限数字 / must be finite", field)
+        raise InvalidInput("not_a_number", zh=f"{wording.field(field)}必须是有限数字", en=f"{wording.field(field, 'en')}: must be finite", field=field)
     return result
 
 

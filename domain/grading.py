@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
 from domain.decimals import floor_int, fmt2, round2
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Bilingual, Conflict, InvalidInput, halves
 from domain.policy import GRADES, Policy
+from domain import wording
 
 _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
 
@@ -122,13 +123,13 @@ def score_unit(facts: UnitFacts, categories: Mapping[str, Decimal], policy: Poli
     w = work_score(facts.point_scores, facts.point_max) if facts.scored else None
     d, means = debrief_score(facts.ballots, categories, policy.trim_min_ballots)
     b = bonus(facts.bonus_points, policy.bonus_cap)
-    reasons = []
+    reasons: list[tuple[str, str]] = []
     if not facts.scored:
-        reasons.append("指标评分未提交 / indicator scoring not submitted")
+        reasons.append(("指标评分未提交", "indicator scoring not submitted"))
     elif w is None:
-        reasons.append("没有适用的评价要点 / no applicable evaluation point")
+        reasons.append(("没有适用的评价要点", "no applicable evaluation point"))
     if d is None:
-        reasons.append("没有述职评议得分 / no debrief score")
+        reasons.append(("没有述职评议得分", "no debrief score"))
     c = composite(w, d, policy) if w is not None and d is not None else None
     return UnitScore(
         unit=facts.unit,
@@ -141,7 +142,7 @@ def score_unit(facts: UnitFacts, categories: Mapping[str, Decimal], policy: Poli
         downgrade_levels=facts.downgrade_levels,
         vetoed=facts.vetoed,
         categories=tuple(means),
-        incomplete="；".join(reasons) or None,
+        incomplete=Bilingual("；".join(z for z, _ in reasons), "; ".join(e for _, e in reasons)) if reasons else None,
     )
 
 
@@ -218,15 +219,17 @@ class CohortAllocation:
                 counts[u.grade] += 1
         return counts
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Bilingual]:
+        """What keeps this cohort from being approved, each in both languages."""
         out = []
         for unit, why in self.incomplete.items():
-            out.append(f"{unit}: {why}")
+            zh, en = halves(why)
+            out.append(Bilingual(f"{unit}：{zh}", f"{unit}: {en}"))
         if self.tie is not None and not self.tie.resolved:
-            out.append(
-                f"{self.cohort}: {'、'.join(self.tie.candidates)} 并列争夺最后 {self.tie.places} 个优秀名额，须由党委确定 / "
-                f"tie at the quota boundary must be resolved"
-            )
+            out.append(Bilingual(
+                f"{wording.cohort(self.cohort)}：{'、'.join(self.tie.candidates)} 并列争夺最后 {self.tie.places} 个优秀名额，须由党委确定",
+                f"{wording.cohort(self.cohort, 'en')}: the tie of {', '.join(self.tie.candidates)} at the quota boundary must be resolved",
+            ))
         return out
 
 
@@ -286,8 +289,8 @@ def allocate_cohort(
         if tie_choice is not None:
             raise Conflict(
                 "no_tie_to_resolve",
-                f"{cohort} 在优秀名额边界没有并列，无需裁定 / there is no tie at the quota boundary to resolve",
-                "ties",
+                zh=f"{wording.cohort(cohort)}在优秀名额边界没有并列，无需裁定", en="there is no tie at the quota boundary to resolve",
+                field="ties",
             )
     open_tie = tie is not None and not tie.resolved
     grades: list[UnitGrade] = []
@@ -314,25 +317,25 @@ def allocate_cohort(
     by_unit = {g.unit: g for g in grades}
     for unit, ov in overrides.items():
         if unit not in by_unit:
-            raise InvalidInput("unknown_unit", f"单位 {unit} 不在 {cohort} 中 / unit not in this cohort", "unit")
+            raise InvalidInput("unknown_unit", zh=f"单位 {unit} 不在{wording.cohort(cohort)}中", en="unit not in this cohort", field="unit")
         g = by_unit[unit]
         if ov.grade not in GRADES:
-            raise InvalidInput("unknown_grade", f"未知等次 {ov.grade!r} / unknown grade", "grade")
+            raise InvalidInput("unknown_grade", zh=f"未知等次 {ov.grade!r}", en="unknown grade", field="grade")
         if not ov.reason or not ov.reason.strip():
-            raise InvalidInput("reason_required", "调整等次必须说明理由 / an override needs a reason", "reason")
+            raise InvalidInput("reason_required", zh="调整等次必须说明理由", en="an override needs a reason", field="reason")
         if ov.grade == "excellent" and g.score.penalised:
             raise Conflict(
                 "override_excellent_penalised",
-                f"{unit} 有已批准的降档或一票否决，不能评为优秀 / a downgraded or vetoed unit cannot be excellent",
-                "grade",
+                zh=f"{unit} 有已批准的降档或一票否决，不能评为优秀", en="a downgraded or vetoed unit cannot be excellent",
+                field="grade",
             )
         by_unit[unit] = UnitGrade(g.score, g.rank, g.base_grade, ov.grade, True, ov.reason, g.quota_place)
     result = CohortAllocation(cohort, n, q, tuple(by_unit[g.unit] for g in grades), tie, incomplete)
     if result.excellent_count > q:
         raise Conflict(
             "override_beyond_quota",
-            f"{cohort} 优秀单位将达 {result.excellent_count} 个，超过名额 {q} / overrides would exceed the excellent quota",
-            "grade",
+            zh=f"{wording.cohort(cohort)}优秀单位将达 {result.excellent_count} 个，超过名额 {q}", en="overrides would exceed the excellent quota",
+            field="grade",
         )
     return result
 
@@ -343,15 +346,14 @@ def _check_tie_choice(cohort: str, group: tuple[str, ...], places: int, choice: 
     if strangers:
         raise InvalidInput(
             "not_in_tie",
-            f"{'、'.join(strangers)} 不在 {cohort} 的并列单位（{'、'.join(group)}）中 / not among the tied units",
-            "ties",
+            zh=f"{'、'.join(strangers)} 不在 {wording.cohort(cohort)}的并列单位（{'、'.join(group)}）中", en="not among the tied units",
+            field="ties",
         )
     if len(chosen) != places:
         raise InvalidInput(
             "wrong_tie_count",
-            f"{cohort} 并列单位须选出 {places} 个占用剩余优秀名额，实际选了 {len(chosen)} 个 / "
-            f"choose exactly {places} of the tied units",
-            "ties",
+            zh=f"{wording.cohort(cohort)}并列单位须选出 {places} 个占用剩余优秀名额，实际选了 {len(chosen)} 个", en=f"choose exactly {places} of the tied units",
+            field="ties",
         )
     return chosen
 
@@ -390,11 +392,11 @@ def allocate(
         by_cohort.setdefault(f.cohort, []).append(score_unit(f, categories, policy))
     for cohort in ties:
         if cohort not in by_cohort:
-            raise InvalidInput("unknown_cohort", f"没有 {cohort} 类型的单位 / no such cohort", "ties")
+            raise InvalidInput("unknown_cohort", zh=f"没有{wording.cohort(cohort)}的单位", en="no such cohort", field="ties")
     known = {f.unit for f in facts}
     for unit in overrides:
         if unit not in known:
-            raise InvalidInput("unknown_unit", f"未知单位 {unit} / unknown unit", "unit")
+            raise InvalidInput("unknown_unit", zh=f"未知单位 {unit}", en="unknown unit", field="unit")
     cohort_of = {f.unit: f.cohort for f in facts}
     result = {}
     for cohort in sorted(by_cohort):

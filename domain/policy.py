@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Mapping
 
+from domain import wording
 from domain.decimals import to_decimal
 from domain.errors import InvalidInput
 
@@ -61,8 +62,8 @@ def _stringify(value: Any) -> Any:
     return value
 
 
-def _invalid(field: str, message: str, code: str = "invalid_policy") -> InvalidInput:
-    return InvalidInput(code, message, field)
+def _invalid(field: str, message: str | None = None, code: str = "invalid_policy", *, zh: str | None = None, en: str | None = None) -> InvalidInput:
+    return InvalidInput(code, message, field, zh=zh, en=en)
 
 
 def parse_policy(data: Any, field: str = "policy") -> Policy:
@@ -70,12 +71,12 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise _invalid(field, f"{field} 必须是对象 / must be an object")
+        raise _invalid(field, zh="考核规则须为对象", en="the policy must be an object")
     known = {"work_weight", "debrief_weight", "excellent_share", "thresholds", "bonus_cap", "trim_min_ballots",
              "committee_quorum", "min_turnout", "secret_ballot", "rectification_share"}
     for key in data:
         if key not in known:
-            raise _invalid(f"{field}.{key}", f"未知的政策字段 {key} / unknown policy field")
+            raise _invalid(f"{field}.{key}", zh=f"未知的政策字段 {key}", en="unknown policy field")
     d = Policy()
     t = d.thresholds
 
@@ -84,10 +85,10 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
 
     th_data = data.get("thresholds", {})
     if not isinstance(th_data, Mapping):
-        raise _invalid(f"{field}.thresholds", "thresholds 必须是对象 / must be an object")
+        raise _invalid(f"{field}.thresholds", zh="等次分数线须为对象", en="the thresholds must be an object")
     for key in th_data:
         if key not in {"excellent", "good", "average"}:
-            raise _invalid(f"{field}.thresholds.{key}", f"未知的等次阈值 {key} / unknown threshold")
+            raise _invalid(f"{field}.thresholds.{key}", zh=f"未知的等次阈值 {key}", en="unknown threshold")
     tf = f"{field}.thresholds"
     thresholds = Thresholds(
         num("excellent", t.excellent, th_data, tf), num("good", t.good, th_data, tf), num("average", t.average, th_data, tf)
@@ -97,12 +98,12 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid(f"{field}.{key}", f"{key} 必须是整数 / must be an integer")
+            raise _invalid(f"{field}.{key}", zh=f"{wording.field(key)}必须是整数", en=f"{wording.field(key, 'en')} must be an integer")
         return value
 
     secret = data.get("secret_ballot", d.secret_ballot)
     if not isinstance(secret, bool):
-        raise _invalid(f"{field}.secret_ballot", "secret_ballot 须为 true 或 false / must be true or false")
+        raise _invalid(f"{field}.secret_ballot", zh="是否无记名评议须为“是”或“否”", en="secret ballot must be true or false")
     policy = Policy(
         work_weight=num("work_weight", d.work_weight),
         debrief_weight=num("debrief_weight", d.debrief_weight),
@@ -121,33 +122,32 @@ def parse_policy(data: Any, field: str = "policy") -> Policy:
 
 def validate_policy(p: Policy, field: str = "policy") -> None:
     if p.work_weight < 0 or p.debrief_weight < 0:
-        raise _invalid(f"{field}.work_weight", "权重不能为负 / weights must not be negative")
+        raise _invalid(f"{field}.work_weight", zh="权重不能为负", en="weights must not be negative")
     if p.work_weight + p.debrief_weight != 1:
         raise _invalid(
             f"{field}.work_weight",
-            f"工作评分权重与述职评议权重之和必须为 1（现为 {p.work_weight + p.debrief_weight}）/ "
-            "work_weight + debrief_weight must equal 1",
-            "weights_do_not_sum_to_one",
+            zh=f"工作评分权重与述职评议权重之和必须为 1（现为 {p.work_weight + p.debrief_weight}）", en=f"the work weight and the debrief weight must add up to 1 (now {p.work_weight + p.debrief_weight})",
+            code="weights_do_not_sum_to_one",
         )
     if not (0 <= p.excellent_share <= 1):
-        raise _invalid(f"{field}.excellent_share", "优秀比例须在 0 到 1 之间 / excellent_share must be within 0..1")
+        raise _invalid(f"{field}.excellent_share", zh="优秀比例须在 0 到 1 之间", en="the excellent share must be within 0..1")
     t = p.thresholds
     if not (t.excellent > t.good > t.average):
         raise _invalid(
             f"{field}.thresholds",
-            "等次阈值须严格递减：优秀 > 良好 > 一般 / thresholds must fall strictly: excellent > good > average",
+            zh="等次阈值须严格递减：优秀 > 良好 > 一般", en="thresholds must fall strictly: excellent > good > average",
         )
     if p.bonus_cap < 0:
-        raise _invalid(f"{field}.bonus_cap", "加分上限不能为负 / bonus_cap must be ≥ 0")
+        raise _invalid(f"{field}.bonus_cap", zh="加分上限不能为负", en="the bonus cap must be ≥ 0")
     if p.trim_min_ballots < 3:
-        raise _invalid(f"{field}.trim_min_ballots", "去极值最少票数须 ≥ 3 / trim_min_ballots must be ≥ 3")
+        raise _invalid(f"{field}.trim_min_ballots", zh="去极值最少票数须 ≥ 3", en="the ballots needed for trimming must be ≥ 3")
     if p.committee_quorum < 1:
-        raise _invalid(f"{field}.committee_quorum", "党委审定的法定人数须 ≥ 1 / committee_quorum must be ≥ 1")
+        raise _invalid(f"{field}.committee_quorum", zh="党委审定的法定人数须 ≥ 1", en="the committee quorum must be ≥ 1")
     if not (0 <= p.min_turnout <= 1):
-        raise _invalid(f"{field}.min_turnout", "最低到会率须在 0 到 1 之间 / min_turnout must be within 0..1")
+        raise _invalid(f"{field}.min_turnout", zh="最低到会率须在 0 到 1 之间", en="the minimum turnout must be within 0..1")
     if not (0 <= p.rectification_share <= 1):
         raise _invalid(
-            f"{field}.rectification_share", "整改得分率须在 0 到 1 之间 / rectification_share must be within 0..1"
+            f"{field}.rectification_share", zh="整改得分率须在 0 到 1 之间", en="the rectification share must be within 0..1"
         )
 
 
@@ -156,19 +156,19 @@ def parse_categories(data: Any, field: str = "categories") -> dict[str, Decimal]
     if data is None or data == {}:
         return {"representatives": Decimal(1)}
     if not isinstance(data, Mapping):
-        raise _invalid(field, f"{field} 必须是对象 / must be an object", "invalid_categories")
+        raise _invalid(field, zh="代表类别须为对象", en="the categories must be an object", code="invalid_categories")
     result: dict[str, Decimal] = {}
     for name, weight in data.items():
         if not isinstance(name, str) or not name.strip() or len(name) > 64 or "/" in name:
-            raise _invalid(f"{field}.{name}", "类别名称须为 1–64 个字符 / category names: 1..64 characters", "invalid_categories")
+            raise _invalid(f"{field}.{name}", zh="类别名称须为 1–64 个字符", en="category names: 1..64 characters", code="invalid_categories")
         w = to_decimal(weight, f"{field}.{name}")
         if w <= 0:
-            raise _invalid(f"{field}.{name}", "类别权重必须为正 / category weight must be positive", "invalid_categories")
+            raise _invalid(f"{field}.{name}", zh="类别权重必须为正", en="category weight must be positive", code="invalid_categories")
         result[str(name)] = w
     if sum(result.values()) != 1:
         raise _invalid(
             field,
-            f"述职评议类别权重之和必须为 1（现为 {sum(result.values())}）/ category weights must sum to 1",
-            "weights_do_not_sum_to_one",
+            zh=f"述职评议类别权重之和必须为 1（现为 {sum(result.values())}）", en="category weights must sum to 1",
+            code="weights_do_not_sum_to_one",
         )
     return result

@@ -25,8 +25,9 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from domain.decimals import to_decimal
-from domain.errors import InvalidInput
+from domain.errors import Bilingual, InvalidInput
 from domain.policy import GRADE_NAMES, GRADES
+from domain import wording
 
 HR_EXPORT_FORMAT = "kaohe-hr-export/1"
 
@@ -86,23 +87,23 @@ def parse_results_use_policy(data: Any, field: str = "results_use") -> ResultsUs
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise InvalidInput("invalid_results_use", f"{field} 必须是对象 / must be an object", field)
+        raise InvalidInput("invalid_results_use", zh=f"{wording.field(field)}必须是对象", en=f"{wording.field(field, 'en')}: must be an object", field=field)
     for key in data:
         if key not in ("pay", "recognition_min_grade"):
             raise InvalidInput(
-                "unknown_field", f"未知的结果运用字段 {key} / unknown results-use field", f"{field}.{key}"
+                "unknown_field", zh=f"未知的结果运用字段 {key}", en="unknown results-use field", field=f"{field}.{key}"
             )
     pay_data = data.get("pay")
     if pay_data is None:
         pay_data = {}
     if not isinstance(pay_data, Mapping):
-        raise InvalidInput("invalid_results_use", "pay 必须是对象 / must be an object", f"{field}.pay")
+        raise InvalidInput("invalid_results_use", zh="pay 必须是对象", en="must be an object", field=f"{field}.pay")
     for grade in pay_data:
         if grade not in GRADES:
             raise InvalidInput(
                 "unknown_grade",
-                f"未知等次 {grade!r}，应为 excellent、good、average、poor 之一 / unknown grade",
-                f"{field}.pay.{grade}",
+                zh=f"未知等次“{grade}”，应为优秀、良好、一般、较差之一", en=f"unknown grade {grade!r}: excellent, good, average or poor",
+                field=f"{field}.pay.{grade}",
             )
     pay: dict[str, Decimal] = {}
     for grade in GRADES:
@@ -114,32 +115,29 @@ def parse_results_use_policy(data: Any, field: str = "results_use") -> ResultsUs
         if not (0 < c <= PAY_MAX):
             raise InvalidInput(
                 "pay_out_of_range",
-                f"{GRADE_NAMES[grade]}等次的薪酬系数须大于 0 且不超过 2（现为 {c}）/ "
-                "pay coefficient must be > 0 and ≤ 2",
-                f,
+                zh=f"{GRADE_NAMES[grade]}等次的薪酬系数须大于 0 且不超过 2（现为 {c}）", en="pay coefficient must be > 0 and ≤ 2",
+                field=f,
             )
         if c.normalize().as_tuple().exponent < -PAY_MAX_DECIMALS:  # type: ignore[operator]
             raise InvalidInput(
                 "pay_too_precise",
-                f"{GRADE_NAMES[grade]}等次的薪酬系数最多保留 4 位小数（现为 {c}）/ "
-                "pay coefficient: at most 4 decimal places",
-                f,
+                zh=f"{GRADE_NAMES[grade]}等次的薪酬系数最多保留 4 位小数（现为 {c}）", en="pay coefficient: at most 4 decimal places",
+                field=f,
             )
         pay[grade] = _canonical_coefficient(c)
     for higher, lower in zip(GRADES, GRADES[1:]):
         if pay[lower] > pay[higher]:
             raise InvalidInput(
                 "pay_not_monotonic",
-                f"{GRADE_NAMES[lower]}等次的薪酬系数（{pay[lower]}）不能高于{GRADE_NAMES[higher]}等次（{pay[higher]}）/ "
-                "pay coefficients must not rise as the grade falls",
-                f"{field}.pay.{lower}",
+                zh=f"{GRADE_NAMES[lower]}等次的薪酬系数（{pay[lower]}）不能高于{GRADE_NAMES[higher]}等次（{pay[higher]}）", en="pay coefficients must not rise as the grade falls",
+                field=f"{field}.pay.{lower}",
             )
     min_grade = data.get("recognition_min_grade", "good")
     if not isinstance(min_grade, str) or min_grade not in GRADES:
         raise InvalidInput(
             "unknown_grade",
-            f"未知等次 {min_grade!r}，应为 excellent、good、average、poor 之一 / unknown grade",
-            f"{field}.recognition_min_grade",
+            zh=f"未知等次“{min_grade}”，应为优秀、良好、一般、较差之一", en=f"unknown grade {min_grade!r}: excellent, good, average or poor",
+            field=f"{field}.recognition_min_grade",
         )
     return ResultsUsePolicy(pay=pay, recognition_min_grade=min_grade)
 
@@ -150,7 +148,7 @@ def parse_results_use_policy(data: Any, field: str = "results_use") -> ResultsUs
 def _units(results: Any, field: str = "results") -> Mapping[str, Mapping[str, Any]]:
     units = results.get("units") if isinstance(results, Mapping) else None
     if not isinstance(units, Mapping):
-        raise InvalidInput("invalid_results", f"{field} 不是考核结果文档 / not a results document", field)
+        raise InvalidInput("invalid_results", zh=f"{wording.field(field)}不是考核结果文档", en=f"{wording.field(field, 'en')}: not a results document", field=field)
     return units
 
 
@@ -166,7 +164,7 @@ def apply(results: Mapping[str, Any], names: Mapping[str, str], policy: ResultsU
             coefficient, eligible = None, False
             note = "尚未评定党建工作考核等次，暂不能参加评优评先"
         elif grade not in PARTY_LEVELS:
-            raise InvalidInput("unknown_grade", f"单位 {unit} 的等次 {grade!r} 未知 / unknown grade", f"results.units.{unit}.grade")
+            raise InvalidInput("unknown_grade", zh=f"单位 {unit} 的等次 {grade!r} 未知", en="unknown grade", field=f"results.units.{unit}.grade")
         else:
             coefficient = str(policy.pay[grade])
             eligible = policy.recognition_allowed(grade)
@@ -198,9 +196,9 @@ def hr_export_json(cycle_key: str, year: int, rows: Sequence[Mapping[str, Any]])
     "recognition_note"}, …]}``; ``grade_name`` is the grade in Chinese (优秀/良好/一般/较差).
     """
     if not isinstance(cycle_key, str) or not cycle_key:
-        raise InvalidInput("invalid_cycle", "考核周期不能为空 / cycle key required", "cycle")
+        raise InvalidInput("invalid_cycle", zh="考核周期不能为空", en="cycle key required", field="cycle")
     if isinstance(year, bool) or not isinstance(year, int):
-        raise InvalidInput("invalid_year", "年度必须是整数 / year must be an integer", "year")
+        raise InvalidInput("invalid_year", zh="年度必须是整数", en="year must be an integer", field="year")
     units = []
     for row in sorted(rows, key=lambda r: r["unit"]):
         grade = row.get("grade")
@@ -280,15 +278,14 @@ def _csv_rows(text: str, field: str) -> list[tuple[str, Mapping[str, Any]]]:
                 if set(cols) != {"unit", "grade"}:
                     raise InvalidInput(
                         "invalid_csv_header",
-                        f"CSV 第 {reader.line_num} 行表头须包含 unit 和 grade 两列（现为 {','.join(cells)}）/ "
-                        "the CSV header must name the columns unit and grade",
-                        field,
+                        zh=f"CSV 第 {reader.line_num} 行表头须包含 unit 和 grade 两列（现为 {','.join(cells)}）", en="the CSV header must name the columns unit and grade",
+                        field=field,
                     )
                 continue
             row = {k: (cells[i] if i < len(cells) else "") for k, i in cols.items()}
-            rows.append((f"CSV 第 {reader.line_num} 行 / line {reader.line_num}", row))
+            rows.append((Bilingual(f"CSV 第 {reader.line_num} 行", f"CSV line {reader.line_num}"), row))
     except csv.Error as e:
-        raise InvalidInput("invalid_csv", f"CSV 格式错误：{e} / malformed CSV", field) from None
+        raise InvalidInput("invalid_csv", zh=f"CSV 格式错误：{e}", en="malformed CSV", field=field) from None
     return rows
 
 
@@ -311,48 +308,48 @@ def parse_business_grades(
             try:
                 data = bytes(data).decode("gb18030")
             except UnicodeDecodeError:
-                raise InvalidInput("invalid_csv", "CSV 文件编码无法识别 / unreadable CSV encoding", field) from None
+                raise InvalidInput("invalid_csv", zh="CSV 文件编码无法识别", en="unreadable CSV encoding", field=field) from None
     if isinstance(data, str):
         rows = _csv_rows(data, field)
     elif isinstance(data, Sequence):
-        rows = [(f"第 {i + 1} 条 / row {i}", r) for i, r in enumerate(data)]
+        rows = [(Bilingual(f"第 {i + 1} 条", f"row {i}"), r) for i, r in enumerate(data)]
     else:
         raise InvalidInput(
-            "invalid_business_grades", f"{field} 须为行列表或 CSV 文本 / must be rows or CSV text", field
+            "invalid_business_grades", zh=f"{wording.field(field)}须为行列表或 CSV 文本", en=f"{wording.field(field, 'en')}: must be rows or CSV text", field=field
         )
     if not rows:
-        raise InvalidInput("empty_business_grades", "业绩考核等次为空 / no business grade given", field)
+        raise InvalidInput("empty_business_grades", zh="业绩考核等次为空", en="no business grade given", field=field)
     result: dict[str, int] = {}
     first_at: dict[str, int] = {}
     for i, (where, row) in enumerate(rows):
         f = f"{field}[{i}]"
         if not isinstance(row, Mapping):
-            raise InvalidInput("invalid_business_grades", f"{where}：须为对象 / must be an object", f)
+            raise InvalidInput("invalid_business_grades", zh=f"{where.zh}：须为对象", en=f"{where.en}: must be an object", field=f)
         unit = row.get("unit")
         if not isinstance(unit, str) or not unit.strip():
-            raise InvalidInput("missing_value", f"{where}：缺少单位 / unit is missing", f"{f}.unit")
+            raise InvalidInput("missing_value", zh=f"{where.zh}：缺少单位", en=f"{where.en}: unit is missing", field=f"{f}.unit")
         unit = unit.strip()
         if unit not in known:
             raise InvalidInput(
-                "unknown_unit", f"{where}：单位 {unit} 不在本考核周期中 / unknown unit", f"{f}.unit"
+                "unknown_unit", zh=f"{where.zh}：单位 {unit} 不在本考核周期中", en=f"{where.en}: unknown unit", field=f"{f}.unit"
             )
         if unit in result:
             raise InvalidInput(
                 "duplicate_unit",
-                f"{where}：单位 {unit} 重复，已见于第 {first_at[unit] + 1} 条 / unit listed twice "
+                zh=f"{where.zh}：单位 {unit} 重复，已见于第 {first_at[unit] + 1} 条", en=f"{where.en}: unit listed twice "
                 f"(first at {field}[{first_at[unit]}])",
-                f"{f}.unit",
+                field=f"{f}.unit",
             )
         grade = row.get("grade")
         if grade is None or (isinstance(grade, str) and not grade.strip()):
-            raise InvalidInput("missing_value", f"{where}：单位 {unit} 缺少等次 / grade is missing", f"{f}.grade")
+            raise InvalidInput("missing_value", zh=f"{where.zh}：单位 {unit} 缺少等次", en=f"{where.en}: grade is missing", field=f"{f}.grade")
         level = business_level(grade)
         if level is None:
             raise InvalidInput(
                 "unknown_business_grade",
-                f"{where}：单位 {unit} 的业绩等次 {grade!r} 无法识别，应为 A/B/C/D、优秀/良好/一般(称职)/较差(不称职) "
-                "或 excellent/good/average/poor / unknown business grade",
-                f"{f}.grade",
+                zh=f"{where.zh}：单位 {unit} 的业绩等次 {grade!r} 无法识别，应为 A/B/C/D 或优秀/良好/一般(称职)/较差(不称职)",
+                en=f"{where.en}: unknown business grade {grade!r}: A/B/C/D or excellent/good/average/poor",
+                field=f"{f}.grade",
             )
         result[unit] = level
         first_at[unit] = i
@@ -396,7 +393,7 @@ def cross_check(
     strangers = sorted(set(business) - set(units))
     if strangers:
         raise InvalidInput(
-            "unknown_unit", f"单位 {'、'.join(strangers)} 不在考核结果中 / unknown unit", "business_grades"
+            "unknown_unit", zh=f"单位 {'、'.join(strangers)} 不在考核结果中", en="unknown unit", field="business_grades"
         )
     rows = []
     for unit, r in sorted(units.items()):

@@ -16,7 +16,7 @@ from reporting import documents
 def _published(app: Assessments, cycle: str):
     c = app.cycle(cycle)
     if c.results is None:
-        raise Conflict("results_not_published", "考核结果尚未公布 / results are not published yet", "cycle")
+        raise Conflict("results_not_published", zh="考核结果尚未公布", en="results are not published yet", field="cycle")
     return c
 
 

@@ -84,7 +84,7 @@ def results(svc: Services, user: User, cycle: str) -> dict[str, Any]:
     allow(user, "results.read")
     row = cycle_row(svc, cycle)
     if row.status not in (CycleStatus.PUBLISHED, CycleStatus.CLOSED):
-        raise Conflict("results_not_published", "考核结果尚未公布 / results are not published yet", "cycle")
+        raise Conflict("results_not_published", zh="考核结果尚未公布", en="results are not published yet", field="cycle")
     with svc.runner.sessions() as db:
         q = select(ResultRow).where(ResultRow.cycle == cycle)
         if user.role == "unit":

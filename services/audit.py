@@ -64,14 +64,14 @@ def _private(b64: str) -> Ed25519PrivateKey:
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(b64, validate=True))
     except Exception:
-        raise InvalidInput("invalid_key", "KAOHE_AUDIT_SIGNING_KEY 不是有效的 Ed25519 私钥（base64）/ not a base64 Ed25519 key", "KAOHE_AUDIT_SIGNING_KEY") from None
+        raise InvalidInput("invalid_key", zh="KAOHE_AUDIT_SIGNING_KEY 不是有效的 Ed25519 私钥（base64）", en="not a base64 Ed25519 key", field="KAOHE_AUDIT_SIGNING_KEY") from None
 
 
 def _public(b64: str) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(b64, validate=True))
     except Exception:
-        raise InvalidInput("invalid_key", "公钥不是有效的 Ed25519 公钥（base64）/ not a base64 Ed25519 public key", "public_key") from None
+        raise InvalidInput("invalid_key", zh="公钥不是有效的 Ed25519 公钥（base64）", en="not a base64 Ed25519 public key", field="public_key") from None
 
 
 def _message(d: dict[str, Any]) -> bytes:
@@ -91,17 +91,17 @@ def make_digest(head: tuple[int, str] | None, signing_key: str | None = None) ->
 def check_digest(d: Any, public_key: str | None = None) -> dict[str, Any]:
     """A digest's shape and, if signed (or a key is pinned), its signature."""
     if not isinstance(d, dict) or d.get("format") != DIGEST_FORMAT or not isinstance(d.get("position"), int) or not isinstance(d.get("hash"), str):
-        raise InvalidInput("invalid_digest", "摘要文件格式不对 / not a Kaohe digest", "digest")
+        raise InvalidInput("invalid_digest", zh="摘要文件格式不对", en="not a Kaohe digest", field="digest")
     if public_key and d.get("public_key") and d["public_key"] != public_key:
-        raise InvalidInput("wrong_key", "摘要的签名公钥与指定公钥不符 / the digest was signed by another key", "digest")
+        raise InvalidInput("wrong_key", zh="摘要的签名公钥与指定公钥不符", en="the digest was signed by another key", field="digest")
     key = public_key or d.get("public_key")
     if key or d.get("signature"):
         if not (key and d.get("signature")):
-            raise InvalidInput("unsigned_digest", "摘要缺少签名 / the digest is not signed", "digest")
+            raise InvalidInput("unsigned_digest", zh="摘要缺少签名", en="the digest is not signed", field="digest")
         try:
             _public(key).verify(base64.b64decode(d["signature"]), _message(d))
         except (InvalidSignature, ValueError):
-            raise InvalidInput("bad_signature", "摘要签名无效：摘要被改动过 / the digest's signature does not verify", "digest") from None
+            raise InvalidInput("bad_signature", zh="摘要签名无效：摘要被改动过", en="the digest's signature does not verify", field="digest") from None
     return d
 
 
@@ -195,9 +195,9 @@ class Auditor:
     # -- replay
     def position(self, position: int | None = None, as_of: datetime | None = None) -> int | None:
         if position is not None and as_of is not None:
-            raise InvalidInput("ambiguous_moment", "只能指定 --as-of 或 --position 之一 / give as-of or position, not both", "as_of")
+            raise InvalidInput("ambiguous_moment", zh="只能指定 --as-of 或 --position 之一", en="give as-of or position, not both", field="as_of")
         if position is not None and position < 0:
-            raise InvalidInput("invalid_position", "位置不能为负 / position must be ≥ 0", "position")
+            raise InvalidInput("invalid_position", zh="位置不能为负", en="position must be ≥ 0", field="position")
         if as_of is not None:
             return position_at(self.app, as_of)
         return position
@@ -232,7 +232,7 @@ class Auditor:
                 continue
             out.append(e)
         if not known:
-            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         return out
 
     def explain(self, cycle: str, unit: str, position: int | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
@@ -288,7 +288,7 @@ def verify_bundle(path: Path, public_key: str | None = None) -> dict[str, Any]:
         events, links = _bundle_rows(z)
         claimed = json.loads(z.read("results.json"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        raise InvalidInput("invalid_bundle", f"{path} 不是有效的审计包 / not a Kaohe audit bundle", "bundle") from None
+        raise InvalidInput("invalid_bundle", zh=f"{path} 不是有效的审计包", en="not a Kaohe audit bundle", field="bundle") from None
     report = verify_rows(merge(iter(events), iter(links)), digest)
     out: dict[str, Any] = {"chain": report.to_dict(), "cycle": manifest["cycle"], "results_match": False}
     if report.ok:
@@ -367,7 +367,7 @@ def may_export_bundle(svc: Any, user: Any, cycle: str) -> bool:
     with svc.runner.sessions() as db:
         row = db.get(CycleRow, cycle)
         if row is None:
-            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         secret = parse_policy(row.policy).secret_ballot
     return ballot_view(user.role, secret) is BallotView.NAMED
 

@@ -16,6 +16,7 @@ from domain import rules
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.rules import Actor, Role
 from domain.scheme import ORG_TYPES
+from domain import wording
 from projections.models import BallotRow, CycleRow, RosterRow, SessionRow, UnitRow
 from reporting.documents.pdf import ballot_codes_pdf
 from services.context import Services, command_id, in_thread
@@ -71,7 +72,7 @@ def session_view(svc: Services, user: User, cycle: str, cohort: str) -> dict[str
     with svc.runner.sessions() as db:
         c = db.get(CycleRow, cycle)
         if c is None:
-            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         names = dict(db.execute(select(UnitRow.unit, UnitRow.name).where(UnitRow.cycle == cycle, UnitRow.cohort == cohort)).all())
         if not names:
             raise _unknown_cohort(cohort)
@@ -93,7 +94,7 @@ def session_view(svc: Services, user: User, cycle: str, cohort: str) -> dict[str
 
 
 def _unknown_cohort(cohort: str) -> InvalidInput:
-    return InvalidInput("unknown_cohort", f"{cohort} 不是本周期有单位的党组织类型，没有这一场述职评议 / no debrief session for cohort {cohort}", "cohort")
+    return InvalidInput("unknown_cohort", zh=f"{wording.cohort(cohort)}不是本周期有单位的党组织类型，没有这一场述职评议", en=f"no debrief session for cohort {cohort}", field="cohort")
 
 
 def _check_representatives(svc: Services, rosters: dict[str, Any]) -> dict[str, str | None]:
@@ -118,12 +119,12 @@ def _check_representatives(svc: Services, rosters: dict[str, Any]) -> dict[str, 
                 try:
                     svc.accounts.validate(rep, Role.REPRESENTATIVE, None, None, need_password=False, display_name=name)
                 except InvalidInput as err:
-                    raise InvalidInput(err.code, err.message, where if err.field == "username" else where.replace("representative", "name")) from None
+                    raise InvalidInput(err.code, zh=err.zh, en=err.en, field=where if err.field == "username" else where.replace("representative", "name")) from None
                 missing[rep] = name
                 continue
             if account.role != Role.REPRESENTATIVE:
                 raise InvalidInput(
-                    "not_a_representative", f"用户 {rep} 的角色不是参会代表（{account.role}）/ user {rep} is not a representative", where,
+                    "not_a_representative", zh=f"用户 {rep} 的角色不是参会代表（{account.role}）", en=f"user {rep} is not a representative", field=where,
                 )
     return missing
 
@@ -152,10 +153,10 @@ def _session_for_codes(svc: Services, cycle: str, cohort: str) -> tuple[str, dic
     with svc.runner.sessions() as db:
         c = db.get(CycleRow, cycle)
         if c is None:
-            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         s = db.get(SessionRow, (cycle, cohort))
         if s is not None and not s.is_open:
-            raise Conflict("session_closed", f"{cohort} 的述职评议已结束，不再发放评议码 / the session is closed", "cohort")
+            raise Conflict("session_closed", zh=f"{wording.cohort(cohort)}的述职评议已结束，不再发放评议码", en="the session is closed", field="cohort")
         r = db.get(RosterRow, (cycle, cohort))
         roster = s.roster if s is not None else (r.entries if r is not None else [])
         return c.name, {x["representative"]: x["category"] for x in roster}
@@ -164,14 +165,14 @@ def _session_for_codes(svc: Services, cycle: str, cohort: str) -> tuple[str, dic
 def _issue(svc: Services, user: User, cycle: str, cohort: str, base_url: str, representatives: Any) -> dict[str, Any]:
     name, roster = _session_for_codes(svc, cycle, cohort)
     if not roster:
-        raise Conflict("roster_empty", f"{cohort} 的述职评议还没有参会名单，请先登记名单 / register the session's roster first", "roster")
+        raise Conflict("roster_empty", zh=f"{wording.cohort(cohort)}的述职评议还没有参会名单，请先登记名单", en="register the session's roster first", field="roster")
     with svc.runner.sessions() as db:
         cast = {b.representative for b in db.scalars(select(BallotRow).where(BallotRow.cycle == cycle, BallotRow.cohort == cohort))}
     if representatives is None:
         wanted = [r for r in roster if r not in cast]
     else:
         if not isinstance(representatives, list) or not all(isinstance(r, str) for r in representatives):
-            raise InvalidInput("invalid_representatives", "representatives 须为代表用户名的列表 / a list of usernames", "representatives")
+            raise InvalidInput("invalid_representatives", zh="representatives 须为代表用户名的列表", en="a list of usernames", field="representatives")
         for r in representatives:
             rules.check_on_roster(r, roster, None)  # refuses one not on the roster, naming them
         wanted = [r for r in dict.fromkeys(representatives) if r not in cast]
@@ -211,8 +212,8 @@ async def codes_pdf(svc: Services, user: User, cycle: str, cohort: str, base_url
 def _expired(cohort: str) -> Conflict:
     return Conflict(
         "ballot_code_expired",
-        f"本场述职评议（{ORG_TYPES.get(cohort, cohort)}）已结束，评议码已失效 / this debrief session has closed; its ballot codes have expired",
-        "code",
+        zh=f"本场述职评议（{ORG_TYPES.get(cohort, cohort)}）已结束，评议码已失效", en="this debrief session has closed; its ballot codes have expired",
+        field="code",
     )
 
 

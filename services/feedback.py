@@ -21,9 +21,9 @@ def feedback(svc: Services, user: User, cycle: str, unit: str) -> dict[str, Any]
     with svc.runner.sessions() as db:
         row = db.get(UnitRow, (cycle, unit))
         if row is None:
-            raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit", "unit")
+            raise NotFound("unit_not_found", zh=f"单位 {unit} 不在周期 {cycle} 中", en="no such unit", field="unit")
         if user.role == "unit" and row.feedback == FeedbackStatus.NONE:
-            raise NotFound("feedback_not_issued", "反馈尚未下发 / the feedback has not been issued", "unit")
+            raise NotFound("feedback_not_issued", zh="反馈尚未下发", en="the feedback has not been issued", field="unit")
         view = {"cycle": cycle, "unit": unit, "status": row.feedback, "text": row.feedback_text}
         if user.role != "unit" or row.feedback != FeedbackStatus.NONE:
             view["draft"] = row.feedback_draft
@@ -52,5 +52,5 @@ def letter(svc: Services, user: User, cycle: str, unit: str) -> tuple[bytes, str
     """The feedback letter (.docx): bytes, media type, file name. A unit once it is issued."""
     allow(user, "feedback.download", unit)
     if user.role == "unit" and svc.app.unit(cycle, unit).feedback_status == FeedbackStatus.NONE:
-        raise InvalidInput("feedback_not_issued", "反馈尚未下发 / the feedback has not been issued", "unit")
+        raise InvalidInput("feedback_not_issued", zh="反馈尚未下发", en="the feedback has not been issued", field="unit")
     return reports.build(svc.app, "feedback", cycle, unit)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from adapters.accounts import User
 from domain import rules
-from domain.errors import DomainError
+from domain import wording
+from domain.errors import Bilingual, DomainError
 from domain.rules import OPEN, PENDING, STAGE_NAMES, FeedbackStatus, RectificationStatus
 from domain.stages import CycleStatus
 from projections.models import (
@@ -85,30 +86,31 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
         units = _units(db, c, user)
         if user.role == "organizer":
             if c.status == CycleStatus.SETUP:
-                tasks.append(_task("open_cycle", f"开启考核周期「{c.name}」/ open the cycle", c, c.created_at))
+                tasks.append(_task("open_cycle", Bilingual(f"开启考核周期「{c.name}」", f"open the cycle “{c.name}”"), c, c.created_at))
             for n in db.scalars(select(NoticeRow).where(NoticeRow.cycle == c.key, NoticeRow.resolved.is_(False))):
                 tasks.append(_task(n.kind, n.text, c, n.at, n.stage))
             for stage in ("self_review", "scoring", "debrief", "adjustments"):
                 if c.stages.get(stage) == OPEN:
-                    tasks.append(_task("close_stage", f"结束「{STAGE_NAMES[stage]}」阶段 / close the {stage} stage", c, since(stage), stage))
+                    tasks.append(_task("close_stage", Bilingual(f"结束「{STAGE_NAMES[stage]}」阶段", f"close the {wording.stage(stage, 'en')} stage"), c, since(stage), stage))
             if c.status == CycleStatus.OPEN:
                 for stage in ("scoring", "debrief", "adjustments"):
                     if allowed(rules.check_open_stage, c.stages, stage):
-                        tasks.append(_task("open_stage", f"开启「{STAGE_NAMES[stage]}」阶段 / open the {stage} stage", c, c.updated_at, stage))
+                        tasks.append(_task("open_stage", Bilingual(f"开启「{STAGE_NAMES[stage]}」阶段", f"open the {wording.stage(stage, 'en')} stage"), c, c.updated_at, stage))
             for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
-                tasks.append(_task("close_session", f"结束 {s.cohort} 述职评议（已收 {s.ballots} 份）/ close the debrief session", c, s.opened_at, "debrief", cohort=s.cohort))
+                tasks.append(_task("close_session", Bilingual(f"结束{wording.cohort(s.cohort)}述职评议（已收 {s.ballots} 份）",
+                                                      f"close the debrief session of the {wording.cohort(s.cohort, 'en')} ({s.ballots} sheets in)"), c, s.opened_at, "debrief", cohort=s.cohort))
             if c.stages.get("feedback") == OPEN:
                 for u in units:
                     if u.feedback == FeedbackStatus.NONE:
-                        tasks.append(_task("issue_feedback", f"向 {u.name} 下发考核反馈 / issue feedback", c, since("feedback"), "feedback", unit=u.unit))
+                        tasks.append(_task("issue_feedback", Bilingual(f"向 {u.name} 下发考核反馈", f"issue feedback to {u.name}"), c, since("feedback"), "feedback", unit=u.unit))
         elif user.role == "unit":
             for u in units:
                 if u.unit != user.unit:
                     continue
                 if allowed(rules.check_self_review, c.stages, user.actor, u.unit, u.self_review):
-                    tasks.append(_task("submit_self_review", f"提交 {u.name} 的自查自评 / submit the self-review", c, since("self_review"), "self_review", unit=u.unit))
+                    tasks.append(_task("submit_self_review", Bilingual(f"提交 {u.name} 的自查自评", f"submit the self-review of {u.name}"), c, since("self_review"), "self_review", unit=u.unit))
                 if u.feedback == FeedbackStatus.ISSUED:
-                    tasks.append(_task("acknowledge_feedback", "确认收到考核反馈 / acknowledge the feedback", c, u.feedback_at, "feedback", unit=u.unit))
+                    tasks.append(_task("acknowledge_feedback", Bilingual("确认收到考核反馈", "acknowledge the feedback"), c, u.feedback_at, "feedback", unit=u.unit))
         elif user.role == "evaluator":
             if c.stages.get("scoring") == OPEN:
                 assigned: dict[str, list[str]] = {}  # unit → its evaluators; a unit not here: all of them
@@ -116,12 +118,12 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
                     assigned.setdefault(a.unit, []).append(a.evaluator)
                 for u in units:
                     if allowed(rules.check_scoring, c.stages, user.actor, u.unit, u.self_review, u.scored, assigned.get(u.unit)):
-                        tasks.append(_task("submit_scoring", f"为 {u.name} 的评价要点评分 / score the unit", c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
+                        tasks.append(_task("submit_scoring", Bilingual(f"为 {u.name} 的评价要点评分", f"score {u.name}"), c, u.self_review_at or since("scoring"), "scoring", unit=u.unit))
         elif user.role == "representative":
             cast = {b.cohort for b in db.scalars(select(BallotRow).where(BallotRow.cycle == c.key, BallotRow.representative == user.username))}
             for s in db.scalars(select(SessionRow).where(SessionRow.cycle == c.key, SessionRow.is_open.is_(True))):
                 if s.cohort not in cast and on_roster(s, user):  # only where the organizer rostered them
-                    tasks.append(_task("cast_ballot", f"为 {s.cohort} 书记述职评分 / cast your ballot sheet", c, s.opened_at, "debrief", cohort=s.cohort))
+                    tasks.append(_task("cast_ballot", Bilingual(f"为{wording.cohort(s.cohort)}书记述职评分", f"score the secretaries of the {wording.cohort(s.cohort, 'en')}"), c, s.opened_at, "debrief", cohort=s.cohort))
         elif user.role == "committee":
             deciding = c.stages.get("adjustments") == OPEN or c.stages.get("allocation") == OPEN
             pending = [p for p in (proposals(c.key) if proposals and deciding else []) if p["status"] == rules.ProposalStatus.PENDING]
@@ -133,17 +135,19 @@ def inbox(db, user: User, proposals: Any = None) -> list[dict[str, Any]]:
                 what = f"{p['subject_name']}" + (f"（{p['unit']}）" if p.get("unit") else "")
                 tasks.append(_task(
                     "confirm_decision",
-                    f"确认党委会议（{p['meeting_date']}，纪要 {p['minute_number']}）提议：{what}，已确认 {len(p['confirmed_by'])}/{p['quorum']} / confirm a proposal",
+                    Bilingual(f"确认党委会议（{p['meeting_date']}，纪要 {p['minute_number']}）提议：{what}，已确认 {len(p['confirmed_by'])}/{p['quorum']}",
+                              f"confirm the proposal of the meeting of {p['meeting_date']} (minute {p['minute_number']}), "
+                              f"{len(p['confirmed_by'])} of {p['quorum']} confirmed"),
                     c, since(stage), stage, proposal=p["id"], subject=p["subject"], unit=p.get("unit"), adjustment=p.get("adjustment"),
                 ))
             if c.stages.get("adjustments") == OPEN:
                 for a in db.scalars(select(AdjustmentRow).where(AdjustmentRow.cycle == c.key, AdjustmentRow.status == PENDING)):
                     if a.id in proposed_on or not allowed(rules.check_decide, c.stages, user.actor, a.unit, a.proposer, a.status):
                         continue  # already proposed; or the proposer, or a member attached to the unit, abstains
-                    tasks.append(_task("decide_adjustment", f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项 / decide an adjustment", c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
+                    tasks.append(_task("decide_adjustment", Bilingual(f"审批 {a.unit} 的{ {'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'}[a.kind] }事项", f"decide the {a.kind} of {a.unit}"), c, a.proposed_at, "adjustments", unit=a.unit, adjustment=a.id))
             whole = {rules.Subject.APPROVE_ALLOCATION, rules.Subject.REJECT_ALLOCATION}
             if c.stages.get("allocation") == OPEN and not any(p["subject"] in whole for p in pending):
-                tasks.append(_task("approve_allocation", "审定考核等次方案 / approve the grade allocation", c, since("allocation"), "allocation"))
+                tasks.append(_task("approve_allocation", Bilingual("审定考核等次方案", "approve the grade allocation"), c, since("allocation"), "allocation"))
     all_cycles = {c.key: c for c in db.scalars(select(CycleRow))}
     tasks.extend(rectification_tasks(db, user, all_cycles))
     tasks.extend(reminder_tasks(db, user, all_cycles))
@@ -171,11 +175,11 @@ def rectification_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dic
             "deadline": r.deadline, "overdue": late, "unit": r.unit, "item": r.id,
         }
         if user.role == "unit" and r.status in (RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS):
-            out.append({"kind": "report_rectification", "title": f"报告整改进展：{r.description[:40]} / report on the item", **base})
+            out.append({"kind": "report_rectification", "title": Bilingual(f"报告整改进展：{r.description[:40]}", f"report on the item: {r.description[:40]}"), **base})
         elif user.role == "organizer" and r.status == RectificationStatus.SUBMITTED:
-            out.append({"kind": "verify_rectification", "title": f"核验 {r.unit} 的整改完成情况 / verify the item", **base})
+            out.append({"kind": "verify_rectification", "title": Bilingual(f"核验 {r.unit} 的整改完成情况", f"verify the item of {r.unit}"), **base})
         elif user.role == "organizer" and late:
-            out.append({"kind": "rectification_overdue", "title": f"{r.unit} 的整改事项已逾期 / the item is overdue", **base})
+            out.append({"kind": "rectification_overdue", "title": Bilingual(f"{r.unit} 的整改事项已逾期", f"the item of {r.unit} is overdue"), **base})
     return out
 
 
@@ -212,10 +216,11 @@ def reminder_tasks(db, user: User, cycles: dict[str, CycleRow]) -> list[dict[str
         if not waiting:
             continue
         kind, title = REMINDERS[r.stage]
+        zh, en = title.split(" / ")
         if r.note:  # what the organizer added, in both halves of the title
-            zh, en = title.split(" / ")
             note = r.note.replace(" / ", "/")
-            title = f"{zh}（{note}） / {en} ({note})"
+            zh, en = f"{zh}（{note}）", f"{en} ({note})"
+        title = Bilingual(zh, en)
         step = None if r.stage == "rectification" else r.stage  # an item has its own deadline
         task = _task(kind, title, c, r.last_at, step, unit=r.unit, reminded_by=r.last_by, reminders=r.count, note=r.note)
         task["stage"] = r.stage

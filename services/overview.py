@@ -54,7 +54,7 @@ def unit_states(u: dict[str, Any], deadlines: dict[str, str], now: datetime) -> 
 def _cycle(db: Any, cycle: str) -> CycleRow:
     row = db.get(CycleRow, cycle)
     if row is None:
-        raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+        raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
     return row
 
 

@@ -107,7 +107,7 @@ async def create_user(svc: Services, user: User, username: str, role: str, unit:
     allow(user, "users.write")
     password = password or new_password()
     if await in_thread(svc.accounts.exists, [username]):
-        raise Conflict("user_exists", f"用户 {username} 已存在 / user already exists", "username")
+        raise Conflict("user_exists", zh=f"用户 {username} 已存在", en="user already exists", field="username")
     saved, _ = await svc.accounts.put_async(username, role, password, unit, display_name)
     return saved.to_dict(), password
 
@@ -124,7 +124,7 @@ async def set_active(svc: Services, user: User, username: str, active: bool) -> 
     """Deactivate (the user's sessions end at once; the last active admin stays) or reactivate."""
     allow(user, "users.write")
     if not active and username == user.username:
-        raise Conflict("deactivate_self", "不能停用自己的账号 / you cannot deactivate your own account", "username")
+        raise Conflict("deactivate_self", zh="不能停用自己的账号", en="you cannot deactivate your own account", field="username")
     return (await in_thread(svc.accounts.set_active, username, active)).to_dict()
 
 
@@ -133,7 +133,7 @@ async def reset_password(svc: Services, user: User, username: str, password: str
     Answers the password, to be shown once."""
     allow(user, "users.write")
     if username == user.username:
-        raise Conflict("reset_self", "请在“修改密码”页面修改自己的密码 / change your own password on the change-password page", "password")
+        raise Conflict("reset_self", zh="请在“修改密码”页面修改自己的密码", en="change your own password on the change-password page", field="password")
     password = password or new_password()
     await in_thread(svc.accounts.set_password, username, password)
     return password
@@ -144,7 +144,7 @@ async def change_own_password(svc: Services, user: User, token: str | None, curr
     other sessions end, this one stays."""
     allow(user, "tasks.read")  # every signed-in role
     if new != repeated:
-        raise InvalidInput("password_mismatch", "两次输入的新密码不一致 / the new passwords differ", "repeated")
+        raise InvalidInput("password_mismatch", zh="两次输入的新密码不一致", en="the new passwords differ", field="repeated")
     await in_thread(svc.accounts.change_password, user.username, current, new, token)
 
 
@@ -189,7 +189,7 @@ async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str
     with its password (shown once)."""
     allow(user, "users.write")
     if not rows:
-        raise InvalidInput("import_empty", "表格中没有账号 / the sheet has no accounts", "file")
+        raise InvalidInput("import_empty", zh="表格中没有账号", en="the sheet has no accounts", field="file")
     problems = await in_thread(check_people, svc, rows)
     if problems:
         raise ImportRefused(problems)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import Forbidden
-from domain.rules import ROLE_NAMES, ROLES
+from domain import wording
+from domain.errors import Bilingual, Forbidden, halves
+from domain.rules import ROLES
 
 ORGANIZER, EVALUATOR, UNIT, REPRESENTATIVE, COMMITTEE, AUDITOR, ADMIN = ROLES
 EVERYONE = ROLES
@@ -26,11 +27,11 @@ class Rule:
     #: What a refused caller is told; by default, which roles may do it.
     refusal: str | None = None
 
-    def message(self) -> str:
+    def message(self) -> Bilingual:
+        """What the refused caller reads, in both languages (roles by name, never their keys)."""
         if self.refusal:
-            return self.refusal
-        wanted = "、".join(f"{ROLE_NAMES[r]}({r})" for r in self.roles)
-        return f"此操作须由{wanted}执行 / this needs role {', '.join(self.roles)}"
+            return Bilingual(*halves(self.refusal))
+        return Bilingual(f"此操作须由{wording.roles(self.roles)}执行", f"this needs {wording.roles(self.roles, 'en')}")
 
 
 def _everyone_but(*roles: str, refusal: str) -> Rule:
@@ -124,4 +125,4 @@ def allow(user: Any, action: str, unit: str | None = None) -> None:
 def in_scope(user: Any, unit: str) -> None:
     """A unit user sees and acts for their own unit only."""
     if user.role == UNIT and user.unit != unit:
-        raise Forbidden("forbidden", f"您只能查看和操作本单位（{user.unit}）的内容 / you may see only your own unit")
+        raise Forbidden("forbidden", zh=f"您只能查看和操作本单位（{user.unit}）的内容", en="you may see only your own unit")

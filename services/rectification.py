@@ -31,7 +31,7 @@ def _item(svc: Services, cycle: str, item: str) -> RectificationRow:
     with svc.runner.sessions() as db:
         row = db.get(RectificationRow, item)
         if row is None or row.cycle != cycle:
-            raise NotFound("item_not_found", f"整改事项 {item} 不存在 / no such rectification item", "item")
+            raise NotFound("item_not_found", zh=f"整改事项 {item} 不存在", en="no such rectification item", field="item")
         return row
 
 
@@ -77,7 +77,7 @@ async def _item_update(svc: Services, user: User, cycle: str, item: str, name: s
 def _known_files(svc: Services, files: list[dict[str, Any]]) -> None:
     for i, f in enumerate(files):
         if not svc.attachments.has(str(f.get("sha256", ""))):
-            raise InvalidInput("attachment_not_found", "附件未上传或不存在，请先 POST /attachments / upload the file first", f"attachments[{i}].sha256")
+            raise InvalidInput("attachment_not_found", zh="附件未上传或不存在，请先 POST /attachments", en="upload the file first", field=f"attachments[{i}].sha256")
 
 
 async def report_progress(svc: Services, user: User, cycle: str, item: str, text: str, attachments: list[dict[str, Any]], idem: str | None = None) -> dict[str, Any]:
@@ -119,5 +119,5 @@ def attachment(svc: Services, user: User, sha256: str) -> Path:
             rows = db.scalars(select(RectificationRow).where(RectificationRow.unit == user.unit))
             mine = any(a.get("sha256") == sha256 for r in rows for rep in r.reports for a in rep.get("attachments", []))
         if not mine:
-            raise Forbidden("forbidden", "只能下载本单位的材料 / only your own unit's files")
+            raise Forbidden("forbidden", zh="只能下载本单位的材料", en="only your own unit's files")
     return svc.attachments.open(sha256)

@@ -37,7 +37,7 @@ def document(svc: Services, user: User, cycle: str, what: str) -> tuple[bytes, s
 def report_file(svc: Services, user: User, cycle: str, fmt: str) -> tuple[bytes, str, str]:
     allow(user, "reports.read")
     if fmt not in ("docx", "pdf"):
-        raise InvalidInput("unknown_format", "格式须为 docx 或 pdf / docx or pdf", "format")
+        raise InvalidInput("unknown_format", zh="格式须为 docx 或 pdf", en="docx or pdf", field="format")
     return reports.build(svc.app, f"report-{fmt}", cycle)
 
 
@@ -70,7 +70,7 @@ async def import_grades(svc: Services, user: User, cycle: str, rows: list[dict[s
 async def import_grades_file(svc: Services, user: User, cycle: str, data: bytes, idem: str | None = None) -> dict[str, Any]:
     allow(user, "business_grades.import")
     if len(data) > MAX_GRADES_FILE:
-        raise InvalidInput("file_too_large", "CSV 文件不能超过 2 MiB / the file is too large", "file")
+        raise InvalidInput("file_too_large", zh="CSV 文件不能超过 2 MiB", en="the file is too large", field="file")
     digest = hashlib.sha256(data).hexdigest()
     return (await in_thread(svc.app.import_business_grades, cycle, data, digest, user.actor, command_id(user, idem))).to_dict()
 

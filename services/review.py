@@ -21,7 +21,7 @@ def unit_row(svc: Services, cycle: str, unit: str) -> UnitRow:
     with svc.runner.sessions() as db:
         row = db.get(UnitRow, (cycle, unit))
         if row is None:
-            raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit in this cycle", "unit")
+            raise NotFound("unit_not_found", zh=f"单位 {unit} 不在周期 {cycle} 中", en="no such unit in this cycle", field="unit")
         return row
 
 
@@ -112,9 +112,9 @@ def _draft_texts(value: Any, point_max: dict[str, Any], field: str) -> tuple[dic
     for code, text in (value or {}).items():
         where = f"{field}.{code}"
         if code not in point_max:
-            errors.append(InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", where))
+            errors.append(InvalidInput("unknown_point", zh=f"未知的评价要点 {code}", en="unknown evaluation point", field=where))
         elif not isinstance(text, str) or len(text) > DRAFT_TEXT_MAX:
-            errors.append(InvalidInput("invalid_text", f"须为不超过 {DRAFT_TEXT_MAX} 字的文字 / must be text of at most {DRAFT_TEXT_MAX} characters", where))
+            errors.append(InvalidInput("invalid_text", zh=f"须为不超过 {DRAFT_TEXT_MAX} 字的文字", en=f"must be text of at most {DRAFT_TEXT_MAX} characters", field=where))
         elif text.strip():
             out[code] = text
     return out, errors
@@ -130,7 +130,7 @@ def _check_scoring_draft(svc: Services, user: User, cycle: str, unit: str, score
     rules.check_scoring(cyc.stages, user.actor, unit, row.self_review, row.scored, assigned or None)
     point_max = parse_scheme(svc.app.cycle(cycle).schemes[row.cohort]).point_max
     if not isinstance(scores, dict):
-        raise InvalidInput("invalid_scores", "scores 必须是对象 / must be an object", "scores")
+        raise InvalidInput("invalid_scores", zh="scores 必须是对象", en="must be an object", field="scores")
     parsed, errors = rules.point_score_errors(point_max, scores, field="scores", allow_null=True)
     reasons, bad_reasons = _draft_texts(na_reasons, point_max, "na_reasons")
     notes, bad_notes = _draft_texts(comments, point_max, "comments")
@@ -184,7 +184,7 @@ def assignments(svc: Services, user: User, cycle: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     with svc.runner.sessions() as db:
         if db.get(CycleRow, cycle) is None:
-            raise NotFound("cycle_not_found", f"考核周期 {cycle} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         q = select(AssignmentRow).where(AssignmentRow.cycle == cycle).order_by(AssignmentRow.unit, AssignmentRow.evaluator)
         if user.role == "unit":
             q = q.where(AssignmentRow.unit == user.unit)

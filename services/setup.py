@@ -36,7 +36,7 @@ def cycle_row(svc: Services, key: str) -> CycleRow:
     with svc.runner.sessions() as db:
         row = db.get(CycleRow, key)
         if row is None:
-            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {key} 不存在", en="no such cycle", field="cycle")
         return row
 
 
@@ -80,7 +80,7 @@ def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
     with svc.runner.sessions() as db:
         row = db.get(CycleRow, key)
         if row is None:
-            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle")
+            raise NotFound("cycle_not_found", zh=f"考核周期 {key} 不存在", en="no such cycle", field="cycle")
         view = cycle_view(row)
         scored = _counts(db, UnitRow.scored, UnitRow.cycle, key, (True, False))
         view["progress"] = {
@@ -108,7 +108,7 @@ def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
 
 def stage(name: str) -> str:
     if name not in STAGES:
-        raise NotFound("unknown_stage", f"未知阶段 {name}（可选：{', '.join(STAGES)}）/ unknown stage", "stage")
+        raise NotFound("unknown_stage", zh=f"未知阶段 {name}（可选：{', '.join(STAGES)}）", en="unknown stage", field="stage")
     return name
 
 

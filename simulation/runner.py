@@ -283,7 +283,7 @@ async def run(
 
         async def score(unit: str) -> None:
             scores = sc["scores"][unit]
-            na = {code: "不适用 / not applicable" for code, v in scores.items() if v is None}
+            na = {code: "本单位无此项工作" for code, v in scores.items() if v is None}
             await api.call("POST", f"/cycles/{key}/units/{unit}/scoring", EVALUATOR, {"scores": scores, "na_reasons": na}, f"{unit} 评分")
 
         await _gather(sorted(sc["scores"]), score, progress, "评分 scorings")

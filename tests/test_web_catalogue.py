@@ -180,6 +180,7 @@ TEMPLATE_FAMILIES = {
     "cf_sr_": ("submitted", "pending", "overdue", "closed"),  # api.web.views.self_review_state
     "cf_sr_not_submitted_": ("overdue", "closed"),
     **{f"bk_{what}_": ("feedback", "remind", "verify") for what in ("title", "will", "skip", "nothing", "confirm")},  # organizer_bulk.ACTIONS
+    "words.trimmed_": ("lowest", "highest"),  # domain.audit explain: the trimmed ballot's end
 }
 #: Variables the templates pass to ``t`` → the keys they may hold.
 TEMPLATE_VARIABLES = {

@@ -6,9 +6,9 @@ message's ``msgid`` is the key the code looks up, its ``msgstr`` the text in tha
 its strings in a file of its own (``kaohe.po``, ``admin.po``…); a key must not be in two of them.
 In code the catalogue is one mapping, ``CATALOGUE[key] == {"zh": …, "en": …}``. Look a string up with :func:`t` (``t(lang, "org_done")``);
 the families below have their own small readers (:func:`value`, :func:`role`, :func:`stage`,
-:func:`kind`, :func:`grade`, :func:`adjustment`, :func:`item_status`). A message the pages put into a
-:class:`~domain.errors.DomainError` is written in both languages at once, ``中文 / English``, the
-way the domain writes its own (:func:`both`); :func:`pick` shows the half that matches the page.
+:func:`kind`, :func:`grade`, :func:`adjustment`, :func:`item_status`). A
+:class:`~domain.errors.DomainError` the pages raise carries both texts apart (:func:`texts`), as
+the domain's own do; :func:`pick` shows the one that matches the page, never by splitting.
 
 The language comes from ``?lang=`` or the ``kaohe_lang`` cookie (:func:`choose`). Templates may keep
 their own text; everything the Python code says is here. ``tests/test_web_catalogue.py`` checks
@@ -21,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from domain.errors import Bilingual, DomainError, halves
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"
@@ -75,9 +77,16 @@ def t(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def both(key: str, **values: object) -> str:
-    """``中文 / English``: a message for a :class:`~domain.errors.DomainError`, bilingual like the domain's own."""
-    return f"{t('zh', key, **values)} / {t('en', key, **values)}"
+def both(key: str, **values: object) -> Bilingual:
+    """A text in both languages (a :class:`~domain.errors.Bilingual`: ``中文 / English`` that keeps
+    its halves), for a message that a page shows in its own language with :func:`pick`."""
+    return Bilingual(t("zh", key, **values), t("en", key, **values))
+
+
+def texts(key: str, **values: object) -> dict[str, str]:
+    """``{"zh": …, "en": …}`` of ``key``: the two texts of a :class:`~domain.errors.DomainError`
+    (``InvalidInput("code", **catalogue.texts("key"), field="x")``)."""
+    return {"zh": t("zh", key, **values), "en": t("en", key, **values)}
 
 
 def _family(prefix: str, lang: str, key: str | None, missing: str | None = None) -> str:
@@ -152,9 +161,16 @@ def item_status(lang: str, status: str) -> str:
 
 
 def pick(lang: str, text: object) -> str:
-    """The half of a bilingual ``中文 / English`` text that matches ``lang`` (all of it if not bilingual)."""
-    s = "" if text is None else str(text)
-    if " / " not in s:
-        return s
-    parts = s.split(" / ")
-    return (parts[-1] if lang == "en" else parts[0]).strip() or s
+    """A message in the page's language: a :class:`~domain.errors.DomainError`'s or a
+    :class:`~domain.errors.Bilingual`'s own text for ``lang``; a ``{message_zh, message_en}`` body's;
+    an older ``中文 / English`` string cut where its Chinese ends (never at a "/" inside it)."""
+    if text is None:
+        return ""
+    if isinstance(text, DomainError):
+        return text.text(lang)
+    if isinstance(text, dict):
+        if text.get("message_zh") or text.get("message_en"):
+            return str(text.get("message_en" if lang == "en" else "message_zh") or "")
+        text = text.get("message", "")
+    zh, en = halves(text)
+    return en if lang == "en" else zh

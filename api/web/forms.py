@@ -148,10 +148,10 @@ def by_place(error: Refusal | None, keys: list[str], prefixes: tuple[str, ...]) 
         field = str(each.get("field") or "")
         for prefix in prefixes:
             if field.startswith(prefix) and field[len(prefix):] in keys:
-                rows.setdefault(field[len(prefix):], str(each.get("message") or ""))
+                rows.setdefault(field[len(prefix):], each.get("message") or "")  # a Bilingual keeps its halves
                 break
         else:
-            above = above or str(each.get("message") or "")
+            above = above or each.get("message") or ""
     return rows, above
 
 
@@ -200,7 +200,7 @@ def not_kept(dropped: list[dict[str, Any]], say: Callable[[str], str]) -> list[d
         for api, form in SHEET_INPUTS.items():
             if field.startswith(api):
                 point = field[len(api):]
-                out.append({"field": field, "point": point, "input": form + point, "message": say(str(e.get("message") or ""))})
+                out.append({"field": field, "point": point, "input": form + point, "message": say(e.get("message") or "")})
                 break
     return out
 

@@ -74,7 +74,7 @@ def read_people_xlsx(data: bytes) -> list[tuple[int, dict[str, Any]]]:
             columns[name] = i
     missing = [h for h, f in COLUMNS if f in REQUIRED and f not in columns]
     if missing:
-        raise InvalidInput("missing_columns", catalogue.both("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), "file")
+        raise InvalidInput("missing_columns", **catalogue.texts("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), field="file")
     roles = role_names()
     people: list[tuple[int, dict[str, Any]]] = []
     for n, row in enumerate(rows[1:], start=2):

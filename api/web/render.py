@@ -68,6 +68,11 @@ def may_do(user: User | None, action: str) -> bool:
     return user is not None and backend.may(user, action)
 
 
+def person_name(names: dict[str, str], login: str | None) -> str:
+    """A person's display name as plain text (where markup cannot go, as in an ``<option>``)."""
+    return (names.get(login) or login or "") if login else ""
+
+
 def static_url(request: Request, path: str) -> str:
     return f"{request.scope.get('root_path', '')}/static/{path}?v={ASSET_VERSION}"
 
@@ -96,6 +101,7 @@ def render(request: Request, name: str, user: User | None, status: int = 200, **
         "event_name": partial(catalogue.event, lang),
         "num": catalogue.num,
         "person": partial(person, getattr(request.state, "people", None) or {}),
+        "person_name": partial(person_name, getattr(request.state, "people", None) or {}),
         "fmt_time": fmt_time,
         "static": partial(static_url, request),
         "lang_url": partial(lang_url, request),

@@ -60,13 +60,13 @@ def check_xlsx(data: bytes, field: str = "file", code: str = "invalid_xlsx") -> 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency; never parse uploads without it
         raise RuntimeError("defusedxml is not installed: uploaded spreadsheets are not parsed")
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("file_too_large", catalogue.both("limits_sheet_too_large", size=MAX_UPLOAD // (1024 * 1024)), field)
+        raise InvalidInput("file_too_large", **catalogue.texts("limits_sheet_too_large", size=MAX_UPLOAD // (1024 * 1024)), field=field)
     try:
         parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
+        raise InvalidInput(code, **catalogue.texts("err_invalid_xlsx", error=type(e).__name__), field=field) from None
     if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED:
-        raise InvalidInput("xlsx_too_large", catalogue.both("limits_sheet_unpacks_too_large", size=MAX_UNPACKED // (1024 * 1024)), field)
+        raise InvalidInput("xlsx_too_large", **catalogue.texts("limits_sheet_unpacks_too_large", size=MAX_UNPACKED // (1024 * 1024)), field=field)
 
 
 def sheet_rows(data: bytes, field: str = "file", code: str = "invalid_xlsx") -> list[tuple]:
@@ -79,15 +79,15 @@ def sheet_rows(data: bytes, field: str = "file", code: str = "invalid_xlsx") -> 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
+        raise InvalidInput(code, **catalogue.texts("err_invalid_xlsx", error=type(e).__name__), field=field) from None
     try:
         rows = list(wb.worksheets[0].iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)) if wb.worksheets else []
     except Exception as e:  # noqa: BLE001 - a part that does not parse (or an entity refused by defusedxml)
-        raise InvalidInput(code, catalogue.both("err_invalid_xlsx", error=type(e).__name__), field) from None
+        raise InvalidInput(code, **catalogue.texts("err_invalid_xlsx", error=type(e).__name__), field=field) from None
     finally:
         wb.close()
     if len(rows) > MAX_ROWS:
-        raise InvalidInput("too_many_rows", catalogue.both("limits_sheet_too_many_rows", rows=MAX_ROWS), field)
+        raise InvalidInput("too_many_rows", **catalogue.texts("limits_sheet_too_many_rows", rows=MAX_ROWS), field=field)
     return rows
 
 
@@ -96,7 +96,7 @@ def first_sheet_rows(data: bytes) -> list[tuple]:
     input error, naming the file field."""
     rows = sheet_rows(data)
     if not rows:
-        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+        raise InvalidInput("empty_xlsx", **catalogue.texts("err_empty_xlsx"), field="file")
     return rows
 
 
@@ -111,7 +111,7 @@ def read_units_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
             columns[name] = i
     missing = [catalogue.t("zh", label) for label, k in REQUIRED if k not in columns]
     if missing:
-        raise InvalidInput("missing_columns", catalogue.both("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), "file")
+        raise InvalidInput("missing_columns", **catalogue.texts("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), field="file")
     types = zh_org_types()
     units, numbers = [], []
     for n, row in enumerate(rows[1:], start=2):
@@ -132,7 +132,7 @@ def scheme_from_xlsx(data: bytes, filename: str) -> dict[str, Any]:
     except InvalidInput as err:
         if err.code != "invalid_scheme":
             raise
-        raise InvalidInput("invalid_scheme", catalogue.both("err_invalid_scheme_xlsx"), "schemes") from None
+        raise InvalidInput("invalid_scheme", **catalogue.texts("err_invalid_scheme_xlsx"), field="schemes") from None
     name = filename.rsplit(".", 1)[0]
     return tree_from_rows(rows, name[:64] or EXCEL_SCHEME_KEY, name or catalogue.t("zh", "excel_scheme_name"), "schemes")
 
@@ -148,7 +148,7 @@ def parse_categories_text(raw: str) -> dict[str, str] | None:
             continue
         name, _, weight = line.replace("=", " ").replace("：", " ").replace(":", " ").rpartition(" ")
         if not name.strip():
-            raise InvalidInput("invalid_categories", catalogue.both("err_invalid_categories", line=line), "categories")
+            raise InvalidInput("invalid_categories", **catalogue.texts("err_invalid_categories", line=line), field="categories")
         out[name.strip()] = weight.strip()
     return out
 
@@ -173,7 +173,7 @@ def read_roster_xlsx(data: bytes) -> tuple[dict[str, list[dict[str, str]]], dict
             columns[name] = i
     missing = [catalogue.t("zh", label) for label, k in ROSTER_REQUIRED if k not in columns]
     if missing:
-        raise InvalidInput("missing_columns", catalogue.both("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), "file")
+        raise InvalidInput("missing_columns", **catalogue.texts("err_missing_columns", zh="、".join(missing), en=", ".join(missing)), field="file")
     types = zh_org_types()
     rosters: dict[str, list[dict[str, str]]] = {}
     where: dict[tuple[str, int], int] = {}
@@ -188,7 +188,7 @@ def read_roster_xlsx(data: bytes) -> tuple[dict[str, list[dict[str, str]]], dict
         where[(cohort, len(rosters.setdefault(cohort, [])))] = n
         rosters[cohort].append(entry)
     if not rosters:
-        raise InvalidInput("empty_xlsx", catalogue.both("err_empty_xlsx"), "file")
+        raise InvalidInput("empty_xlsx", **catalogue.texts("err_empty_xlsx"), field="file")
     return rosters, where
 
 

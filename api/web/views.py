@@ -124,7 +124,7 @@ async def scheme_tree(svc: Services, cycle: str, cohort: str, lang: str) -> tupl
     """The unit's scheme as level-1 groups → level-2 groups → points, the flat points, and the total."""
     tree = await backend.scheme(svc, cycle, cohort)
     if tree is None:
-        raise NotFound("scheme_not_found", catalogue.both("err_no_scheme", cycle=cycle, cohort=cohort), "cohort")
+        raise NotFound("scheme_not_found", **catalogue.texts("err_no_scheme", cycle=cycle, cohort=cohort), field="cohort")
     scheme = parse_scheme(tree)
     name = lambda x: (x.name_en or x.name) if lang == "en" else x.name  # noqa: E731
     by_code = {i.code: i for i in scheme.indicators}

@@ -24,7 +24,7 @@ class Adjustments(Committee):
             return done
         rules.check_propose(c.stages, actor)
         if unit not in c.units:
-            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+            raise InvalidInput("unknown_unit", zh=f"单位 {unit} 不在本周期", en="unknown unit", field="unit")
         kind, p, lv = rules.parse_adjustment(kind, points, levels, reason)
         a = Adjustment(
             cycle=cycle,
@@ -49,7 +49,7 @@ class Adjustments(Committee):
         effect when the quorum has confirmed it (``Committee.confirm_decision``)."""
         a = self.adjustment(adjustment)
         if a.cycle != cycle:
-            raise NotFound("adjustment_not_found", "该调整事项不属于此周期 / not an adjustment of this cycle", "adjustment")
+            raise NotFound("adjustment_not_found", zh="该调整事项不属于此周期", en="not an adjustment of this cycle", field="adjustment")
         if done := already_recorded(a, command_id, lambda: self._proposed_answer(a, cycle, command_id)):
             return done
         c = self.cycle(cycle)
@@ -60,8 +60,8 @@ class Adjustments(Committee):
         if (pending := a.pending_proposal()) is not None:
             raise Conflict(
                 "proposal_pending",
-                f"该事项已有待确认的提议 ({pending['id']})，请先确认或提出异议 / a proposal on it is pending: confirm it or object first",
-                "proposal",
+                zh=f"该事项已有待确认的提议 ({pending['id']})，请先确认或提出异议", en="a proposal on it is pending: confirm it or object first",
+                field="proposal",
             )
         pid = proposal_id(cycle, command_id)
         a.propose_decision(

@@ -43,7 +43,7 @@ class Allocation(Committee):
         if done:
             return done
         if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
-            raise InvalidInput("invalid_units", "units 须为单位编号列表 / units must be a list of unit keys", "units")
+            raise InvalidInput("invalid_units", zh="units 须为单位编号列表", en="units must be a list of unit keys", field="units")
         allocation = self.allocation(cycle, ties={cohort: units})  # a bad choice is refused here
         tie = allocation.cohorts[cohort].tie
         concerns = sorted(set(tie.candidates if tie is not None else units))  # every unit of the tie
@@ -60,7 +60,7 @@ class Allocation(Committee):
         if done:
             return done
         if unit not in c.units:
-            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+            raise InvalidInput("unknown_unit", zh=f"单位 {unit} 不在本周期", en="unknown unit", field="unit")
         rules.check_propose_decision(actor, [unit])
         text = reason.strip() if isinstance(reason, str) else ""
         self.allocation(cycle, overrides={unit: Override(grade, text)})  # the rules of §5.7, a reason among them
@@ -114,7 +114,7 @@ class Allocation(Committee):
         if done:
             return done
         if not isinstance(reason, str) or not reason.strip():
-            raise InvalidInput("reason_required", "退回等次方案必须说明理由 / a rejection needs a reason", "reason")
+            raise InvalidInput("reason_required", zh="退回等次方案必须说明理由", en="a rejection needs a reason", field="reason")
         return self._propose_on_cycle(
             c, Subject.REJECT_ALLOCATION, {}, sorted(c.units), reason.strip(), meeting_date, minute_number, members, actor, command_id
         )

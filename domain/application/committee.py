@@ -64,7 +64,7 @@ class Committee(UseCases):
                 adj = self.adjustment(a)
                 if proposal in getattr(adj, "proposals", {}):
                     return adj, adj.proposals[proposal]
-        raise NotFound("proposal_not_found", f"本周期没有提议 {proposal} / no such proposal in this cycle", "proposal")
+        raise NotFound("proposal_not_found", zh=f"本周期没有提议 {proposal}", en="no such proposal in this cycle", field="proposal")
 
     def _answer(self, owner: Cycle | Adjustment, pid: str, command_id: str, quorum: int, **data: Any) -> dict[str, Any]:
         """What a proposing or confirming command answers: the proposal, and whether this very
@@ -110,9 +110,8 @@ class Committee(UseCases):
             if same or p["subject"] in WHOLE_ALLOCATION or subject in WHOLE_ALLOCATION:
                 raise Conflict(
                     "proposal_pending",
-                    f"已有待确认的提议「{rules.SUBJECT_NAMES[p['subject']]}」({p['id']})，请先确认或提出异议 / "
-                    f"a proposal ({p['subject']}) is pending: confirm it or object first",
-                    "proposal",
+                    zh=f"已有待确认的提议「{rules.SUBJECT_NAMES[p['subject']]}」({p['id']})，请先确认或提出异议", en=f"a proposal ({p['subject']}) is pending: confirm it or object first",
+                    field="proposal",
                 )
         pid = proposal_id(c.key, command_id)
         c.propose_decision(
@@ -150,7 +149,7 @@ class Committee(UseCases):
         if subject == Subject.REJECT_ALLOCATION:
             c.reject_allocation(reason=reason, **who)
             return [c], {}
-        raise InvalidInput("unknown_subject", f"未知的决定类型 {subject} / unknown decision", "subject")
+        raise InvalidInput("unknown_subject", zh=f"未知的决定类型 {subject}", en="unknown decision", field="subject")
 
     def _approvable_results(self, cycle: str) -> dict:
         allocation = self.allocation(cycle)
@@ -158,8 +157,9 @@ class Committee(UseCases):
         if problems:
             raise Conflict(
                 "allocation_not_approvable",
-                "等次方案尚不能批准：" + "；".join(problems) + " / the allocation cannot be approved yet",
-                "allocation",
+                zh="等次方案尚不能批准：" + "；".join(p.zh for p in problems),
+                en="the allocation cannot be approved yet: " + "; ".join(p.en for p in problems),
+                field="allocation",
             )
         return grading.results_document(cycle, allocation)
 
@@ -197,7 +197,7 @@ class Committee(UseCases):
         rules.check_confirm(actor, p)
         self._check_still_open(c, owner, actor)
         if not isinstance(reason, str) or not reason.strip():
-            raise InvalidInput("reason_required", "提出异议必须说明理由 / an objection needs a reason", "reason")
+            raise InvalidInput("reason_required", zh="提出异议必须说明理由", en="an objection needs a reason", field="reason")
         owner.object_to_decision(proposal=proposal, reason=reason.strip(), actor=actor.user, role=actor.role, command_id=command_id)
         return self._save(owner, **self._answer(owner, proposal, command_id, quorum))
 

@@ -20,6 +20,7 @@ from domain.application.recording import Recorded, UseCases, _strs, already_reco
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.policy import parse_policy
 from domain.rules import Actor, CycleStatus, Role
+from domain import wording
 
 
 class Debrief(UseCases):
@@ -48,15 +49,15 @@ class Debrief(UseCases):
         if c.status not in (CycleStatus.SETUP, CycleStatus.OPEN):
             rules.require_cycle_status(c.status, CycleStatus.OPEN)
         if not isinstance(rosters, dict) or not rosters:
-            raise InvalidInput("invalid_roster", "请给出至少一个场次的参会名单 / give at least one session's roster", "roster")
+            raise InvalidInput("invalid_roster", zh="请给出至少一个场次的参会名单", en="give at least one session's roster", field="roster")
         cohorts = c.cohort_units()
         for cohort in rosters:
             if cohort not in cohorts:
                 known = "、".join(sorted(cohorts)) or "无 / none"
                 raise InvalidInput(
                     "unknown_cohort",
-                    f"{cohort} 不是本周期有单位的党组织类型，没有这一场述职评议（可选：{known}）/ no debrief session for cohort {cohort}",
-                    "cohort",
+                    zh=f"{wording.cohort(cohort)}不是本周期有单位的党组织类型，没有这一场述职评议（可选：{known}）", en=f"no debrief session for cohort {cohort}",
+                    field="cohort",
                 )
         existing = {cohort: self.roster(cycle, cohort) for cohort in rosters}
         if all(r is not None and r.seen(command_id) for r in existing.values()):
@@ -93,7 +94,7 @@ class Debrief(UseCases):
             s = self.session(cycle, cohort)
         except NotFound:
             raise NotFound(
-                "not_open", f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交 / this session has not been opened yet", "cohort"
+                "not_open", zh=f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交", en="this session has not been opened yet", field="cohort"
             ) from None
         rules.parse_ballot_sheet(s.secretaries, scores)
 
@@ -108,7 +109,7 @@ class Debrief(UseCases):
             s = self.session(cycle, cohort)
         except NotFound:
             raise NotFound(
-                "not_open", f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交 / this session has not been opened yet", "cohort"
+                "not_open", zh=f"{wording.cohort(cohort)}的述职评议尚未开启，请待组织部开启后再提交", en="this session has not been opened yet", field="cohort"
             ) from None
         if done := already_recorded(s, command_id):
             return done  # a BallotCast of an older cycle, retried

@@ -28,6 +28,7 @@ from domain.grading import CycleAllocation, Override, UnitFacts
 from domain.policy import parse_categories, parse_policy
 from domain.rules import AdjustmentKind, AdjustmentStatus
 from domain.scheme import Scheme, parse_scheme
+from domain import wording
 
 #: Topics of the events a session's sheets are found by in the log (``select_notifications``):
 #: today's, and the one they were stored with before the aggregates moved (``domain.model``).
@@ -131,7 +132,7 @@ class Loading(AllocationReader):
         try:
             return self.repository.get(cycle_id(key), deepcopy_from_cache=copy)
         except AggregateNotFoundError:
-            raise NotFound("cycle_not_found", f"考核周期 {key} 不存在 / no such cycle", "cycle") from None
+            raise NotFound("cycle_not_found", zh=f"考核周期 {key} 不存在", en="no such cycle", field="cycle") from None
 
     def cycle_to_read(self, key: str) -> Cycle:
         """The cycle for a use case that only reads it (a unit's step): the cached aggregate
@@ -146,14 +147,14 @@ class Loading(AllocationReader):
         try:
             return self.repository.get(unit_id(cycle, unit))
         except AggregateNotFoundError:
-            raise NotFound("unit_not_found", f"单位 {unit} 不在周期 {cycle} 中 / no such unit in this cycle", "unit") from None
+            raise NotFound("unit_not_found", zh=f"单位 {unit} 不在周期 {cycle} 中", en="no such unit in this cycle", field="unit") from None
 
     def session(self, cycle: str, cohort: str) -> DebriefSession:
         try:
             return self.repository.get(session_id(cycle, cohort))
         except AggregateNotFoundError:
             raise NotFound(
-                "session_not_found", f"{cohort} 的述职评议尚未开启 / no debrief session for this cohort", "cohort"
+                "session_not_found", zh=f"{wording.cohort(cohort)}的述职评议尚未开启", en="no debrief session for this cohort", field="cohort"
             ) from None
 
     def sheet(self, cycle: str, cohort: str, representative: str) -> BallotSheet | None:
@@ -191,7 +192,7 @@ class Loading(AllocationReader):
         for position, e in self._scan(BALLOT_BOX_CLOSED_TOPICS, s.opened_after + 1):
             if e.originator_id == s.id:
                 return position
-        raise NotFound("cut_off_not_found", "未找到本场评议的截止记录 / the session's cut-off is not in the log", "cohort")
+        raise NotFound("cut_off_not_found", zh="未找到本场评议的截止记录", en="the session's cut-off is not in the log", field="cohort")
 
     def _sheet_position(self, s: DebriefSession, sheet: BallotSheet) -> int | None:
         return next((p for p, e in self._sheet_casts(s) if e.originator_id == sheet.id), None)
@@ -206,13 +207,13 @@ class Loading(AllocationReader):
         try:
             return self.repository.get(UUID(adjustment))
         except (AggregateNotFoundError, ValueError):
-            raise NotFound("adjustment_not_found", f"调整事项 {adjustment} 不存在 / no such adjustment", "adjustment") from None
+            raise NotFound("adjustment_not_found", zh=f"调整事项 {adjustment} 不存在", en="no such adjustment", field="adjustment") from None
 
     def rectification(self, item: str) -> RectificationItem:
         try:
             return self.repository.get(UUID(item))
         except (AggregateNotFoundError, ValueError):
-            raise NotFound("item_not_found", f"整改事项 {item} 不存在 / no such rectification item", "item") from None
+            raise NotFound("item_not_found", zh=f"整改事项 {item} 不存在", en="no such rectification item", field="item") from None
 
     def schemes(self, c: Cycle) -> dict[str, Scheme]:
         return {org: parse_scheme(tree, f"schemes.{org}") for org, tree in c.schemes.items()}

@@ -19,6 +19,7 @@ from domain.aggregates import Cycle, KaoheAggregate
 from domain.application.reading import Loading
 from domain.errors import Conflict, InvalidInput
 from domain.rules import Actor, Role
+from domain import wording
 
 #: The process itself, acting at a deadline or a reminder.
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -90,7 +91,7 @@ class UseCases(Loading):
             existing = reload()
             if done := already_recorded(existing, next(iter(aggregate.command_ids)), data):
                 return done
-            raise Conflict("already_exists", "该记录已存在 / it already exists") from None
+            raise Conflict("already_exists", zh="该记录已存在", en="it already exists") from None
 
 
 def _strs(values: Mapping[str, Decimal | None]) -> dict[str, str | None]:
@@ -100,13 +101,13 @@ def _texts(value: Any, points: Mapping[str, Any], field: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InvalidInput("invalid_text", f"{field} 须为对象 / must be an object", field)
+        raise InvalidInput("invalid_text", zh=f"{wording.field(field)}须为对象", en=f"{wording.field(field, 'en')}: must be an object", field=field)
     out = {}
     for code, text in value.items():
         if code not in points:
-            raise InvalidInput("unknown_point", f"未知的评价要点 {code} / unknown evaluation point", f"{field}.{code}")
+            raise InvalidInput("unknown_point", zh=f"未知的评价要点 {code}", en="unknown evaluation point", field=f"{field}.{code}")
         if not isinstance(text, str):
-            raise InvalidInput("invalid_text", "须为文字 / must be text", f"{field}.{code}")
+            raise InvalidInput("invalid_text", zh="须为文字", en="must be text", field=f"{field}.{code}")
         if text.strip():
             out[code] = text.strip()
     return out

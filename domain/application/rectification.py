@@ -29,11 +29,11 @@ class Rectification(UseCases):
             return done
         text = rules.check_create_rectification(c.status, actor, description)
         if unit not in c.units:
-            raise InvalidInput("unknown_unit", f"单位 {unit} 不在本周期 / unknown unit", "unit")
+            raise InvalidInput("unknown_unit", zh=f"单位 {unit} 不在本周期", en="unknown unit", field="unit")
         if point is not None:
             scheme = parse_scheme(c.schemes[c.units[unit]["org_type"]])
             if point not in scheme.point_max:
-                raise InvalidInput("unknown_point", f"未知的评价要点 {point} / unknown evaluation point", "point")
+                raise InvalidInput("unknown_point", zh=f"未知的评价要点 {point}", en="unknown evaluation point", field="point")
         if deadline is None:
             due = (datetime.now(timezone.utc) + timedelta(days=rules.RECTIFICATION_DAYS)).isoformat()
         else:

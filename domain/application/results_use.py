@@ -19,7 +19,7 @@ class ResultsUse(UseCases):
     def _require_published(self, c: Cycle, actor: Actor) -> None:
         rules.require_role(actor, Role.ORGANIZER)
         if c.results is None:
-            raise Conflict("results_not_published", "考核结果公布后才能操作 / results are not published yet", "cycle")
+            raise Conflict("results_not_published", zh="考核结果公布后才能操作", en="results are not published yet", field="cycle")
 
     def set_report_suggestions(self, cycle: str, text: Any, actor: Actor, command_id: str) -> Recorded:
         c = self.cycle(cycle)

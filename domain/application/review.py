@@ -88,8 +88,8 @@ class Review(UseCases):
             if value is None and code not in reasons:
                 errors.append(InvalidInput(
                     "na_reason_required",
-                    f"要点 {code} 标为不适用，须说明理由 / a not-applicable point needs a reason",
-                    f"na_reasons.{code}",
+                    zh=f"要点 {code} 标为不适用，须说明理由", en="a not-applicable point needs a reason",
+                    field=f"na_reasons.{code}",
                 ))
         if errors:
             raise all_of(errors, first and type(first)(first.code, first.message, first.field))

@@ -14,6 +14,7 @@ from domain.policy import parse_categories, parse_policy
 from domain.rules import CLOSED, OPEN, Actor, Role, SelfReviewStatus
 from domain.scheme import resolve_scheme, validate_org_type
 from domain.stages import CycleStatus, Stage
+from domain import wording
 
 
 class Setup(UseCases):
@@ -34,23 +35,23 @@ class Setup(UseCases):
         rules.require_role(actor, Role.ORGANIZER)
         rules.check_key(key, "key", "invalid_key", "周期编号")
         if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise InvalidInput("invalid_year", "年度须为 2000–2100 的整数 / year must be an integer 2000..2100", "year")
+            raise InvalidInput("invalid_year", zh="年度须为 2000–2100 的整数", en="year must be an integer 2000..2100", field="year")
         name = rules.check_text(name, "name", label="周期名称")
         parsed_policy = parse_policy(policy)
         parsed_categories = parse_categories(categories)
         if not isinstance(schemes, Mapping) or not schemes:
-            raise InvalidInput("schemes_required", "至少为一种党组织类型指定指标体系 / give a scheme per org type", "schemes")
+            raise InvalidInput("schemes_required", zh="至少为一种党组织类型指定指标体系", en="give a scheme per org type", field="schemes")
         trees = {}
         for org_type, tree in schemes.items():
             validate_org_type(org_type, f"schemes.{org_type}")
             trees[org_type] = resolve_scheme(tree, f"schemes.{org_type}").to_dict()
         deadlines = deadlines or {}
         if not isinstance(deadlines, Mapping):
-            raise InvalidInput("invalid_deadline", "deadlines 须为对象 / must be an object", "deadlines")
+            raise InvalidInput("invalid_deadline", zh="deadlines 须为对象", en="must be an object", field="deadlines")
         parsed_deadlines = {}
         for stage, value in deadlines.items():
             if stage not in rules.STAGES:
-                raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", f"deadlines.{stage}")
+                raise InvalidInput("unknown_stage", zh=f"未知阶段 {stage}", en="unknown stage", field=f"deadlines.{stage}")
             parsed = rules.parse_deadline(value, f"deadlines.{stage}")
             if parsed:
                 parsed_deadlines[stage] = parsed
@@ -58,7 +59,7 @@ class Setup(UseCases):
             existing = self.cycle(key)
             if done := already_recorded(existing, command_id, {"cycle": key}):
                 return done
-            raise Conflict("cycle_exists", f"考核周期 {key} 已存在 / a cycle with this key exists", "key")
+            raise Conflict("cycle_exists", zh=f"考核周期 {key} 已存在", en="a cycle with this key exists", field="key")
         c = Cycle(
             key=key,
             year=year,
@@ -79,15 +80,15 @@ class Setup(UseCases):
         if done := already_recorded(c, command_id, {"registered": 0}):
             return done
         if c.status != CycleStatus.SETUP:
-            raise Conflict("cycle_not_in_setup", "周期已开启，不能再登记单位 / units are registered during setup only", "cycle")
+            raise Conflict("cycle_not_in_setup", zh="周期已开启，不能再登记单位", en="units are registered during setup only", field="cycle")
         if not isinstance(units, list) or not units:
-            raise InvalidInput("units_required", "请至少登记一个单位 / give at least one unit", "units")
+            raise InvalidInput("units_required", zh="请至少登记一个单位", en="give at least one unit", field="units")
         new: list[UnitAssessment] = []
         seen: set[str] = set()
         for i, u in enumerate(units):
             where = f"units[{i}]"
             if not isinstance(u, Mapping):
-                raise InvalidInput("invalid_unit", f"{where} 须为对象 / must be an object", where)
+                raise InvalidInput("invalid_unit", zh=f"{where} 须为对象", en="must be an object", field=where)
             key, name, org_type = u.get("key"), u.get("name"), u.get("org_type")
             rules.check_key(key, f"{where}.key", "invalid_unit_key", "单位编号")
             name = rules.check_text(name, f"{where}.name", label="单位名称")
@@ -95,11 +96,11 @@ class Setup(UseCases):
             if org_type not in c.schemes:
                 raise InvalidInput(
                     "no_scheme_for_org_type",
-                    f"本周期没有 {org_type} 类型的指标体系 / the cycle has no scheme for this org type",
-                    f"{where}.org_type",
+                    zh=f"本周期没有{wording.cohort(org_type)}的指标体系", en="the cycle has no scheme for this org type",
+                    field=f"{where}.org_type",
                 )
             if key in c.units or key in seen:
-                raise Conflict("unit_exists", f"单位 {key} 已登记 / unit already registered", f"{where}.key")
+                raise Conflict("unit_exists", zh=f"单位 {key} 已登记", en="unit already registered", field=f"{where}.key")
             seen.add(key)
             c.register_unit(unit=key, name=name.strip(), org_type=org_type, actor=actor.user, role=actor.role, command_id=command_id)
             new.append(
@@ -111,9 +112,9 @@ class Setup(UseCases):
         rules.require_role(actor, Role.ORGANIZER)
         c = self.cycle(cycle)
         if c.status != CycleStatus.SETUP:
-            raise Conflict("cycle_already_open", f"考核周期 {cycle} 已开启 / the cycle is already open", "cycle")
+            raise Conflict("cycle_already_open", zh=f"考核周期 {cycle} 已开启", en="the cycle is already open", field="cycle")
         if not c.units:
-            raise Conflict("no_units", "尚未登记任何单位 / register units before opening", "units")
+            raise Conflict("no_units", zh="尚未登记任何单位", en="register units before opening", field="units")
         return c
 
     def open_cycle(self, cycle: str, actor: Actor, command_id: str) -> Recorded:
@@ -197,9 +198,9 @@ class Setup(UseCases):
             return done
         rules.require_role(actor, Role.ORGANIZER)
         if stage not in rules.STAGES:
-            raise InvalidInput("unknown_stage", f"未知阶段 {stage} / unknown stage", "stage")
+            raise InvalidInput("unknown_stage", zh=f"未知阶段 {stage}", en="unknown stage", field="stage")
         if c.stages.get(stage) == CLOSED:
-            raise Conflict("stage_closed", f"{rules.stage_label(stage)}已结束 / the stage is closed", "stage")
+            raise Conflict("stage_closed", zh=f"{rules.stage_label(stage)}已结束", en="the stage is closed", field="stage")
         parsed = rules.parse_deadline(deadline, "deadline")
         c.set_deadline(
             stage=stage, deadline=parsed, previous=c.deadlines.get(stage), actor=actor.user, role=actor.role, command_id=command_id

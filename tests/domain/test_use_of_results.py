@@ -153,8 +153,10 @@ def test_policy_field_prefix_is_the_callers():
 
 def test_messages_are_chinese_first():
     e = refused(parse_results_use_policy, {"pay": {"good": "1.06"}})
-    # the Chinese (naming both grades and values) first, the English after the slash
-    assert e.message == "良好等次的薪酬系数（1.06）不能高于优秀等次（1.05）/ pay coefficients must not rise as the grade falls"
+    # the Chinese (naming both grades and values) and the English, each whole; message joins them
+    assert e.zh == "良好等次的薪酬系数（1.06）不能高于优秀等次（1.05）"
+    assert e.en == "pay coefficients must not rise as the grade falls"
+    assert e.message == f"{e.zh} / {e.en}"
 
 
 # ================================================================ apply()

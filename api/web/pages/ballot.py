@@ -16,7 +16,6 @@ from api.web.forms import REFUSED, by_place, idem_of, new_idem, refusal, see_oth
 from api.web.pageroute import page_router
 from api.web.render import render_page
 from api.web.session import PageError, PageUser, checked_form, services
-from domain.scheme import ORG_TYPES
 
 router = page_router()
 
@@ -28,7 +27,7 @@ async def session_of(request: Request, user: User, cycle: str, cohort: str) -> d
     for s in await backend.sessions(services(request), user, cycle):
         if s["cohort"] == cohort:
             return s
-    raise PageError(404, catalogue.both("err_no_session", cohort=cohort))
+    raise PageError(404, catalogue.both("err_no_session", cohort=catalogue.cohort("zh", cohort)))
 
 
 async def render_ballot(
@@ -45,7 +44,7 @@ async def render_ballot(
         field_errors, form_error = {"__category": error.message}, None
     return await render_page(
         request, "people_ballot.html", user, status,
-        cycle=cyc, session=session, cohort_name=cohort if request.state.lang == "en" else ORG_TYPES.get(cohort, cohort),
+        cycle=cyc, session=session, cohort_name=catalogue.cohort(request.state.lang, cohort),
         typed=typed or {}, category=category, categories=list((cyc.get("categories") or {}).keys()),
         field_errors=field_errors, form_error=form_error, idem=idem or new_idem(), just_cast=just_cast,
         abstained=abstained or {},

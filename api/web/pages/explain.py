@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -25,5 +27,30 @@ async def audit_explain(request: Request, cycle: str, unit: str, user: PageUser)
     ex = await backend.explain_grade(svc, user, cycle, unit)
     return await render_page(
         request, "oversight_explain.html", user,
-        cycle=view, ex=ex, unit_name=names[unit], names=names, ov_nav="audit", **oversight_helpers(request),
+        cycle=view, ex=ex, unit_name=names[unit], names=names, ov_nav="audit", policy_rows=policy_rows(request.state.lang, ex["policy"]),
+        **oversight_helpers(request),
     )
+
+
+def policy_rows(lang: str, policy: dict[str, Any]) -> list[tuple[str, str]]:
+    """The cycle's policy as the page says it: each rule by name, thresholds by grade, shares and
+    weights as numbers, yes/no in words (``work_weight`` → 工作实绩权重 0.7), never raw JSON."""
+    rows = []
+    sep = catalogue.t(lang, "words.list_sep")
+    for key, value in policy.items():
+        if key == "cited":
+            continue
+        label = catalogue.t(lang, f"words.policy.{key}") if catalogue.has(f"words.policy.{key}") else key
+        if key == "thresholds" and isinstance(value, dict):
+            text = sep.join(catalogue.t(lang, "words.threshold", grade=catalogue.grade(lang, g), value=catalogue.num(v))
+                            for g, v in sorted(value.items(), key=lambda gv: -float(gv[1])))
+        elif key == "categories" and isinstance(value, dict):
+            text = sep.join(f"{name} {catalogue.num(w)}" for name, w in value.items())
+        elif isinstance(value, bool):
+            text = catalogue.t(lang, "words.yes" if value else "words.no")
+        elif isinstance(value, dict):
+            text = sep.join(f"{k} {catalogue.num(v)}" for k, v in value.items())
+        else:
+            text = catalogue.num(value) if key in ("work_weight", "debrief_weight", "excellent_share", "bonus_cap", "min_turnout", "rectification_share") else str(value)
+        rows.append((label, text))
+    return rows

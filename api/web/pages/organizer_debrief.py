@@ -76,32 +76,33 @@ async def upload_roster(request: Request, key: str, cohort: str, user: PageUser)
         try:
             await backend.set_rosters(services(request), user, key, rosters, idem_of(form))
         except DomainError as e:
-            raise InvalidInput(e.code, _at_row(lang, e, rosters, rows), "file") from None
+            raise InvalidInput(e.code, **_at_row(e, rosters, rows), field="file") from None
     except REFUSED as err:
         error = refusal(err)
         return await meeting_page(request, user, key, cohort, status=error.status, errors={"file": error.message})
     return see_other(_url(key, cohort, "?done=roster"))
 
 
-def _at_row(lang: str, e: DomainError, rosters: dict[str, Any], rows: dict[tuple[str, int], int]) -> str:
-    """The domain's ``roster.<cohort>[i]…`` (or ``roster[i]…`` for one cohort) as the sheet's row."""
+def _at_row(e: DomainError, rosters: dict[str, Any], rows: dict[tuple[str, int], int]) -> dict[str, str]:
+    """The domain's ``roster.<cohort>[i]…`` (or ``roster[i]…`` for one cohort) as the sheet's row,
+    in both languages (``{"zh": …, "en": …}``)."""
     field = str(e.field or "")
     if "[" in field and field.startswith("roster"):
         head, _, rest = field.partition("[")
         cohort = head.removeprefix("roster.") if head != "roster" else next(iter(rosters))
         row = rows.get((cohort, int(rest.split("]", 1)[0])))
         if row is not None:
-            return catalogue.t(lang, "at_row", row=row, message=e.message)
-    return e.message
+            return {lang: catalogue.t(lang, "at_row", row=row, message=e.text(lang)) for lang in catalogue.LANGS}
+    return {"zh": e.zh, "en": e.en}
 
 
 async def _read_upload(form: Any, lang: str) -> tuple[dict[str, list[dict[str, str]]], dict[tuple[str, int], int]]:
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        raise InvalidInput("file_required", catalogue.t(lang, "org_choose_file"), "file")
+        raise InvalidInput("file_required", **catalogue.texts("org_choose_file"), field="file")
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("file_too_large", catalogue.both("err_file_too_large"), "file")
+        raise InvalidInput("file_too_large", **catalogue.texts("err_file_too_large"), field="file")
     return await run_in_threadpool(read_roster_xlsx, data)
 
 

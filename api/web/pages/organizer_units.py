@@ -96,10 +96,10 @@ async def read_upload(request: Request, form) -> tuple[list[dict[str, Any]], lis
     """The units of the uploaded sheet and the sheet row of each."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput("file_required", catalogue.t(request.state.lang, "org_choose_file"), "file")
+        raise InvalidInput("file_required", **catalogue.texts("org_choose_file"), field="file")
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("file_too_large", catalogue.both("err_file_too_large"), "file")
+        raise InvalidInput("file_too_large", **catalogue.texts("err_file_too_large"), field="file")
     return await run_in_threadpool(read_units_xlsx, data)
 
 
@@ -107,7 +107,6 @@ async def read_upload(request: Request, form) -> tuple[list[dict[str, Any]], lis
 async def register_upload(request: Request, key: str, user: PageUser) -> Response:
     backend.may_open(user, "units.register")
     form = await checked_form(request)
-    lang = request.state.lang
     try:
         units, rows = await read_upload(request, form)
         try:
@@ -116,7 +115,8 @@ async def register_upload(request: Request, key: str, user: PageUser) -> Respons
             field = e.field or ""
             if field.startswith("units["):  # the unit's sheet row, beside the file input
                 row = rows[int(field[6:field.index("]")])]
-                raise InvalidInput(e.code, catalogue.t(lang, "at_row", row=row, message=e.message), "file") from None
+                raise InvalidInput(e.code, field="file", **{lang: catalogue.t(lang, "at_row", row=row, message=e.text(lang))
+                                                             for lang in catalogue.LANGS}) from None
             raise
     except REFUSED as e:
         error = refusal(e)

@@ -49,7 +49,7 @@ async def results_page(request: Request, cycle: str, user: PageUser) -> Response
     lang = request.state.lang
     chart = {
         "grades": [catalogue.grade(lang, g) for g in GRADES],
-        "series": [{"name": cohort, "data": [int(counts.get(g, 0)) for g in GRADES]} for cohort, counts in distribution.items()],
+        "series": [{"name": catalogue.cohort(lang, cohort), "data": [int(counts.get(g, 0)) for g in GRADES]} for cohort, counts in distribution.items()],
     }
     return await render_page(
         request, "oversight_results.html", user,
