@@ -505,7 +505,7 @@ def check_turnout(cohort: str, cast: int, rostered: int, min_turnout: Decimal, r
     if share < min_turnout and text is None:
         raise InvalidInput(
             "turnout_below_minimum",
-            zh=f"{wording.cohort(cohort)}的到会率 {cast}/{rostered} 低于最低要求 {min_turnout:.0%}，结束评议须说明理由", en=f"turnout {cast}/{rostered} is below the minimum {min_turnout}: closing needs a reason",
+            zh=f"{wording.cohort(cohort)}的到会率 {cast}/{rostered} 低于最低要求 {min_turnout:.0%}，结束评议须说明理由", en=f"the turnout of the {wording.cohort(cohort, 'en')} session, {cast}/{rostered}, is below the minimum {min_turnout:.0%}: closing needs a reason",
             field="reason",
         )
     return text

@@ -63,7 +63,7 @@ def private_calls(source: str) -> list[str]:
 
 
 def python_keys(source: str) -> set[str]:
-    """Literal keys looked up in the catalogue: ``catalogue.t(lang, "k")``, ``t(lang, "k")``, ``catalogue.both("k")``."""
+    """Literal keys looked up in the catalogue: ``catalogue.t(lang, "k")``, ``t(lang, "k")``, ``catalogue.both("k")``, ``catalogue.texts("k")``."""
     keys = set()
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
@@ -73,7 +73,7 @@ def python_keys(source: str) -> set[str]:
         owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
         if isinstance(func, ast.Attribute) and owner not in ("catalogue",):
             continue
-        position = {"t": 1, "both": 0}.get(name)
+        position = {"t": 1, "both": 0, "texts": 0}.get(name)
         if position is None or len(node.args) <= position:
             continue
         arg = node.args[position]
