@@ -734,7 +734,7 @@ def check_report(actor: Actor, unit: str, status: str, text: Any) -> str:
     check_reporter(actor, unit)
     if status not in (RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS):
         raise Conflict(
-            "item_not_open", zh=f"整改事项当前状态为 {status}，不能再报告", en=f"the item is {status}", field="item"
+            "item_not_open", zh=f"整改事项当前为“{wording.item_status(status)}”，不能再报告", en=f"the item is {wording.item_status(status, 'en')}", field="item"
         )
     return check_text(text, "text", 4000, "整改情况")
 
@@ -744,7 +744,7 @@ def check_verify(actor: Actor, status: str) -> None:
     if status != RectificationStatus.SUBMITTED:
         raise Conflict(
             "item_not_submitted",
-            zh=f"整改事项尚未提交完成情况（当前 {status}），不能核验销号或退回", en=f"the item was not submitted ({status})",
+            zh=f"整改事项尚未提交完成情况（当前为“{wording.item_status(status)}”），不能核验销号或退回", en=f"the item was not submitted (it is {wording.item_status(status, 'en')})",
             field="item",
         )
 

@@ -54,6 +54,12 @@ STATUSES = {
     "approved": ("已批准", "approved"),
     "rejected": ("未批准", "rejected"),
 }
+ITEM_STATUSES = {
+    "open": ("待整改", "open"),
+    "in_progress": ("整改中", "in progress"),
+    "submitted": ("待核验", "awaiting verification"),
+    "closed": ("已销号", "closed"),
+}
 POLICY = {
     "work_weight": ("工作实绩权重", "the work weight"),
     "debrief_weight": ("述职评议权重", "the debrief weight"),
@@ -95,6 +101,11 @@ def grade(key: str | None, lang: str = "zh") -> str:
 
 def status(key: str | None, lang: str = "zh") -> str:
     return _pick(STATUSES, key, lang)
+
+
+def item_status(key: str | None, lang: str = "zh") -> str:
+    """A rectification item's status (``in_progress`` → 整改中)."""
+    return _pick(ITEM_STATUSES, key, lang)
 
 
 _CODE = r"\d+(?:\.\d+)*"

@@ -336,5 +336,28 @@ async def test_the_phone_inbox_and_the_results_page_name_cohorts_in_words(client
         assert legend == ["Grassroots branch"]
         await page.goto(f"/cycles/{done}?lang=en")
         assert (await page.inner_text("[data-testid=cycle-status]")).strip() == "Published"
+
+        # A refused form: the message beside its field whole, in the page's language alone.
+        await page.goto("/org/cycles/new?lang=zh")
+        await page.fill("#key", "a/b")
+        await page.fill("#year", "2026")
+        await page.fill("#name", "词语测试周期")
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_selector("[data-field=key]")
+        assert (await page.inner_text("[data-field=key]")).strip() == "周期编号须为 1–64 个字符，不含 / 和首尾空格"
+        await page.fill("#key", "w9")
+        await page.fill("[id='policy.work_weight']", "0.6")
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_selector("[data-field='policy.work_weight']")
+        assert (await page.inner_text("[data-field='policy.work_weight']")).strip() == "工作评分权重与述职评议权重之和必须为 1（现为 0.9）"
+        await page.goto("/org/cycles/new?lang=en")
+        await page.fill("#key", "w9")
+        await page.fill("#year", "2026")
+        await page.fill("#name", "words")
+        await page.fill("[id='policy.work_weight']", "0.6")
+        await page.click("[data-testid=cycle-form] button[type=submit]")
+        await page.wait_for_selector("[data-field='policy.work_weight']")
+        assert (await page.inner_text("[data-field='policy.work_weight']")).strip() == \
+            "the work weight and the debrief weight must add up to 1 (now 0.9)"
     finally:
         await context.close()

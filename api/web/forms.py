@@ -29,7 +29,7 @@ from fastapi.responses import RedirectResponse
 from api.errors import STATUS
 from api.web import catalogue
 from api.web.render import fmt_time
-from domain.errors import DomainError
+from domain.errors import DomainError, halves
 
 IDEM_FIELD = "idem"
 #: Fields of a form that are machinery, not what the user typed.
@@ -83,7 +83,8 @@ class Refusal:
     errors: tuple[dict[str, Any], ...] = ()
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        zh, en = halves(self.message)
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "message_zh": zh, "message_en": en}
         if self.field is not None:
             out["field"] = self.field
         if self.errors:

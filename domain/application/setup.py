@@ -88,7 +88,7 @@ class Setup(UseCases):
         for i, u in enumerate(units):
             where = f"units[{i}]"
             if not isinstance(u, Mapping):
-                raise InvalidInput("invalid_unit", zh=f"{where} 须为对象", en="must be an object", field=where)
+                raise InvalidInput("invalid_unit", zh=f"第 {i + 1} 个单位须为对象", en=f"unit {i + 1} must be an object", field=where)
             key, name, org_type = u.get("key"), u.get("name"), u.get("org_type")
             rules.check_key(key, f"{where}.key", "invalid_unit_key", "单位编号")
             name = rules.check_text(name, f"{where}.name", label="单位名称")
