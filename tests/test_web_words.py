@@ -361,3 +361,27 @@ async def test_the_phone_inbox_and_the_results_page_name_cohorts_in_words(client
             "the work weight and the debrief weight must add up to 1 (now 0.9)"
     finally:
         await context.close()
+
+
+async def test_the_pages_of_cycles_in_progress_speak_in_words_too(client, stack):
+    """The same checks while work is under way: an open debrief session (the inbox's tasks, the
+    ballot) and an open allocation (the committee's page, its problems and proposals)."""
+    from tests.helpers import cast, small_cycle
+
+    await cast(client)
+    debrief = await small_cycle(client, "debrief")
+    allocation = await small_cycle(client, "allocation", key="c2")
+    people = {"org": "organizer", "eva": "evaluator", "u1": "unit", "R1": "representative", "com": "committee", "aud": "auditor"}
+    for name, role in people.items():
+        body = {"role": role, "password": PASSWORD, **({"unit": "U1"} if role == "unit" else {})}
+        assert (await client.as_("admin").put(f"/users/{name}", json=body)).status_code == 200
+    start = ["/tasks", f"/cycles/{debrief}", f"/cycles/{allocation}", f"/org/cycles/{debrief}", f"/org/cycles/{allocation}",
+             f"/ballot/{debrief}/grassroots_branch", f"/committee/{allocation}/allocation", f"/committee/{allocation}/adjustments",
+             f"/org/cycles/{debrief}/debrief/grassroots_branch", f"/audit/{allocation}", f"/self-review/{debrief}/U1"]
+    failures = {}
+    for name in people:
+        for lang in ("zh", "en"):
+            bad, _ = await crawl(stack.api_url, name, PASSWORD, lang, start)
+            if bad:
+                failures[f"{name} ({lang})"] = report(bad)
+    assert not failures, "\n".join(f"== {who}\n{text}" for who, text in failures.items())
