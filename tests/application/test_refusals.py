@@ -638,7 +638,8 @@ def test_a_sheet_with_several_bad_points_names_every_one_of_them(app):
                   InvalidInput, "not_a_number", "scores.1.1.1")
     assert [(e.code, e.field) for e in err.errors] == [("not_a_number", "scores.1.1.1"), ("score_out_of_range", "scores.1.1.2")]
     assert err.to_dict()["errors"][1] == {"code": "score_out_of_range", "field": "scores.1.1.2",
-                                          "message": "要点 1.1.2 得分 -1 超出范围 0–4 / score must be within 0..4"}
+                                          "message": "要点 1.1.2 得分 -1 超出范围 0–4 / score must be within 0..4",
+                                          "message_zh": "要点 1.1.2 得分 -1 超出范围 0–4", "message_en": "score must be within 0..4"}
     # A missing point is named beside itself too; the summary stays the first message.
     err = refused(app, lambda: app.submit_self_review(key, "U1", {"1.1.2": "9"}, None, U1, cid()),
                   InvalidInput, "score_out_of_range", "scores.1.1.2")
