@@ -47,6 +47,7 @@ CAST = {
 SKIP = re.compile(r"^/(static|api|logout|docs|openapi)|/download/|/export$|\.(csv|docx|xlsx|zip|pdf|json)$|/files/")
 
 MAX_PAGES = 220
+LOGIN_ADMIN = re.compile(r"(?<![A-Za-z0-9_-])admin(?![A-Za-z0-9_-])")
 
 
 @pytest.fixture
@@ -209,7 +210,10 @@ async def crawl(base: str, username: str, password: str, lang: str, start: list[
             visited += 1
             page = Visible()
             page.feed(r.text)
-            found = problems(page.texts, lang)
+            texts = page.texts
+            if parts.path.startswith("/admin/"):  # the account pages name each login, and the admin's is "admin"
+                texts = [LOGIN_ADMIN.sub("", text) for text in texts]
+            found = problems(texts, lang)
             if found:
                 bad[target] = found
             for href in page.links:
@@ -243,6 +247,7 @@ async def test_every_page_of_a_finished_cycle_speaks_in_words_for_every_role(cli
                 failures[f"{role} ({lang})"] = report(bad)
     # Each role saw its share of the system, not only error pages.
     assert visited["organizer/zh"] >= 15 and visited["auditor/zh"] >= 10 and visited["committee/zh"] >= 8, visited
+    assert max(visited.values()) < MAX_PAGES, visited  # every page reached, none left unvisited
     assert not failures, "\n".join(f"== {who}\n{text}" for who, text in failures.items())
 
 
