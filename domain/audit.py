@@ -170,24 +170,6 @@ WHAT = {
     "AdjustmentProposed": "提出调整事项",
     "AdjustmentApproved": "批准调整事项",
     "AdjustmentRejected": "驳回调整事项",
-    "BusinessGradesImported": "导入业绩考核等次",
-    "DecisionConfirmed": "党委委员确认决定",
-    "DecisionObjected": "党委委员提出异议",
-    "DecisionProposed": "党委委员提出决定",
-    "FeedbackDrafted": "起草考核反馈",
-    "RectificationCarriedOver": "整改事项转入下一周期",
-    "RectificationClosed": "整改事项核验销号",
-    "RectificationFiled": "建立整改台账",
-    "RectificationItemCreated": "新增整改事项",
-    "RectificationOverdue": "整改事项逾期",
-    "RectificationProgressReported": "报告整改进展",
-    "RectificationReminded": "催办整改事项",
-    "RectificationSentBack": "退回整改事项",
-    "RectificationSubmitted": "提交整改完成情况",
-    "ReportSuggestionsSet": "填写报告建议",
-    "ResultsUsePolicySet": "设置结果运用规则",
-    "RosterChanged": "修改参会名单",
-    "RosterRegistered": "登记参会名单",
 }
 
 STAGE_OF = {
@@ -267,14 +249,14 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "EvaluatorsAssigned":
             unit = e.unit
             old, new = e.previous, list(e.evaluators)
-            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员'}"
+            detail = f" {e.unit}：{'、'.join(e.evaluators) or '全部考核组成员 / all evaluators'}"
         if name == "GradeOverridden":
             unit = e.unit
             old, new = e.previous, e.grade
             detail = f" {e.unit}：{GRADE_NAMES.get(e.previous or '', e.previous)} → {GRADE_NAMES.get(e.grade, e.grade)}"
         if name == "TieResolved":
             new = list(e.units)
-            detail = f" {wording.cohort(e.cohort)}：{'、'.join(e.units)}"
+            detail = f" {e.cohort}：{'、'.join(e.units)}"
         if name == "AdjustmentProposed":
             new = {"kind": e.kind, "points": e.points, "levels": e.levels}
             detail = f" {e.unit} {({'bonus': '加分', 'downgrade': '降档', 'veto': '一票否决'})[e.kind]}" + (
@@ -425,15 +407,12 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
         "position": r.position,
         "policy": {"cited": [_cite(i, links) for i in created], **c.policy, "categories": c.categories},
         "work_score": {
-            "formula": Bilingual("W = round2(100 × Σ s_p / Σ max_p)，不适用要点不计入", "W = round2(100 × Σ s_p / Σ max_p), N/A points left out"),
+            "formula": "W = round2(100 × Σ s_p / Σ max_p)，不适用要点不计入 / N/A points left out",
             "sum": str(total), "max": str(maximum), "value": fmt2(s.work_score) if s.work_score is not None else None,
             "points": points, "cited": [_cite(i, links) for i in scoring],
         },
         "debrief_score": {
-            "formula": Bilingual(
-                f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
-                f"each category's highest and lowest score dropped (from {policy.trim_min_ballots} ballots on), then averaged; D = round2(Σ w_c·m_c / Σ w_c)",
-            ),
+            "formula": f"每类去掉一个最高分和一个最低分（不少于 {policy.trim_min_ballots} 票时）后取平均，D = round2(Σ w_c·m_c / Σ w_c)",
             "categories": cats, "value": fmt2(s.debrief_score) if s.debrief_score is not None else None,
             "ballot_view": shown,
             **({"cited": debrief_cited} if view is ballot_rule.BallotView.ANONYMOUS else {}),
@@ -443,7 +422,7 @@ def explain(r: Replay, cycle: str, unit: str, links: dict[int, str] | None = Non
             "value": fmt2(s.composite) if s.composite is not None else None,
         },
         "bonus": {
-            "formula": Bilingual(f"B = min(Σ 已批准加分, {policy.bonus_cap})", f"B = min(Σ approved bonus points, {policy.bonus_cap})"),
+            "formula": f"B = min(Σ 已批准加分, {policy.bonus_cap})",
             "approved": [a for a in adjustments if a["kind"] == "bonus" and a["status"] == "approved"],
             "value": fmt2(s.bonus),
         },

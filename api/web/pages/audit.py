@@ -68,8 +68,22 @@ async def audit_timeline(request: Request, cycle: str, user: PageUser, actor: st
         request, "oversight_audit.html", user,
         cycle=view, entries=found, page=q.page_of(found), search=q.q, total=len(everything), filters=filters, options=options, names=names,
         digest=digest, csv_query=query, ov_nav="audit", bundle=await backend.may_export_bundle(svc, user, cycle),
-        **oversight_helpers(request),
+        what=lambda e: what_of(request.state.lang, e), **oversight_helpers(request),
     )
+
+
+def what_of(lang: str, entry: object) -> str:
+    """An entry's description as the page says it: the audit's own words (kept as they were, for
+    the bundle and the CSV), with an event that has none named from the catalogue and a cohort by
+    its name; on an English page the event's English name (the audit's words are Chinese)."""
+    event, what = getattr(entry, "event", ""), str(getattr(entry, "what", "") or "")
+    if lang == "en":
+        return catalogue.event("en", event)
+    if what.startswith(event):
+        what = catalogue.event("zh", event) + what[len(event):]
+    for key in (k.removeprefix("cohort.") for k in catalogue.CATALOGUE if k.startswith("cohort.")):
+        what = what.replace(key, catalogue.cohort("zh", key))
+    return catalogue.pick("zh", what)
 
 
 @router.get("/audit/{cycle}/timeline.csv")

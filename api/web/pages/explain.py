@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -28,8 +29,24 @@ async def audit_explain(request: Request, cycle: str, unit: str, user: PageUser)
     return await render_page(
         request, "oversight_explain.html", user,
         cycle=view, ex=ex, unit_name=names[unit], names=names, ov_nav="audit", policy_rows=policy_rows(request.state.lang, ex["policy"]),
+        formulas=formulas(request.state.lang, ex),
         **oversight_helpers(request),
     )
+
+
+def formulas(lang: str, ex: dict[str, Any]) -> dict[str, str]:
+    """The steps' formulas in the page's language. The explanation's own (``ex[…]["formula"]``)
+    stay as the audit bundle has always said them; the page words them from the catalogue, with
+    the numbers they carry (the ballots needed to trim, the bonus cap)."""
+    trim = re.search(r"(\d+)", str(ex["debrief_score"].get("formula") or ""))  # its first number: the ballots needed
+    cap = re.search(r",\s*([\d.]+)\)\s*$", str(ex["bonus"].get("formula") or ""))
+    return {
+        "work": catalogue.t(lang, "words.formula_work"),
+        "debrief": catalogue.t(lang, "words.formula_debrief", n=trim.group(1) if trim else "—"),
+        "composite": str(ex["composite"].get("formula") or ""),
+        "bonus": catalogue.t(lang, "words.formula_bonus", cap=cap.group(1) if cap else "—"),
+        "rank": catalogue.pick(lang, ex["rank"].get("rule")),
+    }
 
 
 def policy_rows(lang: str, policy: dict[str, Any]) -> list[tuple[str, str]]:
