@@ -17,7 +17,7 @@ import pytest
 
 from domain import wording
 from domain.decimals import to_decimal
-from domain.errors import Bilingual, Conflict, DomainError, InvalidInput, Unavailable, halves, rebuild_error
+from domain.errors import Bilingual, Conflict, DomainError, InvalidInput, Unavailable, all_of, halves, rebuild_error
 from domain.policy import parse_policy
 from domain.rules import Actor, check_key, require_role
 
@@ -41,6 +41,9 @@ def test_both_texts_cross_a_process_boundary():
     e = Unavailable("busy", zh="系统繁忙", en="the system is busy", retry_after=7)
     again = pickle.loads(pickle.dumps(e))
     assert (type(again), again.zh, again.en, again.retry_after) == (Unavailable, "系统繁忙", "the system is busy", 7)
+    # A refusal naming several fields keeps each one's two texts.
+    several = pickle.loads(pickle.dumps(all_of([InvalidInput("a", zh="甲", en="A", field="x"), InvalidInput("b", zh="乙", en="B", field="y")])))
+    assert [(e["message_zh"], e["message_en"]) for e in several.to_dict()["errors"]] == [("甲", "A"), ("乙", "B")]
     # A Temporal failure's details are the error's dict (workflows/messages.to_application_error).
     d = {**Conflict("late", zh="阶段已结束", en="the stage is closed", field="stage").to_dict(), "kind": "conflict"}
     rebuilt = rebuild_error(d["kind"], d["code"], d["message"], d["field"], d["message_zh"], d["message_en"])
