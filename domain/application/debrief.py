@@ -94,7 +94,7 @@ class Debrief(UseCases):
             s = self.session(cycle, cohort)
         except NotFound:
             raise NotFound(
-                "not_open", zh=f"{cohort} 的述职评议尚未开启，请待组织部开启后再提交", en="this session has not been opened yet", field="cohort"
+                "not_open", zh=f"{wording.cohort(cohort)}的述职评议尚未开启，请待组织部开启后再提交", en="this session has not been opened yet", field="cohort"
             ) from None
         rules.parse_ballot_sheet(s.secretaries, scores)
 
