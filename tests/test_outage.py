@@ -48,7 +48,8 @@ async def test_a_write_while_temporal_is_down_is_a_503_that_a_retry_with_the_sam
         # An organizer's write, and the same write through the pages (a form post): a 503 page.
         assert_503(await client.as_("org").put(f"/cycles/{key}/deadlines/allocation", json={"deadline": None}))
         token = client.tokens["com"]
-        form = {"csrf": csrf_for(token), "idem": "web-" + uuid.uuid4().hex, "action": "approve", "reason": "同意", **MEETING}
+        form = {"csrf": csrf_for(token), "idem": "web-" + uuid.uuid4().hex, "action": "approve", "reason": "同意", **MEETING,
+                "confirm": "yes"}  # past the confirmation step: the decision itself is sent
         async with httpx.AsyncClient(base_url=stack.api_url, cookies={"kaohe_token": token}, timeout=120) as browser_like:
             page = await browser_like.post(f"/committee/{key}/allocation/decision", data=form)
         assert_503(page)

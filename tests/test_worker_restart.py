@@ -55,8 +55,9 @@ def problems(sc: dict[str, Any]) -> int:
     total = 0
     for u in sc["units"]:
         maxima = resolve_scheme(sc["schemes"][u["org_type"]], "scheme").point_max
-        below = [c for c, v in sc["scores"][u["key"]].items() if v is not None and Decimal(str(v)) < maxima[c]]
-        total += min(len(below), 5)
+        # SPEC / issue 11: the points scoring below the policy's rectification share of their max.
+        share = Decimal(str((sc["cycle"].get("policy") or {}).get("rectification_share", "0.80")))
+        total += sum(1 for c, v in sc["scores"][u["key"]].items() if v is not None and Decimal(str(v)) < share * maxima[c])
     return total
 
 
@@ -105,7 +106,7 @@ def expected_event_kinds(sc: dict[str, Any]) -> Counter:
         "UnitAssessment.FeedbackDrafted": n,
         "UnitAssessment.FeedbackIssued": n,
         "UnitAssessment.FeedbackAcknowledged": n,
-        # An item per problem of each feedback: the points below their max, at most 5 a unit.
+        # An item per problem of each feedback: the points below the rectification share of their max.
         "RectificationItem.RectificationItemCreated": problems(sc),
     })
     return +kinds  # drop the zero counts
