@@ -110,7 +110,7 @@ async def test_every_role_has_a_nav_to_what_it_may_see_and_the_auditor_reaches_t
         "com": ("committee", None, {"tasks": "/tasks", "cycles": "/cycles", "results": "/results", "audit": "/audit"}),
         "eva": ("evaluator", None, {"tasks": "/tasks", "cycles": "/cycles"}),
         "u1": ("unit", "U1", {"tasks": "/tasks", "cycles": "/cycles", "results": "/results"}),
-        "admin": ("admin", None, {"tasks": "/tasks", "cycles": "/cycles", "results": "/results", "users": "/admin/users"}),
+        "admin": ("admin", None, {"tasks": "/tasks", "cycles": "/cycles", "users": "/admin/users"}),  # accounts, not results
     }
     for username, (role, unit, nav) in expected.items():
         if username != "admin":
@@ -258,7 +258,7 @@ async def test_the_admin_lists_creates_deactivates_and_resets_accounts(client, s
         assert await admin.locator("[data-testid=toggle-active]").count() == 0
         await admin.select_option("select#role", "auditor")
         await admin.click("[data-testid=save-user]")
-        assert "最后一个" in await admin.inner_text("[data-testid=user-form]")
+        assert "不能修改自己的角色" in await admin.inner_text("[data-testid=user-form]")  # issue 12: nobody changes their own role
         assert (await client.as_("admin").get("/me")).json()["role"] == "admin"
     finally:
         await admin_ctx.close()
