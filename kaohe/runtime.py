@@ -417,7 +417,8 @@ async def start_stack(
             services = Services(
                 app, Gateway(stack.client, settings.task_queue, claims), stack.runner, stack.accounts, settings.production,
                 settings.audit_signing_key,
-                AttachmentStore(settings.data_dir / "attachments", settings.attachment_max_bytes),
+                AttachmentStore(settings.attachments_dir or settings.data_dir / "attachments", settings.attachment_max_bytes,
+                                settings.attachment_quota_bytes, stack.accounts.engine),
                 settings.read_cache_seconds,
             )
             port = api_port or settings.api_port

@@ -375,6 +375,13 @@ async def acknowledge_feedback(svc: Services, user: User, cycle: str, unit: str,
     await feedback_service.acknowledge(svc, user, cycle, unit, idem)
 
 
+async def may_upload_evidence(svc: Services, user: User, cycle: str, item: str, files: list[UploadFile]) -> None:
+    """Before any file of a report is stored: the role, the item is the user's unit's, at most 20
+    files, within the unit's quota."""
+    size = sum(f.size or 0 for f in files)
+    await run_in_threadpool(rectification_service.may_upload_to, svc, user, cycle, item, len(files), size)
+
+
 async def upload_evidence(svc: Services, user: User, file: UploadFile) -> dict[str, Any]:
     """One evidence file into the attachment store (who may upload is checked before it is read)."""
     rectification_service.may_upload(user)
