@@ -26,11 +26,13 @@ def stored(stack, sha: str) -> bool:
 
 
 async def items_of(client, key: str) -> dict[str, str]:
-    """Each unit's rectification item (one per unit, from its feedback)."""
-    org = client.as_("org")
+    """One rectification item per unit, added by hand by the organizer: unit → item id."""
+    out = {}
     for unit in ("U1", "U2"):
-        assert (await org.post(f"/cycles/{key}/units/{unit}/feedback", json={"text": "请加强党员教育管理。"})).status_code == 200
-    return {i["unit"]: i["id"] for i in (await org.get(f"/cycles/{key}/rectifications")).json()}
+        r = await client.as_("org").post(f"/cycles/{key}/rectifications", json={"unit": unit, "description": "会议记录不全，补齐"})
+        assert r.status_code == 201, r.text
+        out[unit] = r.json()["items"][0]["id"]
+    return out
 
 
 def upload(client, user: str, name: str, data: bytes, **params):
