@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from adapters.accounts import User
@@ -49,20 +50,29 @@ def users(svc: Services, user: User, role: str | None = None) -> list[dict[str, 
 
 async def put_user(
     svc: Services, user: User, username: str, role: str, password: str | None, unit: str | None, display_name: str | None,
-    reason: str | None = None,
+    reason: str | None = None, active: bool | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Create or update an account: (the account, whether it was created). Each change is an
-    event of the account (``Account``), with the admin's reason."""
+    """Create or update an account: (the account, whether it was created); ``active`` false
+    deactivates it, true reactivates it. Each change is an event of the account (``Account``),
+    with the admin's reason."""
     allow(user, "users.write")
     _own_role(user, username, role, unit)
+    if active is False and username == user.username:
+        raise Conflict("deactivate_self", "不能停用自己的账号 / you cannot deactivate your own account", "active")
     check_reason(reason)
     try:
         before: User | None = await in_thread(svc.accounts.get, username)
     except NotFound:
         before = None
+    if before is not None and active is False and before.active:
+        await in_thread(svc.accounts.set_active, username, False)  # first: the last active admin stays, before anything changes
     saved, created = await svc.accounts.put_async(username, role, password, unit, display_name)
+    if active is not None and active != saved.active:
+        saved = await in_thread(svc.accounts.set_active, username, active)
     if before is None:
         await _created(svc, user, saved, reason)
+        if not saved.active:
+            await _changed(svc, user, replace(saved, active=True), saved, reason)
     else:
         await _changed(svc, user, before, saved, reason, password_reset=password is not None)
     return saved.to_dict(), created

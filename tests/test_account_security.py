@@ -29,6 +29,15 @@ async def test_the_admin_cannot_change_their_own_role_and_every_account_change_i
     r = await admin.put("/users/zhang", json={"role": "unit", "unit": "U2", "password": "second-pass-1234", "reason": "忘记密码"})
     assert r.status_code == 200, r.text
 
+    await client.login("zhang", "second-pass-1234")
+    r = await admin.put("/users/zhang", json={"role": "unit", "unit": "U2", "active": False, "reason": "离职"})
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
+    assert (await client.as_("zhang").get("/me")).status_code == 401  # their sessions ended
+    r = await admin.put("/users/zhang", json={"role": "unit", "unit": "U2", "active": True, "reason": "返聘"})
+    assert r.status_code == 200 and r.json()["active"] is True, r.text
+    r = await admin.put("/users/admin", json={"role": "admin", "active": False, "reason": "试试"})
+    assert r.status_code == 409 and r.json()["code"] == "deactivate_self", r.text
+
     # The auditor reads who did what to the account, when and why.
     r = await client.as_("aud").get("/audit/accounts", params={"account": "zhang"})
     assert r.status_code == 200, r.text
@@ -37,6 +46,8 @@ async def test_the_admin_cannot_change_their_own_role_and_every_account_change_i
         ("AccountCreated", "admin", "admin", "新任考核组成员"),
         ("AccessChanged", "admin", "admin", "调任第二支部联络人"),
         ("PasswordReset", "admin", "admin", "忘记密码"),
+        ("AccountDeactivated", "admin", "admin", "离职"),
+        ("AccountReactivated", "admin", "admin", "返聘"),
     ]
     assert entries[1]["old"] == {"role": "evaluator", "unit": None} and entries[1]["new"] == {"role": "unit", "unit": "U2"}
     assert all(e["hash"] for e in entries)  # links of the same hash chain as the assessment's events
@@ -46,7 +57,10 @@ async def test_the_admin_cannot_change_their_own_role_and_every_account_change_i
     await client.login("zhang", "second-pass-1234")
     assert (await client.as_("zhang").get("/me")).json() == {
         "username": "zhang", "display_name": "zhang", "role": "unit", "unit": "U2", "active": True}
-    # Only the audit trail's readers read it; the admin does not audit themselves.
+    # The first admin's creation is there too, by the system; only the audit trail's readers read
+    # it (the admin does not audit themselves).
+    first = (await client.as_("aud").get("/audit/accounts", params={"account": "admin"})).json()
+    assert [(e["event"], e["actor"]) for e in first] == [("AccountCreated", "system")]
     assert (await admin.get("/audit/accounts")).status_code == 403
 
 
