@@ -64,6 +64,8 @@ async def put_user(
         before: User | None = await in_thread(svc.accounts.get, username)
     except NotFound:
         before = None
+    svc.accounts.validate(username, role, unit, password, need_password=before is None or password is not None,
+                          display_name=display_name)  # every input rule before anything changes
     if before is not None and active is False and before.active:
         await in_thread(svc.accounts.set_active, username, False)  # first: the last active admin stays, before anything changes
     saved, created = await svc.accounts.put_async(username, role, password, unit, display_name)
