@@ -1,5 +1,12 @@
 """Evidence files, stored content-addressed (SHA-256) under the data dir; the hashes go into the
-events, so the audit trail covers the files. Size and type are limited."""
+events, so the audit trail covers the files. Size and type are limited.
+
+Who uploaded a file is recorded beside the accounts (``attachment_uploads``: the file's hash,
+the unit it was uploaded for, by whom, its size): a unit may cite, and so read, only a file
+uploaded for it — knowing a hash is not enough (ASVS V4.2: access by reference, not by a
+guessable or leaked name) — and a unit's files together stay within its quota
+(``KAOHE_ATTACHMENT_QUOTA_BYTES``). Several API replicas must share the storage directory
+(a volume, ``deploy/``): each sees the files the others stored."""
 
 from __future__ import annotations
 
@@ -9,9 +16,32 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.errors import InvalidInput, NotFound
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, DateTime, Engine, String, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from adapters.accounts import AccountBase
+from domain.errors import Conflict, InvalidInput, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
+#: A unit's evidence files together, by default (``KAOHE_ATTACHMENT_QUOTA_BYTES``).
+QUOTA_BYTES = 200 * 1024 * 1024
+#: Who uploads with no unit (the organizer) is recorded under this owner.
+NO_UNIT = ""
+
+
+class UploadRow(AccountBase):
+    """A file uploaded for an owner (a unit's key; ``NO_UNIT`` for a user of no unit): each
+    owner's file once, whoever else stored the same bytes."""
+
+    __tablename__ = "attachment_uploads"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    uploader: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 #: Accepted types, told by their first bytes (not by what the client claims).
 TYPES = {
@@ -56,9 +86,58 @@ def sniff(name: str, data: bytes) -> str:
 
 
 class AttachmentStore:
-    def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, root: Path, max_bytes: int = MAX_BYTES, quota_bytes: int = QUOTA_BYTES, engine: Engine | None = None) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.quota_bytes = quota_bytes
+        self.sessions: sessionmaker | None = None
+        if engine is not None:
+            self.bind(engine)
+
+    def bind(self, engine: Engine) -> None:
+        """Record uploads in ``engine``'s database (the accounts' one)."""
+        UploadRow.__table__.create(engine, checkfirst=True)
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # -- who uploaded what, and how much
+    def used(self, owner: str) -> int:
+        """The bytes of the files uploaded for ``owner``."""
+        with self.sessions() as db:
+            return int(db.scalar(select(func.coalesce(func.sum(UploadRow.size), 0)).where(UploadRow.owner == owner)) or 0)
+
+    def uploaded_for(self, sha256: str, owner: str) -> bool:
+        with self.sessions() as db:
+            return db.get(UploadRow, (sha256, owner)) is not None
+
+    def uploaded_at_all(self, sha256: str) -> bool:
+        """Whether any upload of the file is recorded (a file stored before uploads were is not)."""
+        with self.sessions() as db:
+            return db.scalar(select(UploadRow.owner).where(UploadRow.sha256 == sha256).limit(1)) is not None
+
+    def check_quota(self, owner: str, size: int) -> None:
+        """Refuse an upload that would take ``owner`` past the quota (checked before storing)."""
+        used = self.used(owner)
+        if used + size > self.quota_bytes:
+            mib = 1024 * 1024
+            raise Conflict("quota_exceeded",
+                           f"本单位材料已用 {used / mib:.1f} MiB，再传 {size / mib:.1f} MiB 将超过上限 {self.quota_bytes / mib:.0f} MiB / "
+                           f"this would take the unit past its {self.quota_bytes // mib} MiB of evidence", "file")
+
+    def put_for(self, owner: str, uploader: str, name: str, data: bytes) -> Attachment:
+        """Store a file for ``owner`` (within its quota) and record the upload."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.sessions is not None and not self.uploaded_for(digest, owner):
+            self.check_quota(owner, len(data))
+        stored = self.put(name, data)
+        if self.sessions is not None:
+            try:
+                with self.sessions.begin() as db:
+                    if db.get(UploadRow, (stored.sha256, owner)) is None:
+                        db.add(UploadRow(sha256=stored.sha256, owner=owner, uploader=uploader, size=stored.size,
+                                         at=datetime.now(timezone.utc)))
+            except IntegrityError:
+                pass  # the same file, for the same owner, uploaded at the same moment
+        return stored
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256

@@ -81,6 +81,8 @@ class UserIn(Model):
     password: str | None = Field(None, description="至少 8 位；更新时可省略 / ≥ 8 chars; optional on update")
     unit: str | None = Field(None, description="单位联络人必填；党委委员可填所属单位（回避）/ unit users: required")
     display_name: str | None = None
+    active: bool | None = Field(None, description="false 停用（其全部登录失效）、true 重新启用；省略不变 / false deactivates, true reactivates")
+    reason: str | None = Field(None, max_length=500, description="变更原因，记入审计日志 / why: recorded in the audit trail")
 
 
 class CycleIn(Model):

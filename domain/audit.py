@@ -170,7 +170,15 @@ WHAT = {
     "AdjustmentProposed": "提出调整事项",
     "AdjustmentApproved": "批准调整事项",
     "AdjustmentRejected": "驳回调整事项",
+    "AccountCreated": "创建账号",
+    "AccessChanged": "变更账号角色或所属单位",
+    "PasswordReset": "重置账号密码",
+    "AccountDeactivated": "停用账号",
+    "AccountReactivated": "重新启用账号",
 }
+
+#: The events of an account (``domain.aggregates.account``): no cycle, the account they concern.
+ACCOUNT_EVENTS = ("AccountCreated", "AccessChanged", "PasswordReset", "AccountDeactivated", "AccountReactivated")
 
 STAGE_OF = {
     "SelfReviewDraftSaved": "self_review", "SelfReviewSubmitted": "self_review", "SelfReviewNotSubmitted": "self_review",
@@ -200,9 +208,14 @@ class Entry:
     new: Any = None
     command_id: str = ""
     hash: str | None = None
+    #: The account an account event concerns (None for the assessment's events).
+    account: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        if out["account"] is None:  # the assessment's events read as they always did
+            del out["account"]
+        return out
 
 
 def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> Iterator[Entry]:
@@ -212,9 +225,10 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
     sessions: dict[UUID, str] = {}
     sheets: dict[UUID, tuple[str, str, str]] = {}
     adjustments: dict[UUID, tuple[str, str]] = {}
+    accounts: dict[UUID, str] = {}
     for item in items:
         e, name = item.event, item.name
-        cycle = unit = None
+        cycle = unit = account = None
         stage = STAGE_OF.get(name)
         old = new = None
         detail = ""
@@ -271,6 +285,19 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
         if name == "DebriefSessionClosed" and e.sheets:  # v1 closes are upcast with no sheets
             new = {"sheets": len(e.sheets)}
             detail = f"（计入 {len(e.sheets)} 份评议表）"
+        if name == "AccountCreated":
+            accounts[e.originator_id] = e.username
+            new = {"role": e.account_role, "unit": e.unit, "active": e.active}
+        if name in ACCOUNT_EVENTS:
+            account = accounts.get(e.originator_id)
+            detail = f" {account}"
+        if name == "AccountCreated":
+            detail += f"（{ROLE_NAMES.get(e.account_role, e.account_role)}{'，' + e.unit if e.unit else ''}）"
+        if name == "AccessChanged":
+            old = {"role": e.previous_role, "unit": e.previous_unit}
+            new = {"role": e.account_role, "unit": e.unit}
+            detail += (f"：{ROLE_NAMES.get(e.previous_role, e.previous_role)}{'（' + e.previous_unit + '）' if e.previous_unit else ''}"
+                       f" → {ROLE_NAMES.get(e.account_role, e.account_role)}{'（' + e.unit + '）' if e.unit else ''}")
         if name == "ScoringSubmitted":
             new = dict(e.scores)
         if name == "SelfReviewSubmitted":
@@ -291,6 +318,7 @@ def timeline(items: Iterable[Logged], links: dict[int, str] | None = None) -> It
             new=new,
             command_id=e.command_id,
             hash=(links or {}).get(item.position),
+            account=account,
         )
 
 

@@ -701,12 +701,16 @@ def check_create_rectification(status: str, actor: Actor, description: Any) -> s
     return check_text(description, "description", 2000, "整改事项描述")
 
 
+#: Evidence files one report may cite.
+MAX_ATTACHMENTS = 20
+
+
 def parse_attachments(value: Any, field: str = "attachments") -> list[dict[str, Any]]:
     """Evidence files, by their content hash (the file itself lives in the attachment store)."""
     if value is None:
         return []
-    if not isinstance(value, list) or len(value) > 20:
-        raise InvalidInput("invalid_attachments", zh="附件须为列表，最多 20 个", en="at most 20 attachments", field=field)
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise InvalidInput("invalid_attachments", zh=f"附件须为列表，最多 {MAX_ATTACHMENTS} 个", en=f"at most {MAX_ATTACHMENTS} attachments", field=field)
     out = []
     for i, a in enumerate(value):
         where = f"{field}[{i}]"

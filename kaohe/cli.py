@@ -47,7 +47,8 @@ async def _load_demo(settings: Settings, stack: Any) -> list[tuple[str, str, str
     from simulation import runner as simulate
     from simulation.scenario import load
 
-    if stack.app.recorder.max_notification_id():
+    # Fresh: nothing in the log but the first admin's creation (accounts are events too).
+    if any(not n.topic.startswith("domain.aggregates.account:") for n in stack.app.recorder.select_notifications(start=1, limit=100)):
         raise DemoRefused(
             f"--demo 需要一个全新的数据目录，{settings.data_dir.resolve()} 中已有数据；"
             "请设置 KAOHE_DATA_DIR 为新目录（或用 make demo）/ --demo needs a fresh data dir"

@@ -4,6 +4,7 @@ that runs them all in one process tree (plus the Temporal dev server as a child 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 import gc
 import json
 import logging
@@ -105,6 +106,16 @@ def bootstrap_admin(settings: Settings, accounts: Accounts) -> tuple[str, str | 
     accounts.add(settings.admin_user, "admin", password, display_name="系统管理员")
     write_secret(credentials_file(settings), json.dumps({"username": settings.admin_user, "password": password}))
     return settings.admin_user, password
+
+
+def record_first_admin(app: Any, admin: Any) -> None:
+    """The first admin's creation in the audit trail (``Account.AccountCreated`` by ``system``)."""
+    from domain.application import SYSTEM
+
+    if app.account_record(admin.username) is None:
+        app.record_account_created(admin.username, admin.role, admin.unit, admin.display_name,
+                                   "首次启动时创建的首个管理员 / the first admin, created at the first start",
+                                   SYSTEM, f"first-admin/{admin.username}")
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -426,11 +437,15 @@ async def start_stack(
             stack.runner = ProjectionRunner(app, engine)
             stack.runner.start(settings.projection_poll_seconds)
             stack.accounts = accounts_for(settings, engine)
+            first_start = not stack.accounts.any_admin()
             stack.admin = bootstrap_admin(settings, stack.accounts)
+            if first_start:  # accounts as events: the first admin, created by the system
+                record_first_admin(app, stack.accounts.get(stack.admin[0]))
             services = Services(
                 app, Gateway(stack.client, settings.task_queue, claims), stack.runner, stack.accounts, settings.production,
                 settings.audit_signing_key,
-                AttachmentStore(settings.data_dir / "attachments", settings.attachment_max_bytes),
+                AttachmentStore(settings.attachments_dir or settings.data_dir / "attachments", settings.attachment_max_bytes,
+                                settings.attachment_quota_bytes, stack.accounts.engine),
                 settings.read_cache_seconds,
             )
             port = api_port or settings.api_port

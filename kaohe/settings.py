@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         1000, ge=0, description="aggregates kept in memory and fast-forwarded from the log on each load (0: none)"
     )
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="largest evidence file accepted")
+    attachment_quota_bytes: int = Field(200 * 1024 * 1024, gt=0, description="a unit's evidence files together, at most")
+    attachments_dir: Path | None = Field(
+        None, description="where evidence files are stored; shared by every API replica (default: KAOHE_DATA_DIR/attachments)"
+    )
     command_key: str | None = Field(
         None,
         description="shared secret (32+ characters) the API signs each command's actor with and the worker checks; "

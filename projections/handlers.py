@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from domain import stages as stage_machine
 from domain.rules import PENDING, AdjustmentStatus, FeedbackStatus, RectificationStatus, SelfReviewStatus, stage_label
 from projections.models import (
+    AccountChangeRow,
     AdjustmentRow,
     AssignmentRow,
     BallotRow,
@@ -484,3 +485,43 @@ def rectification_overdue(db: Session, e: Any, pos: int) -> None:
 def rectification_carried(db: Session, e: Any, pos: int) -> None:
     row = _item(db, e)
     row.carried_to = [*row.carried_to, e.to_cycle]
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def _account_row(db: Session, e: Any, pos: int, event: str, **changes: Any) -> None:
+    """The account's state after the event, as the last change left it, with ``changes``."""
+    last = db.scalars(select(AccountChangeRow).where(AccountChangeRow.account_id == str(e.originator_id))
+                      .order_by(AccountChangeRow.position.desc()).limit(1)).first()
+    assert last is not None, f"account {e.originator_id} not projected"
+    state = {"username": last.username, "account_role": last.account_role, "unit": last.unit, "active": last.active, **changes}
+    db.add(AccountChangeRow(position=pos, account_id=str(e.originator_id), event=event, actor=e.actor, reason=e.reason or "",
+                            at=e.timestamp, **state))
+
+
+@on("Account.AccountCreated")
+def account_created(db: Session, e: Any, pos: int) -> None:
+    db.add(AccountChangeRow(position=pos, account_id=str(e.originator_id), username=e.username, event="AccountCreated",
+                            account_role=e.account_role, unit=e.unit, active=e.active, actor=e.actor, reason=e.reason or "",
+                            at=e.timestamp))
+
+
+@on("Account.AccessChanged")
+def account_access_changed(db: Session, e: Any, pos: int) -> None:
+    _account_row(db, e, pos, "AccessChanged", account_role=e.account_role, unit=e.unit)
+
+
+@on("Account.PasswordReset")
+def account_password_reset(db: Session, e: Any, pos: int) -> None:
+    _account_row(db, e, pos, "PasswordReset")
+
+
+@on("Account.AccountDeactivated")
+def account_deactivated(db: Session, e: Any, pos: int) -> None:
+    _account_row(db, e, pos, "AccountDeactivated", active=False)
+
+
+@on("Account.AccountReactivated")
+def account_reactivated(db: Session, e: Any, pos: int) -> None:
+    _account_row(db, e, pos, "AccountReactivated", active=True)

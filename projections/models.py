@@ -194,9 +194,27 @@ class ReminderRow(ReadModel):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class AccountChangeRow(ReadModel):
+    """One change to an account (``Account`` events): the account's history as the admin and
+    the auditor read it, newest first by position."""
+
+    __tablename__ = "proj_account_changes"
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    account_role: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 #: Bump when a read model's shape changes: the runner then rebuilds every table from the log.
 #: 3: indexes for the inbox and the progress counts.
 #: 4: evaluators assigned to units (``proj_assignments``).
 #: 5: debrief rosters (``RosterRow``, ``SessionRow.roster``, ``SessionRow.close_reason``).
 #: 6: the organizer's reminders (``ReminderRow``).
-SCHEMA_VERSION = 6
+#: 7: accounts' changes (``AccountChangeRow``).
+SCHEMA_VERSION = 7

@@ -26,6 +26,7 @@ from eventsourcing.persistence import StoredEvent
 from domain import grading
 from domain.application import Assessments
 from domain.audit import (
+    ACCOUNT_EVENTS,
     Entry,
     Logged,
     Replay,
@@ -235,6 +236,13 @@ class Auditor:
             raise NotFound("cycle_not_found", zh=f"考核周期 {cycle} 不存在", en="no such cycle", field="cycle")
         return out
 
+    def account_timeline(self, account: str | None = None) -> list[Entry]:
+        """Every change to an account (created, role or unit, password reset, deactivated,
+        reactivated), oldest first; of one account with ``account``."""
+        links = self.links()
+        return [e for e in timeline(read_log(self.app), links)
+                if e.event in ACCOUNT_EVENTS and (account is None or e.account == account)]
+
     def explain(self, cycle: str, unit: str, position: int | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
         """A unit's grade explained as ``role`` may read it (the ballots named for the auditor,
         and for everyone when the cycle's ballot is not secret)."""
@@ -354,6 +362,12 @@ def cycle_timeline(svc: Any, user: Any, cycle: str, *, unit: str | None = None, 
                    stage: str | None = None, event: str | None = None) -> list[Entry]:
     allow(user, "audit.read")
     return Auditor(svc.app).timeline(cycle, unit=unit, actor=actor, stage=stage, event=event)
+
+
+def account_timeline(svc: Any, user: Any, account: str | None = None) -> list[Entry]:
+    """The admin's changes to accounts, from the log (who, when, why)."""
+    allow(user, "audit.read")
+    return Auditor(svc.app).account_timeline(account)
 
 
 def explain_grade(svc: Any, user: Any, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:

@@ -36,6 +36,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.reads = ReadCache(self.runner, self.read_cache_seconds)
+        if self.attachments is not None and self.attachments.sessions is None and self.accounts is not None:
+            self.attachments.bind(self.accounts.engine)  # who uploaded which file, beside the accounts
         if self.ballot_codes is None and self.accounts is not None:
             self.ballot_codes = BallotCodes(self.accounts.engine)  # beside the accounts, in their database
         if self.scoring_drafts is None and self.accounts is not None:

@@ -140,8 +140,12 @@ async def set_rosters(svc: Services, user: User, cycle: str, rosters: Any, idem:
     allow(user, "roster.set")
     missing = await in_thread(_check_representatives, svc, rosters) if isinstance(rosters, dict) else {}
     out = await svc.recorded(svc.app.set_rosters, cycle, rosters, user.actor, command_id(user, idem))
+    made = []
     for rep, name in missing.items():  # after the roster is stored: a refused roster creates nobody
-        await in_thread(svc.accounts.add_code_only, rep, name)
+        made.append((await in_thread(svc.accounts.add_code_only, rep, name)).to_dict())
+    if made:  # accounts as events: who created them, and why
+        await svc.recorded(svc.app.record_accounts_created, made, "述职评议名单登记 / named on a debrief roster", user.actor,
+                           command_id(user, None))
     return out
 
 

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from adapters.accounts import Session, User, check_password
-from domain.errors import Conflict, DomainError, InvalidInput
-from services.context import Services, in_thread
+from domain.application.accounts import check_reason
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from services.context import Services, command_id, in_thread
 from services.permissions import allow
+
+
+def _state(u: User) -> dict[str, Any]:
+    return {"role": u.role, "unit": u.unit, "active": u.active, "display_name": u.display_name}
+
+
+def _own_role(user: User, username: str, role: str, unit: str | None) -> None:
+    """Nobody changes their own role or unit (an admin could otherwise make themselves anyone)."""
+    if username == user.username and (role != user.role or (unit or None) != (user.unit or None)):
+        raise Conflict("own_role", zh="不能修改自己的角色或所属单位，请另一位系统管理员操作",
+                       en="you cannot change your own role or unit: another admin must", field="role")
+
+
+async def _created(svc: Services, user: User, saved: User, reason: str | None) -> None:
+    await svc.recorded(svc.app.record_account_created, saved.username, saved.role, saved.unit, saved.display_name,
+                       reason, user.actor, command_id(user, None))
+
+
+async def _changed(svc: Services, user: User, before: User, after: User, reason: str | None, password_reset: bool = False) -> None:
+    await svc.recorded(svc.app.record_account_change, after.username, _state(before), _state(after), reason, user.actor,
+                       command_id(user, None), password_reset)
 
 
 async def sign_in(svc: Services, username: str, password: str, address: str | None = None, otp: str | None = None,
@@ -55,17 +78,41 @@ def users(svc: Services, user: User, role: str | None = None) -> list[dict[str, 
 
 
 async def put_user(
-    svc: Services, user: User, username: str, role: str, password: str | None, unit: str | None, display_name: str | None
+    svc: Services, user: User, username: str, role: str, password: str | None, unit: str | None, display_name: str | None,
+    reason: str | None = None, active: bool | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Create or update an account: (the account, whether it was created)."""
+    """Create or update an account: (the account, whether it was created); ``active`` false
+    deactivates it, true reactivates it. Each change is an event of the account (``Account``),
+    with the admin's reason."""
     allow(user, "users.write")
+    _own_role(user, username, role, unit)
+    if active is False and username == user.username:
+        raise Conflict("deactivate_self", "不能停用自己的账号 / you cannot deactivate your own account", "active")
+    check_reason(reason)
+    try:
+        before: User | None = await in_thread(svc.accounts.get, username)
+    except NotFound:
+        before = None
+    svc.accounts.validate(username, role, unit, password, need_password=before is None or password is not None,
+                          display_name=display_name)  # every input rule before anything changes
+    if before is not None and active is False and before.active:
+        await in_thread(svc.accounts.set_active, username, False)  # first: the last active admin stays, before anything changes
     saved, created = await svc.accounts.put_async(username, role, password, unit, display_name)
+    if active is not None and active != saved.active:
+        saved = await in_thread(svc.accounts.set_active, username, active)
+    if before is None:
+        await _created(svc, user, saved, reason)
+        if not saved.active:
+            await _changed(svc, user, replace(saved, active=True), saved, reason)
+    else:
+        await _changed(svc, user, before, saved, reason, password_reset=password is not None)
     return saved.to_dict(), created
 
 
 # ------------------------------------------------------------------ the admin's accounts
-# Every change an admin makes to an account goes through one of these functions (and only these),
-# so that recording them as audit events later is one place to touch.
+# Every change an admin makes to an account goes through one of these functions (and only these):
+# each writes the accounts table, then records the change as an event of the account
+# (``domain.application.accounts``), with who, when and the reason the admin gave.
 
 #: The letters a generated password is drawn from: no 0/O, 1/l/I to misread on a printed sheet.
 PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -102,40 +149,53 @@ def account(svc: Services, user: User, username: str) -> dict[str, Any]:
 
 
 async def create_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
-                      password: str | None = None) -> tuple[dict[str, Any], str]:
+                      password: str | None = None, reason: str | None = None) -> tuple[dict[str, Any], str]:
     """A new account: (the account, its password — the one given, or a generated one to show once)."""
     allow(user, "users.write")
+    check_reason(reason)
     password = password or new_password()
     if await in_thread(svc.accounts.exists, [username]):
         raise Conflict("user_exists", zh=f"用户 {username} 已存在", en="user already exists", field="username")
     saved, _ = await svc.accounts.put_async(username, role, password, unit, display_name)
+    await _created(svc, user, saved, reason)
     return saved.to_dict(), password
 
 
-async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None) -> dict[str, Any]:
+async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
+                      reason: str | None = None) -> dict[str, Any]:
     """Role, unit and display name of an existing account (its password stays)."""
     allow(user, "users.write")
-    await in_thread(svc.accounts.get, username)  # 404 for no such user, rather than creating one
+    _own_role(user, username, role, unit)
+    check_reason(reason)
+    before = await in_thread(svc.accounts.get, username)  # 404 for no such user, rather than creating one
     saved, _ = await svc.accounts.put_async(username, role, None, unit, display_name)
+    await _changed(svc, user, before, saved, reason)
     return saved.to_dict()
 
 
-async def set_active(svc: Services, user: User, username: str, active: bool) -> dict[str, Any]:
+async def set_active(svc: Services, user: User, username: str, active: bool, reason: str | None = None) -> dict[str, Any]:
     """Deactivate (the user's sessions end at once; the last active admin stays) or reactivate."""
     allow(user, "users.write")
     if not active and username == user.username:
         raise Conflict("deactivate_self", zh="不能停用自己的账号", en="you cannot deactivate your own account", field="username")
-    return (await in_thread(svc.accounts.set_active, username, active)).to_dict()
+    check_reason(reason)
+    before = await in_thread(svc.accounts.get, username)
+    saved = await in_thread(svc.accounts.set_active, username, active)
+    await _changed(svc, user, before, saved, reason)
+    return saved.to_dict()
 
 
-async def reset_password(svc: Services, user: User, username: str, password: str | None = None) -> str:
+async def reset_password(svc: Services, user: User, username: str, password: str | None = None, reason: str | None = None) -> str:
     """A new password for the user (the admin's, or a generated one-time password); their sessions end.
     Answers the password, to be shown once."""
     allow(user, "users.write")
     if username == user.username:
         raise Conflict("reset_self", zh="请在“修改密码”页面修改自己的密码", en="change your own password on the change-password page", field="password")
+    check_reason(reason)
     password = password or new_password()
-    await in_thread(svc.accounts.set_password, username, password)
+    before = await in_thread(svc.accounts.get, username)
+    saved = await in_thread(svc.accounts.set_password, username, password)
+    await _changed(svc, user, before, saved, reason, password_reset=True)
     return password
 
 
@@ -183,7 +243,7 @@ class ImportRefused(InvalidInput):
         self.problems = problems
 
 
-async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]], reason: str | None = None) -> list[dict[str, Any]]:
     """Create every account of a sheet, or none: each row ``(sheet row number, {username, role, unit,
     display_name, password?})``. A row with no password gets a generated one. Answers each account
     with its password (shown once)."""
@@ -195,4 +255,6 @@ async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str
         raise ImportRefused(problems)
     people = [{**p, "password": p.get("password") or new_password()} for _, p in rows]
     created = await in_thread(svc.accounts.add_many, people)
+    await svc.recorded(svc.app.record_accounts_created, [u.to_dict() for u in created], reason,
+                       user.actor, command_id(user, None))
     return [{**u.to_dict(), "password": p["password"]} for u, p in zip(created, people)]

@@ -19,6 +19,9 @@ from domain.rules import ROLES
 ORGANIZER, EVALUATOR, UNIT, REPRESENTATIVE, COMMITTEE, AUDITOR, ADMIN = ROLES
 EVERYONE = ROLES
 READERS = (ORGANIZER, COMMITTEE, AUDITOR)  # of reports, documents, the audit trail
+#: The admin keeps the accounts, and sees accounts, not assessment data: no unit's scores,
+#: ballots, adjustments, results or rectification items (ASVS V4: least privilege).
+ASSESSMENT_READERS = (ORGANIZER, COMMITTEE, AUDITOR, UNIT)
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,22 @@ TABLE: dict[str, Rule] = {
     "overview.read": Rule((ORGANIZER,)),
     "unit.remind": Rule((ORGANIZER,)),
     # self-review and scoring
-    "units.read": _everyone_but(REPRESENTATIVE, refusal="参会代表请使用述职评议页面 / representatives use the debrief pages"),
+    "units.read": _everyone_but(REPRESENTATIVE, ADMIN, refusal="参会代表请使用述职评议页面；系统管理员只管理账号 / "
+                                                             "representatives use the debrief pages; the admin keeps accounts only"),
     "self_review.save_draft": Rule((UNIT,)),
     "self_review.submit": Rule((UNIT,)),
     "scoring.submit": Rule((EVALUATOR,)),
     "scoring.save_draft": Rule((EVALUATOR,)),  # the evaluator's own working copy of a sheet (not an event)
     "evaluators.assign": Rule((ORGANIZER,)),  # which evaluators score a unit (default: all)
     # debrief
-    "debrief.read": _everyone_but(UNIT, refusal="单位用户不能查看述职评议 / unit users cannot see ballots"),
+    "debrief.read": _everyone_but(UNIT, ADMIN, refusal="单位用户和系统管理员不能查看述职评议 / unit users and the admin cannot see ballots"),
     "ballot.cast": Rule((REPRESENTATIVE,)),
     "session.close": Rule((ORGANIZER,)),
     "roster.read": Rule((ORGANIZER, AUDITOR, COMMITTEE)),  # a session's roster, who has cast (not what), turnout
     "roster.set": Rule((ORGANIZER,)),
     "ballot_codes.issue": Rule((ORGANIZER,)),  # the one-time ballot codes and their printable sheet
     # adjustments: bonus points, downgrades, vetoes
-    "adjustments.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看加分与降档 / your role cannot read adjustments"),
+    "adjustments.read": Rule(ASSESSMENT_READERS, "您的角色不能查看加分与降档 / your role cannot read adjustments"),
     "adjustment.propose": Rule((ORGANIZER,)),
     "adjustment.decide": Rule((COMMITTEE,)),
     # the grade allocation and the results
@@ -78,7 +82,7 @@ TABLE: dict[str, Rule] = {
     "proposals.read": Rule((COMMITTEE, ORGANIZER, AUDITOR)),
     "decision.confirm": Rule((COMMITTEE,)),
     "decision.object": Rule((COMMITTEE,)),  # the committee's pages: adjustments, allocation
-    "results.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看考核结果 / your role cannot read results"),
+    "results.read": Rule(ASSESSMENT_READERS, "您的角色不能查看考核结果 / your role cannot read results"),
     # feedback
     "feedback.read": Rule((ORGANIZER, AUDITOR, UNIT, COMMITTEE), "您的角色不能查看反馈 / your role cannot read feedback"),
     "feedback.edit_draft": Rule((ORGANIZER,)),
@@ -86,8 +90,8 @@ TABLE: dict[str, Rule] = {
     "feedback.acknowledge": Rule((UNIT,)),
     "feedback.download": Rule(READERS + (UNIT,), "您的角色不能下载反馈 / your role cannot download feedback"),
     # rectification items
-    "rectification.read": Rule((ORGANIZER, COMMITTEE, AUDITOR, ADMIN, UNIT), "您的角色不能查看整改事项 / your role cannot read rectification items"),
-    "rectification.carried.read": Rule(EVERYONE),
+    "rectification.read": Rule(ASSESSMENT_READERS, "您的角色不能查看整改事项 / your role cannot read rectification items"),
+    "rectification.carried.read": Rule(ASSESSMENT_READERS, "您的角色不能查看整改事项 / your role cannot read rectification items"),
     "rectification.create": Rule((ORGANIZER,)),
     "rectification.report": Rule((UNIT,)),
     "rectification.verify": Rule((ORGANIZER,)),

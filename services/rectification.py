@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from adapters.accounts import User
 from domain.errors import Forbidden, InvalidInput, NotFound
+from adapters.attachments import NO_UNIT
+from domain.rules import MAX_ATTACHMENTS
 from projections.models import RectificationRow
 from services.context import Services, command_id, in_thread
 from services.permissions import allow, in_scope
@@ -74,21 +76,34 @@ async def _item_update(svc: Services, user: User, cycle: str, item: str, name: s
     return result
 
 
-def _known_files(svc: Services, files: list[dict[str, Any]]) -> None:
+def _owner(user: User) -> str:
+    """Whom an upload is for: a unit user's unit; anyone else uploads for no unit."""
+    return user.unit if user.role == "unit" and user.unit else NO_UNIT
+
+
+def _known_files(svc: Services, user: User, files: list[dict[str, Any]]) -> None:
+    """Each cited file is stored and, for a unit user, was uploaded for their unit: a hash
+    learnt elsewhere (another unit's file) cannot be cited, and so cannot be read."""
+    if not isinstance(files, list):
+        return  # the domain says what is wrong with it (``rules.parse_attachments``)
     for i, f in enumerate(files):
-        if not svc.attachments.has(str(f.get("sha256", ""))):
+        sha = str(f.get("sha256", "")) if isinstance(f, dict) else ""
+        if not svc.attachments.has(sha):
             raise InvalidInput("attachment_not_found", zh="附件未上传或不存在，请先 POST /attachments", en="upload the file first", field=f"attachments[{i}].sha256")
+        if user.role == "unit" and not svc.attachments.uploaded_for(sha, _owner(user)):
+            raise Forbidden("attachment_not_yours", zh="只能引用本单位上传的材料，请先上传", en="cite only files uploaded for your own unit",
+                            field=f"attachments[{i}].sha256")
 
 
 async def report_progress(svc: Services, user: User, cycle: str, item: str, text: str, attachments: list[dict[str, Any]], idem: str | None = None) -> dict[str, Any]:
     allow(user, "rectification.report")
-    _known_files(svc, attachments)
+    await in_thread(_known_files, svc, user, attachments)
     return await _item_update(svc, user, cycle, item, "report_progress", item_workflow.ReportItem(user.actor, text, attachments), idem)
 
 
 async def submit(svc: Services, user: User, cycle: str, item: str, text: str, attachments: list[dict[str, Any]], idem: str | None = None) -> dict[str, Any]:
     allow(user, "rectification.report")
-    _known_files(svc, attachments)
+    await in_thread(_known_files, svc, user, attachments)
     return await _item_update(svc, user, cycle, item, "submit", item_workflow.ReportItem(user.actor, text, attachments), idem)
 
 
@@ -105,19 +120,39 @@ def may_upload(user: User) -> None:
     allow(user, "attachment.upload")
 
 
+def may_upload_to(svc: Services, user: User, cycle: str, item: str, count: int, size: int = 0) -> None:
+    """Before any of ``count`` files (``size`` bytes together) for a report on ``item`` is
+    stored: the role, that the item is the user's unit's, that a report holds them (at most
+    ``MAX_ATTACHMENTS``) and that they fit in the unit's quota."""
+    allow(user, "rectification.report")
+    row = _item(svc, cycle, item)
+    in_scope(user, row.unit)
+    if count > MAX_ATTACHMENTS:
+        raise InvalidInput("too_many_attachments", f"一次最多上传 {MAX_ATTACHMENTS} 个附件（本次 {count} 个）/ "
+                                                   f"at most {MAX_ATTACHMENTS} files in one report", "files")
+    if size:
+        svc.attachments.check_quota(_owner(user), size)
+
+
 async def upload(svc: Services, user: User, filename: str, data: bytes) -> dict[str, Any]:
+    """One file into the store, recorded as uploaded for the user's unit (within its quota)."""
     allow(user, "attachment.upload")
-    stored = await in_thread(svc.attachments.put, filename or "file", data)
+    stored = await in_thread(svc.attachments.put_for, _owner(user), user.username, filename or "file", data)
     return stored.to_dict()
 
 
 def attachment(svc: Services, user: User, sha256: str) -> Path:
-    """The stored file; a unit user only their own unit's."""
+    """The stored file; a unit user only through an item of their own unit that cites it, and
+    only a file uploaded for their unit (or stored before uploads were recorded) — by
+    reference, never by knowing the hash."""
     allow(user, "attachment.read")
     if user.role == "unit":
+        refused = Forbidden("forbidden", zh="只能下载本单位的材料", en="only your own unit's files")
         with svc.runner.sessions() as db:
             rows = db.scalars(select(RectificationRow).where(RectificationRow.unit == user.unit))
-            mine = any(a.get("sha256") == sha256 for r in rows for rep in r.reports for a in rep.get("attachments", []))
-        if not mine:
-            raise Forbidden("forbidden", zh="只能下载本单位的材料", en="only your own unit's files")
+            cited = any(a.get("sha256") == sha256 for r in rows for rep in r.reports for a in rep.get("attachments", []))
+        if not cited:
+            raise refused
+        if not svc.attachments.uploaded_for(sha256, _owner(user)) and svc.attachments.uploaded_at_all(sha256):
+            raise refused  # cited by the unit's item, but uploaded for another unit
     return svc.attachments.open(sha256)

@@ -26,7 +26,7 @@ from projections.models import (
     UnitRow,
 )
 from services.context import Services, command_id, in_thread
-from services.permissions import allow
+from services.permissions import allow, may
 from workflows import cycle as cycle_workflow
 
 # ------------------------------------------------------------------ queries
@@ -75,20 +75,28 @@ def _counts(db: Any, column: Any, cycle_column: Any, key: str, names: tuple) -> 
 
 
 def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
-    """The cycle with its progress per stage and the notices the organizer must see."""
+    """The cycle with its progress per stage and the notices the organizer must see.
+
+    What one unit could learn of the others is for the roles that oversee the cycle only
+    (``oversight.read``: organizer, committee, auditor): the committee's free-text reason for
+    sending the allocation back (it may name units and grades) and the ballot counts. The
+    progress is for those who read the units (not the admin, who keeps the accounts)."""
     allow(user, "cycle.read")
+    overseer = may(user, "oversight.read")
     with svc.runner.sessions() as db:
         row = db.get(CycleRow, key)
         if row is None:
             raise NotFound("cycle_not_found", zh=f"考核周期 {key} 不存在", en="no such cycle", field="cycle")
         view = cycle_view(row)
+        if not may(user, "units.read"):
+            return view
         scored = _counts(db, UnitRow.scored, UnitRow.cycle, key, (True, False))
         view["progress"] = {
             "units": scored[True] + scored[False],
             "self_review": _counts(db, UnitRow.self_review, UnitRow.cycle, key, tuple(SelfReviewStatus)),
             "scoring": {"scored": scored[True], "pending": scored[False]},
             "debrief": {
-                cohort: {"open": is_open, "ballots": ballots}
+                cohort: ({"open": is_open, "ballots": ballots} if overseer else {"open": is_open})
                 for cohort, is_open, ballots in db.execute(
                     select(SessionRow.cohort, SessionRow.is_open, SessionRow.ballots).where(SessionRow.cycle == key)
                 )
@@ -97,13 +105,23 @@ def cycle(svc: Services, user: User, key: str) -> dict[str, Any]:
             "feedback": _counts(db, UnitRow.feedback, UnitRow.cycle, key, tuple(FeedbackStatus)),
         }
         view["notices"] = [
-            {"kind": n.kind, "stage": n.stage, "text": n.text, "at": n.at.isoformat(), "resolved": n.resolved}
+            {"kind": n.kind, "stage": n.stage, "text": n.text if overseer or n.kind != "allocation_rejected" else SENT_BACK,
+             "at": n.at.isoformat(), "resolved": n.resolved}
             for n in db.execute(
                 select(NoticeRow.kind, NoticeRow.stage, NoticeRow.text, NoticeRow.at, NoticeRow.resolved)
                 .where(NoticeRow.cycle == key).order_by(NoticeRow.id)
             )
         ]
     return view
+
+
+#: A sent-back allocation as those who do not oversee the cycle read it: without the reason.
+SENT_BACK = "党委退回等次方案 / the committee sent the allocation back"
+
+
+def cycle_audience(user: User) -> str:
+    """Which version of ``cycle`` the user reads (a read cache keeps one answer per version)."""
+    return "overseer" if may(user, "oversight.read") else "units" if may(user, "units.read") else "summary"
 
 
 def stage(name: str) -> str:

@@ -216,6 +216,12 @@ async def run(
         cohort_of = {u["key"]: u["org_type"] for u in units}
         ballots = sc["debrief"]["ballots"]
 
+        # A cycle already there is refused before any account is made or changed (a second run
+        # would otherwise reset every scenario account's password, each an event of the audit trail).
+        r = await api._send("GET", f"/cycles/{key}", "查询周期", headers={"Authorization": f"Bearer {api.tokens[admin[0]]}"})
+        if r.status_code == 200:
+            raise SimulationError(f"创建周期 被拒绝 409（key）：考核周期 {key} 已存在 / cycle {key} already exists")
+
         progress.step("创建用户 / creating users")
         people: dict[str, dict[str, Any]] = {
             ORGANIZER: {"role": "organizer", "display_name": "组织部（模拟）"},

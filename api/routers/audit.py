@@ -64,6 +64,22 @@ async def timeline(
     return JSONResponse([e.to_dict() for e in entries])
 
 
+@router.get("/accounts", summary="账号变更记录 / the admin's changes to accounts")
+async def account_timeline(
+    user: CurrentUser,
+    svc: Svc,
+    account: str | None = Query(None, max_length=64, description="某一账号 / one account"),
+    format: str = Query("json", pattern="^(json|csv)$"),
+) -> Response:
+    entries = await run_in_threadpool(audit.account_timeline, svc, user, account)
+    if format == "csv":
+        return PlainTextResponse(to_csv(entries), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="accounts.csv"'})
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse([e.to_dict() for e in entries])
+
+
 @router.get("/cycles/{key}/units/{unit}/explain", summary="解释等次 / explain a unit's grade")
 async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: int | None = Query(None, ge=0, le=INT_MAX, description="日志位置 / a log position")) -> dict:
     return await run_in_threadpool(audit.explain_grade, svc, user, key, unit, position)

@@ -107,6 +107,7 @@ async def list_users(user: CurrentUser, svc: Svc, role: str | None = None) -> li
 
 @router.put("/users/{username}", summary="创建或更新用户 / create or update a user")
 async def put_user(username: str, body: UserIn, user: CurrentUser, svc: Svc, response: Response) -> dict:
-    saved, created = await people.put_user(svc, user, username, body.role, body.password, body.unit, body.display_name)
+    saved, created = await people.put_user(svc, user, username, body.role, body.password, body.unit, body.display_name, body.reason,
+                                           body.active)
     response.status_code = 201 if created else 200
     return saved

@@ -25,7 +25,7 @@ async def list_cycles(user: CurrentUser, svc: Svc) -> list[dict]:
 
 @router.get("/cycles/{key}", summary="周期详情与各阶段进度 / a cycle and its progress per stage", name="get_cycle")
 async def get_cycle(key: str, user: CurrentUser, svc: Svc) -> Response:
-    return json_answer(await svc.reads.respond(("cycle", key), lambda: setup.cycle(svc, user, key)))
+    return json_answer(await svc.reads.respond(("cycle", key, setup.cycle_audience(user)), lambda: setup.cycle(svc, user, key)))
 
 
 @router.post("/cycles/{key}/units", status_code=201, summary="登记单位（可批量）/ register units")

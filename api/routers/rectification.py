@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -75,7 +75,13 @@ async def uploader(user: CurrentUser) -> None:
 
 
 @router.post("/attachments", status_code=201, summary="上传佐证材料 / upload evidence", dependencies=[Depends(uploader)])
-async def upload(user: CurrentUser, svc: Svc, file: UploadFile = File(...)) -> dict:
+async def upload(
+    user: CurrentUser, svc: Svc, file: UploadFile = File(...),
+    cycle: str | None = Query(None, max_length=64, description="与 item 一起：上传前核对整改事项属于本单位 / with item: checked to be your unit's first"),
+    item: str | None = Query(None, max_length=64, description="整改事项 / the rectification item the file is for"),
+) -> dict:
+    if cycle is not None and item is not None:  # before the file is stored
+        await run_in_threadpool(rectification.may_upload_to, svc, user, cycle, item, 1, file.size or 0)
     data = await file.read(svc.attachments.max_bytes + 1)
     return await rectification.upload(svc, user, file.filename or "file", data)
 

@@ -375,6 +375,13 @@ async def acknowledge_feedback(svc: Services, user: User, cycle: str, unit: str,
     await feedback_service.acknowledge(svc, user, cycle, unit, idem)
 
 
+async def may_upload_evidence(svc: Services, user: User, cycle: str, item: str, files: list[UploadFile]) -> None:
+    """Before any file of a report is stored: the role, the item is the user's unit's, at most 20
+    files, within the unit's quota."""
+    size = sum(f.size or 0 for f in files)
+    await run_in_threadpool(rectification_service.may_upload_to, svc, user, cycle, item, len(files), size)
+
+
 async def upload_evidence(svc: Services, user: User, file: UploadFile) -> dict[str, Any]:
     """One evidence file into the attachment store (who may upload is checked before it is read)."""
     rectification_service.may_upload(user)
@@ -424,26 +431,27 @@ async def account(svc: Services, user: User, username: str) -> dict[str, Any]:
 
 
 async def create_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
-                      password: str | None) -> tuple[dict[str, Any], str]:
+                      password: str | None, reason: str | None = None) -> tuple[dict[str, Any], str]:
     """The new account and its password (the one typed, or a generated one to show once)."""
-    return await people_service.create_user(svc, user, username, role, unit, display_name, password)
+    return await people_service.create_user(svc, user, username, role, unit, display_name, password, reason)
 
 
-async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None) -> dict[str, Any]:
-    return await people_service.update_user(svc, user, username, role, unit, display_name)
+async def update_user(svc: Services, user: User, username: str, role: str, unit: str | None, display_name: str | None,
+                      reason: str | None = None) -> dict[str, Any]:
+    return await people_service.update_user(svc, user, username, role, unit, display_name, reason)
 
 
-async def set_user_active(svc: Services, user: User, username: str, active: bool) -> dict[str, Any]:
-    return await people_service.set_active(svc, user, username, active)
+async def set_user_active(svc: Services, user: User, username: str, active: bool, reason: str | None = None) -> dict[str, Any]:
+    return await people_service.set_active(svc, user, username, active, reason)
 
 
-async def reset_password(svc: Services, user: User, username: str, password: str | None) -> str:
-    return await people_service.reset_password(svc, user, username, password)
+async def reset_password(svc: Services, user: User, username: str, password: str | None, reason: str | None = None) -> str:
+    return await people_service.reset_password(svc, user, username, password, reason)
 
 
-async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+async def import_users(svc: Services, user: User, rows: list[tuple[int, dict[str, Any]]], reason: str | None = None) -> list[dict[str, Any]]:
     """Every account of the sheet with its password, or ``people_service.ImportRefused`` (every bad row) and nothing written."""
-    return await people_service.import_users(svc, user, rows)
+    return await people_service.import_users(svc, user, rows, reason)
 
 
 ImportRefused = people_service.ImportRefused
@@ -488,3 +496,8 @@ async def second_factor_status(svc: Services, user: User) -> dict[str, Any]:
     enrolled = await run_in_threadpool(accounts.totp_enrolled, user.username)
     left = await run_in_threadpool(accounts.recovery_codes_left, user.username) if enrolled else 0
     return {"enrolled": enrolled, "required": accounts.totp_required(user), "codes_left": left}
+
+
+async def account_timeline(svc: Services, user: User, account: str | None = None) -> list:
+    """The admin's changes to accounts, from the log (the auditor's timeline of accounts)."""
+    return await run_in_threadpool(audit_service.account_timeline, svc, user, account)

@@ -22,10 +22,11 @@ from reporting.documents import CHINA
 
 
 def stage_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per stage: its state, deadline, and how far it has got (done of total)."""
-    p = view["progress"]
-    n = p["units"]
-    done: dict[str, tuple[int, int] | None] = {
+    """One row per stage: its state, deadline, and how far it has got (done of total; not for a
+    role that reads no unit's progress, such as the admin)."""
+    p = view.get("progress")
+    n = p["units"] if p else 0
+    done: dict[str, tuple[int, int] | None] = {} if not p else {
         # Submitted and not submitted apart: a unit recorded as not submitted is not done.
         "self_review": (p["self_review"]["submitted"], n),
         "scoring": (p["scoring"]["scored"], n),

@@ -13,13 +13,16 @@ method is called.
 - ``debrief``: ``DebriefSession``, ``DebriefRoster``, ``BallotSheet``
 - ``adjustment``: ``Adjustment``
 - ``rectification``: ``RectificationItem``
+- ``account``: ``Account`` (who created, changed, reset, deactivated an account, and why)
 - ``topics``: the topics the log was first written with (``domain.model:…``), registered here
 """
 
+from domain.aggregates.account import Account
 from domain.aggregates.adjustment import Adjustment
 from domain.aggregates.base import (
     NAMESPACE,
     KaoheAggregate,
+    account_id,
     adjustment_id,
     proposal_id,
     cycle_id,
@@ -37,12 +40,14 @@ from domain.aggregates import topics as _topics  # noqa: F401  (registers the ol
 
 __all__ = [
     "NAMESPACE",
+    "Account",
     "Adjustment",
     "BallotSheet",
     "Cycle",
     "DebriefRoster",
     "DebriefSession",
     "KaoheAggregate",
+    "account_id",
     "RectificationItem",
     "UnitAssessment",
     "adjustment_id",

@@ -36,6 +36,10 @@ def roster_id(cycle: str, cohort: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"roster/{cycle}/{cohort}")
 
 
+def account_id(username: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"account/{username}")
+
+
 def adjustment_id(cycle: str, command_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"adjustment/{cycle}/{command_id}")
 

@@ -11,6 +11,7 @@ stage they belong to, one mixin module each, composed here:
 - ``feedback``: feedback drafts, issuing, acknowledging
 - ``rectification``: rectification items to closure, reminders, carrying over
 - ``results_use``: report suggestions, results-use policy, business grades import
+- ``accounts``: the admin's changes to accounts (created, role or unit, password reset, deactivated)
 - ``reading``: grades from aggregates (``AllocationReader``) and loading aggregates (``Loading``)
 - ``recording``: what a command answers (``Recorded``), the idempotency guard, saving
 """
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.application.accounts import AccountRecords
 from domain.application.adjustments import Adjustments
 from domain.application.allocation import Allocation
 from domain.application.debrief import Debrief
@@ -40,7 +42,8 @@ from domain.application.review import Review
 from domain.application.setup import Setup
 
 
-class Assessments(Setup, Review, Debrief, Adjustments, Allocation, Feedback, Rectification, ResultsUse, Application[UUID]):
+class Assessments(Setup, Review, Debrief, Adjustments, Allocation, Feedback, Rectification, ResultsUse, AccountRecords,
+                  Application[UUID]):
     """The record of every cycle's decisions: each use case checks its rule, records its events
     and answers what it recorded (``Recorded``)."""
 

@@ -18,13 +18,13 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.aggregates import Adjustment, BallotSheet, Cycle, DebriefRoster, DebriefSession, RectificationItem, UnitAssessment
+from domain.aggregates import Account, Adjustment, BallotSheet, Cycle, DebriefRoster, DebriefSession, RectificationItem, UnitAssessment
 from domain.aggregates.topics import EVENTS as OLD_EVENTS, old_topics
 from domain.application import Assessments
 from domain.rules import Actor, Role
 from domain.stages import Stage
 
-AGGREGATES = (Cycle, UnitAssessment, DebriefSession, DebriefRoster, BallotSheet, Adjustment, RectificationItem)
+AGGREGATES = (Cycle, UnitAssessment, DebriefSession, DebriefRoster, BallotSheet, Adjustment, RectificationItem, Account)
 #: The aggregates that existed while the log was written under ``domain.model`` (``DebriefRoster`` is newer).
 OLD_AGGREGATES = tuple(OLD_EVENTS)
 BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -96,6 +96,15 @@ SHAPES: dict[str, tuple[int, tuple[str, ...]]] = {
     "RectificationItem.RectificationReminded": (1, ("days_left", "actor", "role", "command_id")),
     "RectificationItem.RectificationOverdue": (1, ("deadline", "actor", "role", "command_id")),
     "RectificationItem.RectificationCarriedOver": (1, ("to_cycle", "actor", "role", "command_id")),
+    "Account.AccountCreated": (
+        1, ("username", "account_role", "unit", "display_name", "active", "existing", "reason", "actor", "role", "command_id"),
+    ),
+    "Account.AccessChanged": (
+        1, ("account_role", "unit", "previous_role", "previous_unit", "reason", "actor", "role", "command_id"),
+    ),
+    "Account.PasswordReset": (1, ("reason", "actor", "role", "command_id")),
+    "Account.AccountDeactivated": (1, ("reason", "actor", "role", "command_id")),
+    "Account.AccountReactivated": (1, ("reason", "actor", "role", "command_id")),
 }
 
 

@@ -14,12 +14,12 @@ from sqlalchemy.pool import StaticPool
 
 from projections import handlers
 from projections.models import (
-    AdjustmentRow, BallotRow, CycleRow, DistributionRow, NoticeRow, ReadModel, RectificationRow, ResultRow, SessionRow,
+    AccountChangeRow, AdjustmentRow, BallotRow, CycleRow, DistributionRow, NoticeRow, ReadModel, RectificationRow, ResultRow, SessionRow,
     UnitRow,
 )
 from projections.runner import ProjectionRunner
 from tests.walk import (
-    COHORT, COM, COM2, EVA, FUTURE, MEETING, ORG, R1, R2, R3, SELF_REVIEW, U1, U2, approve, cid, confirmed, decide, head, names,
+    ADMIN, COHORT, COM, COM2, EVA, FUTURE, MEETING, ORG, R1, R2, R3, SELF_REVIEW, U1, U2, approve, cid, confirmed, decide, head, names,
     propose, small_cycle,
 )
 
@@ -213,7 +213,40 @@ def test_every_event_the_walk_stores_has_a_handler(app, runner):
     stored = set(names(app))
     assert {f"{a}.Decision{s}" for a in ("Cycle", "Adjustment") for s in ("Proposed", "Confirmed", "Objected")} <= stored
     assert "Cycle.EvaluatorsAssigned" in stored
+    _account_changes(app)
+    stored = set(names(app))
+    assert {f"Account.{n}" for n in ("AccountCreated", "AccessChanged", "PasswordReset", "AccountDeactivated", "AccountReactivated")} <= stored
     assert stored - set(handlers.HANDLERS) == set()
+
+
+def _account_changes(app) -> None:
+    """The admin creates u9, moves it to U2, resets its password, deactivates and reactivates it;
+    and changes ``old``, an account older than account events, for the first time."""
+    app.record_account_created("u9", "unit", "U1", "九号", "新任联络人", ADMIN, cid())
+    app.record_account_change("u9", {"role": "unit", "unit": "U1", "active": True}, {"role": "unit", "unit": "U2", "active": True},
+                              "调往第二支部", ADMIN, cid())
+    app.record_account_change("u9", {"role": "unit", "unit": "U2", "active": True}, {"role": "unit", "unit": "U2", "active": True},
+                              "忘记密码", ADMIN, cid(), password_reset=True)
+    app.record_account_change("u9", {"role": "unit", "unit": "U2", "active": True}, {"role": "unit", "unit": "U2", "active": False},
+                              "离职", ADMIN, cid())
+    app.record_account_change("u9", {"role": "unit", "unit": "U2", "active": False}, {"role": "unit", "unit": "U2", "active": True},
+                              "返岗", ADMIN, cid())
+    app.record_account_change("old", {"role": "evaluator", "unit": None, "active": True},
+                              {"role": "committee", "unit": None, "active": True}, "调入党委", ADMIN, cid())
+
+
+def test_each_change_to_an_account_is_a_row_of_its_history(app, runner):
+    _account_changes(app)
+    history = rows(runner, AccountChangeRow, username="u9")
+    assert [(r.event, r.account_role, r.unit, r.active, r.actor, r.reason) for r in sorted(history, key=lambda r: r.position)] == [
+        ("AccountCreated", "unit", "U1", True, "admin", "新任联络人"),
+        ("AccessChanged", "unit", "U2", True, "admin", "调往第二支部"),
+        ("PasswordReset", "unit", "U2", True, "admin", "忘记密码"),
+        ("AccountDeactivated", "unit", "U2", False, "admin", "离职"),
+        ("AccountReactivated", "unit", "U2", True, "admin", "返岗"),
+    ]
+    old = sorted(rows(runner, AccountChangeRow, username="old"), key=lambda r: r.position)
+    assert [(r.event, r.account_role, r.actor) for r in old] == [("AccountCreated", "evaluator", "system"), ("AccessChanged", "committee", "admin")]
 
 
 def _busy_log(app) -> str:

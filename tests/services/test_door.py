@@ -97,3 +97,21 @@ def test_a_unit_user_acts_for_their_own_unit_only(module, name, action):
     with pytest.raises(Forbidden) as refused:
         call(getattr(module, name), person("unit", unit="U2"))  # every key argument is U1
     assert "本单位（U2）" in refused.value.message
+
+
+#: What the admin administers (accounts) and what is assessment data, which they do not read.
+ADMIN_KEEPS = {"users.read", "users.write", "cycle.read", "tasks.read"}
+ASSESSMENT_READS = {"units.read", "debrief.read", "adjustments.read", "results.read", "rectification.read",
+                    "rectification.carried.read", "allocation.read", "oversight.read", "feedback.read", "reports.read",
+                    "trend.read", "audit.read", "attachment.read", "roster.read", "proposals.read", "feedback.download"}
+
+
+def test_the_admin_sees_accounts_not_assessment_data():
+    """Issue 12, gap 2: the admin keeps the accounts; every read of a unit's scores, ballots,
+    adjustments, results or items refuses them, at the door of every use case that reads it."""
+    assert {a for a in TABLE if "admin" in TABLE[a].roles} == ADMIN_KEEPS
+    refused = [(m, n) for m, n, action in USE_CASES if action in ASSESSMENT_READS]
+    assert len(refused) > 20
+    for module, name in refused:
+        with pytest.raises(Forbidden):
+            call(getattr(module, name), person("admin"))

@@ -94,7 +94,8 @@ async def create_user(request: Request, user: PageUser) -> Response:
     values = account_fields(form)
     try:
         account, password = await backend.create_user(services(request), user, values["username"], values["role"], values["unit"] or None,
-                                                      values["display_name"] or None, raw(form, "password") or None)
+                                                      values["display_name"] or None, raw(form, "password") or None,
+                                                      raw(form, "reason") or None)
     except REFUSED as err:
         error = refusal(err)
         return await user_form(request, user, None, values=values, errors=beside(error, FIELDS), status=error.status)
@@ -141,7 +142,7 @@ async def import_users(request: Request, user: PageUser) -> Response:
         return await import_page(request, user, error=catalogue.t(lang, "err_file_too_large"), status=413)
     try:
         rows = read_people_xlsx(data)
-        created = await backend.import_users(services(request), user, rows)
+        created = await backend.import_users(services(request), user, rows, raw(form, "reason") or None)
     except backend.ImportRefused as err:
         return await import_page(request, user, problems=err.problems, error=catalogue.t(lang, "nav_adm_import_refused", n=len(err.problems)),
                                  status=422)
@@ -170,7 +171,8 @@ async def update_user(request: Request, username: str, user: PageUser) -> Respon
     account = await backend.account(svc, user, username)
     values = {**account_fields(form), "username": username}
     try:
-        await backend.update_user(svc, user, username, values["role"], values["unit"] or None, values["display_name"] or None)
+        await backend.update_user(svc, user, username, values["role"], values["unit"] or None, values["display_name"] or None,
+                                  raw(form, "reason") or None)
     except REFUSED as err:
         error = refusal(err)
         shown = [f for f in FIELDS if f not in ("username", "password")]  # the edit form has no login or password field
@@ -185,7 +187,7 @@ async def set_active(request: Request, username: str, user: PageUser) -> Respons
     svc = services(request)
     active = text(form, "active") == "1"
     try:
-        await backend.set_user_active(svc, user, username, active)
+        await backend.set_user_active(svc, user, username, active, raw(form, "reason") or None)
     except REFUSED as err:
         error = refusal(err)
         account = await backend.account(svc, user, username)
@@ -200,7 +202,7 @@ async def reset_password(request: Request, username: str, user: PageUser) -> Res
     svc = services(request)
     account = await backend.account(svc, user, username)
     try:
-        password = await backend.reset_password(svc, user, username, raw(form, "new_password") or None)
+        password = await backend.reset_password(svc, user, username, raw(form, "new_password") or None, raw(form, "reason") or None)
     except REFUSED as err:
         error = refusal(err)
         return await user_form(request, user, account, errors={"new_password": error.message}, status=error.status)

@@ -18,5 +18,5 @@ router = page_router()
 async def cycle_page(request: Request, key: str, user: PageUser) -> Response:
     svc = services(request)
     view = await backend.cycle(svc, user, key)
-    units = [] if user.role == "representative" else with_self_review_state(await backend.units(svc, user, key), view)
+    units = with_self_review_state(await backend.units(svc, user, key), view) if backend.may(user, "units.read") else []
     return await render_page(request, "cycle.html", user, cycle=view, stages=stage_rows(view), units=units)

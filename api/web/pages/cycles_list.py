@@ -76,4 +76,5 @@ async def audit_landing(request: Request, user: PageUser) -> Response:
         r["links"] = [link for link in r["links"] if link[1].startswith("/audit/")]
     lang = request.state.lang
     return await render_page(request, "cycles_list.html", user, rows=rows, heading=catalogue.t(lang, "nav_audit"),
-                             intro=catalogue.t(lang, "nav_intro_audit"), none=catalogue.t(lang, "nav_none_audit"))
+                             intro=catalogue.t(lang, "nav_intro_audit"), none=catalogue.t(lang, "nav_none_audit"),
+                             also=[(catalogue.t(lang, "accounts_timeline"), "/audit/accounts")])

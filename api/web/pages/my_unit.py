@@ -108,10 +108,10 @@ async def my_item_report(request: Request, cycle: str, unit: str, item_cycle: st
     text = raw(form, "text")
     action = raw(form, "action") or "progress"
     try:
-        attachments = []
-        for file in form.getlist("files"):
-            if isinstance(file, UploadFile) and file.filename:
-                attachments.append(await backend.upload_evidence(svc, user, file))
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        if files:  # who may, for which item, how many: all checked before any file is stored
+            await backend.may_upload_evidence(svc, user, item_cycle, item, files)
+        attachments = [await backend.upload_evidence(svc, user, file) for file in files]
         report = backend.submit_completion if action == "submit" else backend.report_progress
         await report(svc, user, item_cycle, item, text, attachments, idem_of(form))
     except REFUSED as err:
