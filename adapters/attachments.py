@@ -120,8 +120,8 @@ class AttachmentStore:
         if used + size > self.quota_bytes:
             mib = 1024 * 1024
             raise Conflict("quota_exceeded",
-                           f"本单位材料已用 {used / mib:.1f} MiB，再传 {size / mib:.1f} MiB 将超过上限 {self.quota_bytes / mib:.0f} MiB / "
-                           f"this would take the unit past its {self.quota_bytes // mib} MiB of evidence", "file")
+                           zh=f"本单位材料已用 {used / mib:.1f} MiB，再传 {size / mib:.1f} MiB 将超过上限 {self.quota_bytes / mib:.0f} MiB",
+                           en=f"this would take the unit past its {self.quota_bytes // mib} MiB of evidence", field="file")
 
     def put_for(self, owner: str, uploader: str, name: str, data: bytes) -> Attachment:
         """Store a file for ``owner`` (within its quota) and record the upload."""

@@ -87,7 +87,7 @@ async def put_user(
     allow(user, "users.write")
     _own_role(user, username, role, unit)
     if active is False and username == user.username:
-        raise Conflict("deactivate_self", "不能停用自己的账号 / you cannot deactivate your own account", "active")
+        raise Conflict("deactivate_self", zh="不能停用自己的账号", en="you cannot deactivate your own account", field="active")
     check_reason(reason)
     try:
         before: User | None = await in_thread(svc.accounts.get, username)

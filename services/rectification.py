@@ -128,8 +128,8 @@ def may_upload_to(svc: Services, user: User, cycle: str, item: str, count: int, 
     row = _item(svc, cycle, item)
     in_scope(user, row.unit)
     if count > MAX_ATTACHMENTS:
-        raise InvalidInput("too_many_attachments", f"一次最多上传 {MAX_ATTACHMENTS} 个附件（本次 {count} 个）/ "
-                                                   f"at most {MAX_ATTACHMENTS} files in one report", "files")
+        raise InvalidInput("too_many_attachments", zh=f"一次最多上传 {MAX_ATTACHMENTS} 个附件（本次 {count} 个）",
+                           en=f"at most {MAX_ATTACHMENTS} files in one report", field="files")
     if size:
         svc.attachments.check_quota(_owner(user), size)
 

@@ -46,6 +46,7 @@ async def test_the_auditor_reads_the_admins_account_changes_with_their_reasons(c
             assert await rows.locator("[data-testid=event-name]").all_inner_texts() == words
             assert await rows.locator("[data-testid=reason]").all_inner_texts() == ["—", "本人来电，忘记密码", "调离岗位"]
             assert "typed-by-admin-1" not in await aud.content()
-            assert await rows.nth(1).locator(".person").get_attribute("title") == "admin"  # who: the admin, by name
+            assert await rows.nth(1).locator(".person").first.get_attribute("title") == "admin"  # who: the admin, by name
+            assert await rows.nth(1).locator("a .person").get_attribute("title") == "u1"  # whose account, by name too
         finally:
             await aud_ctx.close()

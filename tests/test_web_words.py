@@ -216,7 +216,7 @@ async def crawl(base: str, username: str, password: str, lang: str, start: list[
             page = Visible()
             page.feed(r.text)
             texts = page.texts
-            if parts.path.startswith("/admin/"):  # the account pages name each login, and the admin's is "admin"
+            if parts.path.startswith(("/admin/", "/audit/accounts")):  # account pages name each login, and the admin's is "admin"
                 texts = [LOGIN_ADMIN.sub("", text) for text in texts]
             found = problems(texts, lang)
             if found:

@@ -48,7 +48,7 @@ def stage_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
             "total": pair[1] if pair else None,
             "percent": round(100 * pair[0] / pair[1]) if pair and pair[1] else 0,
             # self-review: how many were recorded as not submitted (shown apart from the submitted)
-            "missed": p["self_review"]["missed"] if stage == "self_review" else None,
+            "missed": p["self_review"]["missed"] if p and stage == "self_review" else None,
         })
     return rows
 

@@ -26,9 +26,9 @@ def check_reason(reason: Any) -> str:
     if reason is None:
         return ""
     if not isinstance(reason, str):
-        raise InvalidInput("invalid_reason", "原因须为文字 / the reason must be text", "reason")
+        raise InvalidInput("invalid_reason", zh="原因须为文字", en="the reason must be text", field="reason")
     if len(reason) > 500:
-        raise InvalidInput("reason_too_long", "原因最多 500 字 / the reason is at most 500 characters", "reason")
+        raise InvalidInput("reason_too_long", zh="原因最多 500 字", en="the reason is at most 500 characters", field="reason")
     return reason.strip()
 
 

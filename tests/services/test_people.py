@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 from adapters.accounts import Accounts
 from domain.errors import Conflict, InvalidInput
 from services import people
+from tests.walk import new_app
 
 
 @pytest.fixture
@@ -21,7 +22,12 @@ def svc():
     engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
     accounts = Accounts(engine, token_cache_seconds=0)
     accounts.add("admin", "admin", "admin-pass-123")
-    return SimpleNamespace(accounts=accounts)  # the use cases below touch the accounts store only
+    app = new_app()  # the account events go to the in-memory event store
+
+    async def recorded(use_case, *args, **kwargs):
+        return use_case(*args, **kwargs).to_dict()
+
+    return SimpleNamespace(accounts=accounts, app=app, recorded=recorded)
 
 
 def run(coro):
