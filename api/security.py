@@ -41,6 +41,8 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 #: API answers (JSON), downloads and static files: they load nothing and nobody frames them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+#: Paths whose answers get :data:`API_CSP` even when they say text/html: the API, the evidence files.
+NEVER_PAGES = ("/api/", "/files/", "/static/")
 
 #: What FastAPI's documentation pages load (fastapi.openapi.docs), named one by one.
 SWAGGER_JS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
@@ -108,6 +110,8 @@ class SecurityHeadersMiddleware:
             return
 
         docs = is_docs_page(scope.get("path", ""))
+        # An uploaded file is never a page, whatever type it came with (an .html one, say).
+        page = not scope.get("path", "").startswith(NEVER_PAGES)
         held: list[dict] = []  # a documentation page: its start and body, until the body ends
 
         def headed(message: dict, csp: str | None) -> dict:
@@ -128,7 +132,7 @@ class SecurityHeadersMiddleware:
                     await send({"type": "http.response.body", "body": body})
                 return
             if message["type"] == "http.response.start":
-                message = headed(message, PAGE_CSP if _is_html(message) else API_CSP)
+                message = headed(message, PAGE_CSP if page and _is_html(message) else API_CSP)
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -204,3 +204,23 @@ async def test_the_page_policy_is_strict(client, stack):
         "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
         "object-src": "'none'", "base-uri": "'none'", "frame-ancestors": "'none'", "form-action": "'self'",
     }
+
+
+async def test_a_file_or_an_api_answer_is_never_a_page_whatever_its_type():
+    """An uploaded .html evidence file comes back text/html: it still may load nothing (no
+    same-origin script), unlike a page. The middleware alone, over an app answering HTML everywhere."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route as StarletteRoute
+
+    from api.security import HttpPolicy, SecurityHeadersMiddleware
+
+    async def html(request):
+        return HTMLResponse("<script src='/files/abc'></script>")
+
+    inner = Starlette(routes=[StarletteRoute("/{path:path}", html)])
+    app = SecurityHeadersMiddleware(inner, policy=HttpPolicy())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        assert (await http.get("/tasks")).headers["content-security-policy"] == PAGE_CSP
+        for path in ("/files/" + "a" * 64, "/api/v1/anything", "/static/x.html"):
+            assert (await http.get(path)).headers["content-security-policy"] == API_CSP, path
