@@ -10,7 +10,8 @@
   everything else (JSON, files, static assets: nothing may load, nothing may frame it). The API
   documentation pages (``/docs``, ``/redoc``) are FastAPI's own, which load Swagger UI and ReDoc
   from jsDelivr: they get :func:`docs_csp`, which names exactly those files and the hash of the
-  page's own inline start-up script (ReDoc also needs inline styles: its styled components).
+  page's own inline start-up script (and, for styles only, ``'unsafe-inline'``: both apply
+  styles at run time). These pages show no user data; the script policy stays strict there.
 - :func:`install_docs`: ``/docs``, ``/redoc`` and ``/openapi.json`` are open in the embedded
   default; in production only a signed-in caller reads them (a bearer token or the page's
   session cookie). Others are sent to sign in (the two pages) or answered 401 (the schema).
@@ -62,8 +63,10 @@ def inline_script_hashes(html: bytes) -> list[str]:
 def docs_csp(path: str, html: bytes) -> str:
     """The policy of a documentation page: its CDN files by name, its inline script by hash."""
     scripts = " ".join([SWAGGER_JS, REDOC_JS, *inline_script_hashes(html)])
-    # ReDoc writes its styles into <style> elements at run time (styled-components): no hash can name them.
-    styles = "'unsafe-inline' https://fonts.googleapis.com" if path.startswith("/redoc") else SWAGGER_CSS
+    # Both apply styles at run time that no hash can name: ReDoc writes <style> elements (styled
+    # components), Swagger UI 5 sets inline styles (swagger-api/swagger-ui#10655). Only styles: a
+    # script still has to be one of the named files or the page's own start-up script.
+    styles = "'unsafe-inline' " + ("https://fonts.googleapis.com" if path.startswith("/redoc") else SWAGGER_CSS)
     return (f"default-src 'none'; script-src {scripts}; style-src {styles}; font-src https://fonts.gstatic.com; "
             f"img-src 'self' data: https://cdn.jsdelivr.net {FASTAPI_FAVICON}; connect-src 'self'; worker-src blob:; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
