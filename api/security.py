@@ -42,8 +42,9 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 #: API answers (JSON), downloads and static files: they load nothing and nobody frames them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-#: Paths whose answers get :data:`API_CSP` even when they say text/html: the API, the evidence files.
-NEVER_PAGES = ("/api/", "/files/", "/static/")
+#: Paths whose answers get :data:`API_CSP` even when they say text/html (an HTML answer with a
+#: ``Content-Disposition`` gets it too: a file, say an uploaded .html evidence file, is no page).
+NEVER_PAGES = ("/api/", "/static/")
 
 #: What FastAPI's documentation pages load (fastapi.openapi.docs), named one by one.
 SWAGGER_JS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
@@ -113,7 +114,6 @@ class SecurityHeadersMiddleware:
             return
 
         docs = is_docs_page(scope.get("path", ""))
-        # An uploaded file is never a page, whatever type it came with (an .html one, say).
         page = not scope.get("path", "").startswith(NEVER_PAGES)
         held: list[dict] = []  # a documentation page: its start and body, until the body ends
 
@@ -135,7 +135,7 @@ class SecurityHeadersMiddleware:
                     await send({"type": "http.response.body", "body": body})
                 return
             if message["type"] == "http.response.start":
-                message = headed(message, PAGE_CSP if page and _is_html(message) else API_CSP)
+                message = headed(message, PAGE_CSP if page and _is_html(message) and not _is_file(message) else API_CSP)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -146,6 +146,11 @@ def _is_html(start: dict) -> bool:
         if k.lower() == b"content-type":
             return v.split(b";")[0].strip().lower() == b"text/html"
     return False
+
+
+def _is_file(start: dict) -> bool:
+    """A download (``Content-Disposition``), whatever type it says it is: never a page."""
+    return any(k.lower() == b"content-disposition" for k, _ in start.get("headers", ()))
 
 
 def install_docs(app: FastAPI, policy: HttpPolicy, authenticate: Callable[[str], object]) -> None:

@@ -207,8 +207,9 @@ async def test_the_page_policy_is_strict(client, stack):
 
 
 async def test_a_file_or_an_api_answer_is_never_a_page_whatever_its_type():
-    """An uploaded .html evidence file comes back text/html: it still may load nothing (no
-    same-origin script), unlike a page. The middleware alone, over an app answering HTML everywhere."""
+    """An uploaded .html evidence file comes back text/html (with a Content-Disposition): it still
+    may load nothing (no same-origin script), unlike a page. The middleware alone, over an app
+    answering HTML everywhere. (A refusal on /files/ without the header is a page: the 404 page.)"""
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse
     from starlette.routing import Route as StarletteRoute
@@ -216,11 +217,13 @@ async def test_a_file_or_an_api_answer_is_never_a_page_whatever_its_type():
     from api.security import HttpPolicy, SecurityHeadersMiddleware
 
     async def html(request):
-        return HTMLResponse("<script src='/files/abc'></script>")
+        as_file = {"Content-Disposition": "inline; filename=evil.html"} if request.url.path.startswith("/files/") else {}
+        return HTMLResponse("<script src='/files/abc'></script>", headers=as_file)
 
     inner = Starlette(routes=[StarletteRoute("/{path:path}", html)])
     app = SecurityHeadersMiddleware(inner, policy=HttpPolicy())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        assert (await http.get("/tasks")).headers["content-security-policy"] == PAGE_CSP
+        for path in ("/tasks", "/no-such-page"):
+            assert (await http.get(path)).headers["content-security-policy"] == PAGE_CSP, path
         for path in ("/files/" + "a" * 64, "/api/v1/anything", "/static/x.html"):
             assert (await http.get(path)).headers["content-security-policy"] == API_CSP, path
