@@ -7,7 +7,7 @@ import os
 import secrets
 import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import httpx
 import psycopg
@@ -152,3 +152,13 @@ async def client(stack: Stack) -> AsyncIterator[Client]:
 def log_position(stack: Stack) -> int:
     """The event log's head: a rejected request must leave it where it was."""
     return stack.app.recorder.max_notification_id() or 0
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """A browser test fails when the Content-Security-Policy refused anything on its pages (tests/csp_watch.py)."""
+    from tests import csp_watch
+
+    csp_watch.VIOLATIONS.clear()
+    yield
+    assert csp_watch.VIOLATIONS == [], "the Content-Security-Policy refused something:\n" + "\n".join(csp_watch.VIOLATIONS)

@@ -1,7 +1,8 @@
-"""Cookies and headers (issue 12, gap 6; the Content-Security-Policy is another change):
+"""Cookies and headers (issue 12, gap 6; the Content-Security-Policy in full: tests/test_csp.py):
 ``Secure`` always in production, the proxies believed about the scheme as a setting, HSTS in
 production, ``nosniff`` and a ``Referrer-Policy`` on every answer, the API's documentation for
-signed-in callers only in production. Real stacks over HTTP, one per mode."""
+signed-in callers only in production, and in production too a Content-Security-Policy on every answer.
+Real stacks over HTTP, one per mode."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from api.security import API_CSP, PAGE_CSP, docs_csp
 from kaohe.runtime import Stack, free_port, start_stack
 from kaohe.settings import Settings
 from tests.conftest import temporal_address
@@ -115,6 +117,8 @@ async def test_every_answer_carries_the_safe_headers_and_hsts_in_production(prod
     assert r.headers.get("x-content-type-options") == "nosniff", (r.status_code, r.headers)
     assert r.headers.get("referrer-policy") == "same-origin"
     assert r.headers.get("strict-transport-security") == "max-age=31536000; includeSubDomains"
+    page = r.headers.get("content-type", "").startswith("text/html") and not path.startswith(("/api/", "/static/"))
+    assert r.headers.get("content-security-policy") == (PAGE_CSP if page else API_CSP)  # tests/test_csp.py: all routes
 
 
 async def test_no_hsts_in_development_but_the_safe_headers(development):
@@ -140,6 +144,7 @@ async def test_the_api_documentation_is_for_signed_in_callers_in_production(prod
         c.cookies.set("kaohe_token", cookie)
         r = await c.get("/docs")
         assert r.status_code == 200 and "/openapi.json" in r.text and "swagger" in r.text.lower()
+        assert r.headers["content-security-policy"] == docs_csp("/docs", r.content)  # its CDN files, its script by hash
         assert (await c.get("/openapi.json")).status_code == 200  # what the Swagger page fetches, with the cookie
         assert (await c.get("/redoc")).status_code == 200
 

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import ROOT, Client
+from tests.csp_watch import WatchedBrowser
 from tests.helpers import cast, small_cycle
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,7 +44,7 @@ async def browser() -> AsyncIterator:
     async with playwright_api.async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield WatchedBrowser(chromium)  # a refusal by the Content-Security-Policy fails the test (tests/csp_watch.py)
         finally:
             await chromium.close()
 

@@ -147,7 +147,7 @@ async def test_a_self_review_draft_keeps_the_valid_values_says_which_not_and_sho
         await page.fill("[name='score.1.1.1']", "5.5")
         await page.fill("[name='score.1.1.2']", "9")  # above 1.1.2's max 4
         status = page.locator("[data-testid=draft-status]")
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('1 项未保存')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('1 项未保存')")
         now = datetime.now(BEIJING)
         shown = await status.inner_text()
         # Beijing time, though the browser's clock is in UTC (8 hours behind).
@@ -180,7 +180,7 @@ async def test_the_draft_time_is_beijing_time_when_the_browser_clock_is_utc(clie
         await page.wait_for_url(re.compile(r"/tasks$"))
         await page.goto(f"/self-review/{key}/U1")
         await page.fill("[name='score.1.1.1']", "5")
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
         now = datetime.now(BEIJING)
         shown = await page.inner_text("[data-testid=draft-status]")
         assert any((now + timedelta(minutes=d)).strftime("%H:%M") in shown for d in (-1, 0, 1)), shown
@@ -208,7 +208,7 @@ async def test_the_scoring_sheet_checks_as_typed_and_keeps_a_private_draft_acros
         await page.fill("[name='comment.1.1.1']", "记录完整")
         await page.check("[name='na.1.1.2']")
         await page.fill("[name='na_reason.1.1.2']", "本支部无下属组织")
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
         assert await page.inner_text("[data-testid=running-total]") == "5.5"
 
         # A reload: the sheet as the evaluator left it.
@@ -224,7 +224,7 @@ async def test_the_scoring_sheet_checks_as_typed_and_keeps_a_private_draft_acros
         await page.uncheck("[name='na.1.1.2']")
         await page.fill("[name='score.1.1.2']", "-2")
         assert await error_of(page, "1.1.2").inner_text() == "分数不能为负数"
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('1 项未保存')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('1 项未保存')")
         assert "未存入草稿" in await error_of(page, "1.1.2").inner_text()
         await screenshot(page, "scoring-draft.png", tmp_path)
         await page.reload()

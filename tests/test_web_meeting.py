@@ -118,7 +118,7 @@ async def test_the_meeting_codes_a_phone_and_the_live_turnout(client, stack, bro
 
         # The organizer's page, left open, shows the turnout rising by itself (htmx, every 3 s).
         await page.wait_for_function(
-            "document.querySelector('[data-testid=turnout-value]').textContent.trim() === '1/4（25%）'", timeout=15_000
+            "() => document.querySelector('[data-testid=turnout-value]').textContent.trim() === '1/4（25%）'", timeout=15_000
         )
         assert "已投" in await page.inner_text("[data-testid=member-R2]")
     finally:

@@ -75,7 +75,7 @@ async def test_a_unit_fills_its_self_review_keeps_a_draft_and_submits(client, st
 
         # Corrected: the draft is saved as the user types and survives a reload.
         await page.fill("[name='score.1.1.1']", "5.5")
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
         assert await page.inner_text("[data-total]") == "8.5"
         await page.goto(f"/self-review/{key}/U1")
         assert await page.input_value("[name='score.1.1.1']") == "5.5"
@@ -98,7 +98,7 @@ async def test_a_unit_fills_its_self_review_keeps_a_draft_and_submits(client, st
         assert await page.locator(".pp-point").count() == 43
         assert await page.locator(".pp-l1").count() == 8 and await page.locator(".pp-l2").count() == 21
         await page.fill("[name='score.1.1.1']", "1")
-        await page.wait_for_function("document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
+        await page.wait_for_function("() => document.querySelector('[data-testid=draft-status]').textContent.includes('已保存草稿')")
         await screenshot(page, "self-review.png", tmp_path)
 
         # Another unit's pages: the 403 page.
