@@ -57,7 +57,7 @@ OPEN = ROLES + (ANON,)
 @dataclass(frozen=True)
 class May:
     """Who may call a route. ``unit_scoped``: a unit user may call it for its own unit only (the
-    ``{unit}`` of the path). ``kind``: ``"open"`` needs no session (sign-in, the phone ballot by
+    ``{unit}`` of the path, the owner of its ``{item}``, the unit whose item cites its ``{sha256}``). ``kind``: ``"open"`` needs no session (sign-in, the phone ballot by
     code, the documentation outside production), ``"ends"`` ends the session it is called with."""
 
     roles: tuple[str, ...]
@@ -145,14 +145,13 @@ MATRIX: dict[tuple[str, str], May] = {
     ("GET", f"{V}/cycles/{{cycle}}/rectifications"): may(ORG, COM, AUD, ADM, UNIT),
     ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}/carried-over"): may(SIGNED_IN, scoped=True),
     ("POST", f"{V}/cycles/{{cycle}}/rectifications"): may(ORG),
-    # item routes: the unit scope is the item's owner (tests/test_rectification.py), not the path
-    ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/progress"): may(UNIT),
-    ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/submit"): may(UNIT),
+    # item routes: the unit scope is the item's owner
+    ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/progress"): may(UNIT, scoped=True),
+    ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/submit"): may(UNIT, scoped=True),
     ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/verify"): may(ORG),
     ("POST", f"{V}/attachments"): may(UNIT, ORG),
-    # a unit user reads a file only through an item of its own unit that cites it: a file it
-    # does not cite (here: none) is refused (tests/test_rectification.py)
-    ("GET", f"{V}/attachments/{{sha256}}"): may(ORG, COM, AUD),
+    # a unit user reads a file only through an item of its own unit that cites it
+    ("GET", f"{V}/attachments/{{sha256}}"): may(ORG, COM, AUD, UNIT, scoped=True),
     # ---------------------------------------------------------------- reports and the use of results
     ("GET", f"{V}/cycles/{{cycle}}/report"): may(READERS),
     ("GET", f"{V}/cycles/{{cycle}}/report.{{fmt}}"): may(READERS),
@@ -257,8 +256,8 @@ MATRIX: dict[tuple[str, str], May] = {
     ("POST", "/committee/{cycle}/proposals/{proposal}/confirm"): may(COM),
     ("POST", "/committee/{cycle}/proposals/{proposal}/objection"): may(COM),
     # evidence files
-    ("GET", "/files/{sha256}"): may(ORG, COM, AUD),  # a unit user: only a file its own item cites, as the API
-    ("GET", "/my/files/{sha256}"): may(ORG, COM, AUD),
+    ("GET", "/files/{sha256}"): may(ORG, COM, AUD, UNIT, scoped=True),  # a unit user: a file its own item cites
+    ("GET", "/my/files/{sha256}"): may(ORG, COM, AUD, UNIT, scoped=True),
     # the representative's ballot, on a signed-in page or by one-time code
     ("GET", "/ballot/{cycle}/{cohort}"): may(REP),
     ("POST", "/ballot/{cycle}/{cohort}"): may(REP),
@@ -284,6 +283,8 @@ PASSWORD = "mx-Matrix-pass-2026"
 READ_CYCLE, VOID_CYCLE = "mx", "mx-void"
 NOBODY = "00000000-0000-0000-0000-000000000000"
 CONCURRENCY = 12
+#: Path parameters that belong to a unit: a unit user calls such a route for its own unit's and another's.
+SCOPED_BY = ("{unit}", "{item}", "{sha256}")
 
 
 # ---------------------------------------------------------------- the app's routes
@@ -355,7 +356,11 @@ async def stack(module_database, backend, tmp_path_factory, temporal_env) -> Asy
 
 
 class Cast(Client):
-    """The test client, its users made with one known password (the sign-in routes need it)."""
+    """The test client, its users made with one known password (the sign-in routes need it), and
+    each unit's rectification item and evidence file (``items``, ``files``: unit → id, SHA-256)."""
+
+    items: dict[str, str]
+    files: dict[str, str]
 
     async def user(self, username: str, role: str, unit: str | None = None) -> str:
         if "admin" not in self.tokens:
@@ -381,6 +386,20 @@ async def client(stack: Stack) -> AsyncIterator[Cast]:
                              ("R1", REP, None), ("R2", REP, None), ("R3", REP, None)):
         await c.user(name, role, unit)
     await small_cycle(c, "published", key=READ_CYCLE)
+    # A rectification item of each unit, each with a progress report citing a file of its unit:
+    # the item and file routes are called with the caller's own unit's (U1) and the other's (U2).
+    c.items, c.files = {}, {}
+    for unit, user in (("U1", "u1"), ("U2", "u2")):
+        r = await c.as_("org").post(f"/cycles/{READ_CYCLE}/rectifications", json={"unit": unit, "description": f"{unit} 整改台账"})
+        assert r.status_code in (200, 201), r.text
+        c.items[unit] = r.json()["items"][0]["id"]
+        r = await c.http.post("/attachments", files={"file": (f"{unit}.txt", f"evidence of {unit}".encode())},
+                              headers=c.as_(user).headers)
+        assert r.status_code == 201, r.text
+        c.files[unit] = r.json()["sha256"]
+        r = await c.as_(user).post(f"/cycles/{READ_CYCLE}/rectifications/{c.items[unit]}/progress",
+                                   json={"text": "已整改一半", "attachments": [r.json()]})
+        assert r.status_code == 200, r.text
     try:
         yield c
     finally:
@@ -402,13 +421,13 @@ class Call:
         return f"{self.method} {self.path} as {self.caller} (unit {self.unit})"
 
 
-def target(path: str, method: str, unit: str, username: str, page: bool) -> str:
-    """The path with values: reads and page forms on the published cycle, the API's writes on one
-    that does not exist."""
-    cycle = READ_CYCLE if method == "GET" or page else VOID_CYCLE
+def target(path: str, method: str, unit: str, username: str, page: bool, client: Cast) -> str:
+    """The path with values: reads, page forms and item routes on the published cycle (an item and
+    a file of ``unit``), the API's other writes on a cycle that does not exist."""
+    cycle = READ_CYCLE if method == "GET" or page or "{item}" in path else VOID_CYCLE
     values = {"key": cycle, "cycle": cycle, "item_cycle": cycle, "unit": unit, "stage": "scoring", "cohort": "grassroots_branch",
-              "username": "mx-intruder" if method != "GET" else username, "item": NOBODY, "proposal": NOBODY,
-              "adjustment": NOBODY, "sha256": "0" * 64, "code": "MXNOCODE", "fmt": "pdf", "what": "results",
+              "username": "mx-intruder" if method != "GET" else username, "item": client.items[unit], "proposal": NOBODY,
+              "adjustment": NOBODY, "sha256": client.files[unit], "code": "MXNOCODE", "fmt": "pdf", "what": "results",
               "action": "remind", "step": "self_review"}
     return path.format(**values)
 
@@ -435,8 +454,8 @@ def refused(call: Call, r: httpx.Response) -> bool:
     return call.page and r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith("/login")
 
 
-async def send(http: httpx.AsyncClient, call: Call, token: str | None, username: str) -> httpx.Response:
-    url = target(call.path, call.method, call.unit, username, call.page)
+async def send(http: httpx.AsyncClient, call: Call, token: str | None, username: str, client: Cast) -> httpx.Response:
+    url = target(call.path, call.method, call.unit, username, call.page, client)
     if not call.page:
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         kw = api_body(call.method, call.path, call.caller) if call.method != "GET" else {}
@@ -463,7 +482,7 @@ def calls(routes: list[tuple[str, str, bool]]) -> list[Call]:
     for method, path, page in routes:
         for caller in ROLES + (ANON,):
             out.append(Call(method, path, page, caller, "U1"))
-            if caller == UNIT and "{unit}" in path:
+            if caller == UNIT and any(p in path for p in SCOPED_BY):
                 out.append(Call(method, path, page, caller, "U2"))
     return out
 
@@ -512,7 +531,7 @@ async def test_every_route_answers_every_role_as_the_matrix_says(client, stack):
 
     async def check(http: httpx.AsyncClient, call: Call, token: str | None) -> None:
         async with gate:
-            r = await send(http, call, token, PEOPLE.get(call.caller, "org"))
+            r = await send(http, call, token, PEOPLE.get(call.caller, "org"), client)
         if r.status_code >= 500:
             broken.append(f"{call}: {r.status_code} {r.text[:200]}")
         elif refused(call, r) == expected(call):
@@ -541,7 +560,7 @@ async def test_every_route_answers_every_role_as_the_matrix_says(client, stack):
                 continue
             token = await client.session(PEOPLE[call.caller])
             async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as own:
-                r = await send(own, call, token, PEOPLE[call.caller])
+                r = await send(own, call, token, PEOPLE[call.caller], client)
             if r.status_code >= 500:
                 broken.append(f"{call}: {r.status_code} {r.text[:200]}")
             me = await api.get(f"{V}/me", headers={"Authorization": f"Bearer {token}"})
