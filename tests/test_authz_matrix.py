@@ -415,7 +415,7 @@ class Call:
     path: str
     page: bool
     caller: str  # a role or ANON
-    unit: str  # the {unit} of the path: the caller's own (U1) or another (U2)
+    unit: str  # whose {unit}, {item} or {sha256} the path names: the unit user's own (U1) or another's (U2)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} as {self.caller} (unit {self.unit})"
