@@ -77,6 +77,9 @@ SIGN_OUT = may(SIGNED_IN, kind="ends")
 V = "/api/v1"
 
 #: (method, path) → who may call it. One entry per route of the app; nothing else says it.
+#: ``ADM`` on a read of assessment data (results, units, adjustments, rectifications, the debrief
+#: list, assignments) is what ``services.permissions.TABLE`` says today; issue 12 wants the admin to
+#: see accounts only, and when the table says so these entries lose ``ADM`` (the test then fails until they do).
 MATRIX: dict[tuple[str, str], May] = {
     # ---------------------------------------------------------------- the documentation (public outside production)
     ("GET", "/openapi.json"): OPEN_ROUTE,
