@@ -26,6 +26,8 @@ demo: install
 	KAOHE_DATA_DIR=$(DEMO_DIR) $(BIN)/kaohe up --demo
 
 # Two workers, a test file each at a time (--dist loadfile keeps a file's module fixtures together).
+# Among them the authorization matrix (tests/test_authz_matrix.py) and a bounded schemathesis run as
+# every role (tests/test_fuzz_api.py), both on SQLite and PostgreSQL.
 test: install browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

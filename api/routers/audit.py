@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, Svc
+from api.deps import CurrentUser, Svc, file_answer
 from api.schemas import INT_MAX
 from services import audit
 from services.audit import to_csv, to_jsonl
@@ -40,7 +40,8 @@ async def replay(
     return await run_in_threadpool(audit.replay_cycle, svc, user, key, position, as_of)
 
 
-@router.get("/cycles/{key}/timeline", summary="事件时间线 / the timeline")
+@router.get("/cycles/{key}/timeline", summary="事件时间线 / the timeline",
+            responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})  # format=jsonl, csv
 async def timeline(
     key: str,
     user: CurrentUser,
@@ -85,7 +86,7 @@ async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: in
     return await run_in_threadpool(audit.explain_grade, svc, user, key, unit, position)
 
 
-@router.get("/cycles/{key}/export", summary="导出审计包 / download an audit bundle")
+@router.get("/cycles/{key}/export", summary="导出审计包 / download an audit bundle", **file_answer("application/zip"))
 async def export(key: str, user: CurrentUser, svc: Svc) -> FileResponse:
     audit.allow(user, "audit.read")  # before a temporary directory is made
     tmp = Path(tempfile.mkdtemp(prefix="kaohe-bundle-")) / f"audit-{key}.zip"

@@ -11,14 +11,14 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, IdempotencyKey, Svc, download
+from api.deps import DOCX, XLSX, CurrentUser, IdempotencyKey, Svc, download, file_answer
 from api.schemas import Model
 from services import feedback, results_use
 
 router = APIRouter(tags=["reports 报告与结果运用"])
 
 
-@router.get("/cycles/{cycle}/units/{unit}/feedback.docx", summary="考核反馈意见书 / feedback as .docx")
+@router.get("/cycles/{cycle}/units/{unit}/feedback.docx", summary="考核反馈意见书 / feedback as .docx", **file_answer(DOCX))
 async def feedback_docx(cycle: str, unit: str, user: CurrentUser, svc: Svc) -> Response:
     return download(*await run_in_threadpool(feedback.letter, svc, user, cycle, unit))
 
@@ -28,7 +28,7 @@ async def special_report(cycle: str, user: CurrentUser, svc: Svc) -> dict:
     return await run_in_threadpool(results_use.special_report, svc, user, cycle)
 
 
-@router.get("/cycles/{cycle}/report.{fmt}", summary="专项报告下载 / the special report as .docx or PDF")
+@router.get("/cycles/{cycle}/report.{fmt}", summary="专项报告下载 / the special report as .docx or PDF", **file_answer(DOCX, "application/pdf"))
 async def special_report_file(cycle: str, fmt: str, user: CurrentUser, svc: Svc) -> Response:
     return download(*await run_in_threadpool(results_use.report_file, svc, user, cycle, fmt))
 
@@ -42,12 +42,12 @@ async def suggestions(cycle: str, body: SuggestionsIn, user: CurrentUser, svc: S
     return await results_use.set_suggestions(svc, user, cycle, body.text, idem)
 
 
-@router.get("/cycles/{cycle}/results.xlsx", summary="考核结果表 / results as .xlsx")
+@router.get("/cycles/{cycle}/results.xlsx", summary="考核结果表 / results as .xlsx", **file_answer(XLSX))
 async def results_xlsx(cycle: str, user: CurrentUser, svc: Svc) -> Response:
     return download(*await run_in_threadpool(results_use.document, svc, user, cycle, "results"))
 
 
-@router.get("/cycles/{cycle}/rectifications.xlsx", summary="整改清单 / rectification list as .xlsx")
+@router.get("/cycles/{cycle}/rectifications.xlsx", summary="整改清单 / rectification list as .xlsx", **file_answer(XLSX))
 async def rectifications_xlsx(cycle: str, user: CurrentUser, svc: Svc) -> Response:
     return download(*await run_in_threadpool(results_use.document, svc, user, cycle, "rectifications"))
 
@@ -71,7 +71,7 @@ async def hr_export(cycle: str, user: CurrentUser, svc: Svc) -> dict:
     return await run_in_threadpool(results_use.hr_export, svc, user, cycle)
 
 
-@router.get("/cycles/{cycle}/hr-export.xlsx", summary="人力资源系统导出（.xlsx）/ HR export as .xlsx")
+@router.get("/cycles/{cycle}/hr-export.xlsx", summary="人力资源系统导出（.xlsx）/ HR export as .xlsx", **file_answer(XLSX))
 async def hr_export_xlsx(cycle: str, user: CurrentUser, svc: Svc) -> Response:
     return download(*await run_in_threadpool(results_use.document, svc, user, cycle, "hr"))
 
