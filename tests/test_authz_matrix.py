@@ -77,9 +77,8 @@ SIGN_OUT = may(SIGNED_IN, kind="ends")
 V = "/api/v1"
 
 #: (method, path) → who may call it. One entry per route of the app; nothing else says it.
-#: ``ADM`` on a read of assessment data (results, units, adjustments, rectifications, the debrief
-#: list, assignments) is what ``services.permissions.TABLE`` says today; issue 12 wants the admin to
-#: see accounts only, and when the table says so these entries lose ``ADM`` (the test then fails until they do).
+#: The admin keeps accounts and reads no assessment data (results, units, adjustments,
+#: rectifications, the debrief list, assignments): issue 12, ``services.permissions.TABLE``.
 MATRIX: dict[tuple[str, str], May] = {
     # ---------------------------------------------------------------- the documentation (public outside production)
     ("GET", "/openapi.json"): OPEN_ROUTE,
@@ -96,6 +95,7 @@ MATRIX: dict[tuple[str, str], May] = {
     ("POST", f"{V}/auth/logout"): SIGN_OUT,
     ("GET", f"{V}/me"): may(SIGNED_IN),
     ("GET", f"{V}/users"): may(ADM, ORG, AUD),
+    ("GET", f"{V}/audit/accounts"): may(*READERS),
     ("PUT", f"{V}/users/{{username}}"): may(ADM),
     # ---------------------------------------------------------------- cycles and stages
     ("POST", f"{V}/cycles"): may(ORG),
@@ -112,22 +112,22 @@ MATRIX: dict[tuple[str, str], May] = {
     ("POST", f"{V}/cycles/{{key}}/allocation/overrides"): may(COM),
     ("POST", f"{V}/cycles/{{key}}/allocation/approve"): may(COM),
     ("POST", f"{V}/cycles/{{key}}/allocation/reject"): may(COM),
-    ("GET", f"{V}/cycles/{{key}}/results"): may(ORG, COM, AUD, ADM, UNIT),
+    ("GET", f"{V}/cycles/{{key}}/results"): may(ORG, COM, AUD, UNIT),
     # ---------------------------------------------------------------- units: self-review, scoring, feedback
-    ("GET", f"{V}/cycles/{{cycle}}/units"): may(ORG, EVA, UNIT, COM, AUD, ADM),
-    ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}"): may(ORG, EVA, UNIT, COM, AUD, ADM, scoped=True),
+    ("GET", f"{V}/cycles/{{cycle}}/units"): may(ORG, EVA, UNIT, COM, AUD),
+    ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}"): may(ORG, EVA, UNIT, COM, AUD, scoped=True),
     ("PUT", f"{V}/cycles/{{cycle}}/units/{{unit}}/self-review/draft"): may(UNIT, scoped=True),
     ("POST", f"{V}/cycles/{{cycle}}/units/{{unit}}/self-review"): may(UNIT, scoped=True),
     ("POST", f"{V}/cycles/{{cycle}}/units/{{unit}}/scoring"): may(EVA),
     ("PUT", f"{V}/cycles/{{cycle}}/units/{{unit}}/evaluators"): may(ORG),
-    ("GET", f"{V}/cycles/{{cycle}}/evaluators"): may(ORG, EVA, UNIT, COM, AUD, ADM),  # units.read; a unit user sees its own unit's
+    ("GET", f"{V}/cycles/{{cycle}}/evaluators"): may(ORG, EVA, UNIT, COM, AUD),  # units.read; a unit user sees its own unit's
     ("POST", f"{V}/cycles/{{cycle}}/units/{{unit}}/feedback"): may(ORG),
     ("POST", f"{V}/cycles/{{cycle}}/units/{{unit}}/feedback/acknowledge"): may(UNIT, scoped=True),
     ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}/feedback"): may(ORG, AUD, UNIT, COM, scoped=True),
     ("PUT", f"{V}/cycles/{{cycle}}/units/{{unit}}/feedback/draft"): may(ORG),
     ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}/feedback.docx"): may(READERS, UNIT, scoped=True),
     # ---------------------------------------------------------------- debrief: rosters, ballots, codes
-    ("GET", f"{V}/cycles/{{cycle}}/debrief"): may(ORG, EVA, REP, COM, AUD, ADM),
+    ("GET", f"{V}/cycles/{{cycle}}/debrief"): may(ORG, EVA, REP, COM, AUD),
     ("GET", f"{V}/cycles/{{cycle}}/debrief/{{cohort}}"): may(ORG, COM, AUD),  # roster.read: the roster and turnout
     ("PUT", f"{V}/cycles/{{cycle}}/debrief/{{cohort}}/roster"): may(ORG),
     ("POST", f"{V}/cycles/{{cycle}}/debrief/{{cohort}}/ballots"): may(REP),
@@ -138,15 +138,15 @@ MATRIX: dict[tuple[str, str], May] = {
     ("GET", f"{V}/ballot-codes/{{code}}"): OPEN_ROUTE,
     ("POST", f"{V}/ballot-codes/{{code}}"): OPEN_ROUTE,
     # ---------------------------------------------------------------- adjustments and the committee
-    ("GET", f"{V}/cycles/{{cycle}}/adjustments"): may(ORG, COM, AUD, ADM, UNIT),
+    ("GET", f"{V}/cycles/{{cycle}}/adjustments"): may(ORG, COM, AUD, UNIT),
     ("POST", f"{V}/cycles/{{cycle}}/adjustments"): may(ORG),
     ("POST", f"{V}/cycles/{{cycle}}/adjustments/{{adjustment}}/decision"): may(COM),
     ("GET", f"{V}/cycles/{{cycle}}/proposals"): may(COM, ORG, AUD),
     ("POST", f"{V}/cycles/{{cycle}}/proposals/{{proposal}}/confirm"): may(COM),
     ("POST", f"{V}/cycles/{{cycle}}/proposals/{{proposal}}/objection"): may(COM),
     # ---------------------------------------------------------------- rectification and evidence
-    ("GET", f"{V}/cycles/{{cycle}}/rectifications"): may(ORG, COM, AUD, ADM, UNIT),
-    ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}/carried-over"): may(SIGNED_IN, scoped=True),
+    ("GET", f"{V}/cycles/{{cycle}}/rectifications"): may(ORG, COM, AUD, UNIT),
+    ("GET", f"{V}/cycles/{{cycle}}/units/{{unit}}/carried-over"): may(ORG, COM, AUD, UNIT, scoped=True),  # rectification.read
     ("POST", f"{V}/cycles/{{cycle}}/rectifications"): may(ORG),
     # item routes: the unit scope is the item's owner
     ("POST", f"{V}/cycles/{{cycle}}/rectifications/{{item}}/progress"): may(UNIT, scoped=True),
@@ -188,8 +188,9 @@ MATRIX: dict[tuple[str, str], May] = {
     ("POST", "/logout"): SIGN_OUT,
     ("GET", "/tasks"): may(SIGNED_IN),
     ("GET", "/cycles"): may(SIGNED_IN),
-    ("GET", "/results"): may(ORG, COM, AUD, ADM, UNIT),
+    ("GET", "/results"): may(ORG, COM, AUD, UNIT),
     ("GET", "/audit"): may(AUD, ORG, COM),
+    ("GET", "/audit/accounts"): may(AUD, ORG, COM),  # the admin's changes to accounts, from the log
     ("GET", "/account/password"): may(SIGNED_IN),
     ("POST", "/account/password"): may(SIGNED_IN),
     ("GET", "/account/totp"): may(SIGNED_IN),
@@ -239,8 +240,8 @@ MATRIX: dict[tuple[str, str], May] = {
     ("POST", "/org/cycles/{key}/units/{unit}/remind/{step}"): may(ORG),
     # a cycle, a unit, the results
     ("GET", "/cycles/{key}"): may(SIGNED_IN),
-    ("GET", "/cycles/{key}/units/{unit}"): may(ORG, EVA, UNIT, COM, AUD, ADM, scoped=True),
-    ("GET", "/results/{cycle}"): may(ORG, COM, AUD, ADM, UNIT),
+    ("GET", "/cycles/{key}/units/{unit}"): may(ORG, EVA, UNIT, COM, AUD, scoped=True),
+    ("GET", "/results/{cycle}"): may(ORG, COM, AUD, UNIT),
     ("GET", "/results/{cycle}/download/{what}"): may(READERS),
     # the audit pages
     ("GET", "/audit/{cycle}"): may(AUD, ORG, COM),

@@ -65,7 +65,8 @@ async def timeline(
     return JSONResponse([e.to_dict() for e in entries])
 
 
-@router.get("/accounts", summary="账号变更记录 / the admin's changes to accounts")
+@router.get("/accounts", summary="账号变更记录 / the admin's changes to accounts",
+            responses={200: {"content": {"text/csv": {}}}})  # format=csv
 async def account_timeline(
     user: CurrentUser,
     svc: Svc,
