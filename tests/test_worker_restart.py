@@ -61,6 +61,16 @@ def problems(sc: dict[str, Any]) -> int:
     return total
 
 
+def runner_people(sc: dict[str, Any]) -> set[str]:
+    """The accounts ``simulation.runner`` makes for a scenario: organizer, evaluator, the committee,
+    a user per unit and every representative of the ballots and the roster."""
+    from simulation.runner import EVALUATOR, ORGANIZER, committee_of
+
+    reps = {b["representative"] for b in sc["debrief"]["ballots"]}
+    reps |= {r["representative"] for r in sc["debrief"].get("roster") or []}
+    return {ORGANIZER, EVALUATOR} | {m["user"] for m in committee_of(sc)} | {f"unit-{u['key']}" for u in sc["units"]} | reps
+
+
 def expected_event_kinds(sc: dict[str, Any]) -> Counter:
     """The events a clean run of ``simulation.runner`` stores for a scenario, by kind (what a
     clean run of the shared example stored, 100 events, counted kind by kind)."""
@@ -108,6 +118,8 @@ def expected_event_kinds(sc: dict[str, Any]) -> Counter:
         "UnitAssessment.FeedbackAcknowledged": n,
         # An item per problem of each feedback: the points below the rectification share of their max.
         "RectificationItem.RectificationItemCreated": problems(sc),
+        # Every account an event (issue 12): the first admin, and each user the runner makes.
+        "Account.AccountCreated": 1 + len(runner_people(sc)),
     })
     return +kinds  # drop the zero counts
 
