@@ -295,3 +295,15 @@ def test_a_witness_does_not_cosign_what_the_logs_key_did_not_sign():
     good = sn.sign_checkpoint(sn.Checkpoint("kaohe.example/audit", 7, bytes(32)), log)
     assert code_of(lambda: sn.add_signature(good, witness, [log.verifier])) == "invalid_timestamp"
     assert code_of(lambda: sn.add_signature(good, witness, [log.verifier], timestamp=2**63)) == "invalid_timestamp"
+
+
+def test_a_signed_note_signer_key_also_signs_the_chains_digest():
+    """KAOHE_AUDIT_SIGNING_KEY may now hold what ``keygen --name`` prints; ``digest --sign`` and
+    ``export`` keep working with it, the digest carrying the same Ed25519 public key."""
+    from services.audit import check_digest, make_digest
+
+    signer = sn.generate("kaohe.example/audit")
+    public = base64.b64encode(signer.verifier.public).decode()
+    digest = make_digest((3, "ab" * 32), signer.skey)
+    assert digest["public_key"] == public and check_digest(digest, public) is digest
+    assert code_of(lambda: make_digest((3, "ab" * 32), signer.skey[:-2])) == "invalid_signer_key"
