@@ -11,7 +11,8 @@ write, so a checkpoint Kaohe signs is checked by any of them, and one of theirs 
   type ``0x01`` for an Ed25519 note signature, ``0x04`` for an Ed25519 cosignature.
 - Verifier key: ``<name>+<hex id>+<base64(type ‖ public key)>``.
 - Signer key (the Go reference's encoding; the spec has none for private keys):
-  ``PRIVATE+KEY+<name>+<hex id>+<base64(type ‖ 32-byte Ed25519 seed)>``.
+  ``PRIVATE+KEY+<name>+<hex id>+<base64(type ‖ 32-byte Ed25519 seed)>``. Go knows type ``0x01``
+  only; a cosigner's key is written the same way with type ``0x04``.
 - Signed note: the text (ending in a newline), a blank line, then one line per signature,
   ``— <name> <base64(id ‖ signature)>``. A reader ignores signatures from keys it does not know,
   refuses the note when a known key's signature fails, and when no known key's holds.
@@ -39,6 +40,8 @@ TYPES = (ED25519, COSIGNATURE_V1)
 MAX_SIGNATURES = 100
 #: Timestamps of cosignatures are u64 but MUST NOT exceed 2^63 - 1.
 MAX_TIMESTAMP = 2**63 - 1
+#: A tree size is read as a signed 64-bit number, as the Go reference reads it.
+MAX_TREE_SIZE = 2**63 - 1
 
 DASH = "\u2014 "
 _HEX_ID = re.compile(r"[0-9a-f]{8}")
@@ -62,7 +65,7 @@ def valid_name(name: str) -> bool:
     return (
         isinstance(name, str) and name != ""
         and "+" not in name
-        and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name)
+        and not any(ch.isspace() or ord(ch) < 0x20 for ch in name)
     )
 
 
@@ -157,6 +160,14 @@ class Signer:
 
 def _public_of(seed: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+def verifier_for(name: str, public: bytes, sig_type: int = ED25519) -> Verifier:
+    """The verifier of a raw 32-byte Ed25519 public key under ``name`` (key ID derived)."""
+    check_name(name)
+    if len(public) != 32 or sig_type not in TYPES:
+        raise _refuse("invalid_verifier_key", "Ed25519 公钥须为 32 字节", "an Ed25519 public key is 32 bytes", "verifier_key")
+    return Verifier(name, key_id(name, sig_type, public), sig_type, bytes(public))
 
 
 def signer_from_seed(name: str, seed: bytes, sig_type: int = ED25519) -> Signer:
@@ -411,7 +422,7 @@ class Checkpoint:
     def text(self) -> str:
         if not self.origin or any(ord(ch) < 0x20 for ch in self.origin):
             raise _refuse("invalid_origin", "检查点的来源不能为空，且不能含控制字符", "a checkpoint's origin must be non-empty with no control characters", "origin")
-        if not isinstance(self.size, int) or not 0 <= self.size <= MAX_TIMESTAMP:
+        if not isinstance(self.size, int) or isinstance(self.size, bool) or not 0 <= self.size <= MAX_TREE_SIZE:
             raise _refuse("invalid_tree_size", "树的大小须为非负整数", "the tree size must be a non-negative integer", "size")
         if len(self.root) != 32:
             raise _refuse("invalid_root_hash", "根哈希须为 32 字节", "the root hash must be 32 bytes", "root")
@@ -436,7 +447,7 @@ class Checkpoint:
         origin, size, root64, *extensions = lines
         if not origin:
             raise bad("来源行为空", "the origin line is empty")
-        if not _TREE_SIZE.fullmatch(size) or int(size) > MAX_TIMESTAMP:
+        if not _TREE_SIZE.fullmatch(size) or int(size) > MAX_TREE_SIZE:
             raise bad("树的大小不是无前导零的十进制数", "the tree size is not a decimal number without leading zeroes")
         try:
             root = _b64decode(root64)

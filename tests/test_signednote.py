@@ -307,3 +307,9 @@ def test_a_signed_note_signer_key_also_signs_the_chains_digest():
     digest = make_digest((3, "ab" * 32), signer.skey)
     assert digest["public_key"] == public and check_digest(digest, public) is digest
     assert code_of(lambda: make_digest((3, "ab" * 32), signer.skey[:-2])) == "invalid_signer_key"
+
+
+def test_a_verifier_made_from_a_raw_public_key_is_the_published_one():
+    v = sn.parse_verifier(PETER_VKEY)
+    assert sn.verifier_for("PeterNeumann", v.public) == v
+    assert code_of(lambda: sn.verifier_for("PeterNeumann", v.public[:31])) == "invalid_verifier_key"
