@@ -469,3 +469,72 @@ def open_checkpoint(message: str | bytes, known: list[Verifier] | tuple[Verifier
     """Verify a signed checkpoint and read its body."""
     note = open_note(message, known)
     return Checkpoint.parse(note.text), note
+
+
+# ---------------------------------------------------------------- tlog-proof (the text, not the Merkle math)
+
+PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+#: An inclusion proof in a tree of at most 2^63 leaves has at most 63 hashes.
+MAX_PROOF_HASHES = 63
+
+
+@dataclass(frozen=True)
+class TlogProof:
+    """``c2sp.org/tlog-proof@v1``: the header, an optional ``extra`` line, ``index N``, the RFC 6962
+    inclusion proof (one base64 SHA-256 hash a line, from the leaf's sibling up), an empty line,
+    then the signed checkpoint verbatim. Checking the proof against the checkpoint's root is the
+    Merkle tree's business; this only reads and writes the text."""
+
+    index: int
+    hashes: tuple[bytes, ...]
+    checkpoint: str  # the signed note, as the log (and its witnesses) signed it
+    extra: bytes | None = None
+
+    def text(self) -> str:
+        if not isinstance(self.index, int) or not 0 <= self.index <= MAX_TREE_SIZE:
+            raise _refuse("invalid_proof", "证明的叶序号须为非负整数", "a proof's index must be a non-negative integer", "index")
+        if len(self.hashes) > MAX_PROOF_HASHES or any(len(h) != 32 for h in self.hashes):
+            raise _refuse("invalid_proof", "包含证明的每个哈希须为 32 字节", "each inclusion proof hash must be 32 bytes", "hashes")
+        parse(self.checkpoint)
+        lines = [PROOF_HEADER]
+        if self.extra is not None:
+            lines.append(f"extra {_b64(self.extra)}")
+        lines.append(f"index {self.index}")
+        lines += [_b64(h) for h in self.hashes]
+        return "\n".join(lines) + "\n\n" + self.checkpoint
+
+    @classmethod
+    def parse(cls, text: str) -> "TlogProof":
+        def bad(zh: str, en: str) -> NoteError:
+            return _refuse("malformed_proof", f"证明格式无效：{zh}", f"malformed tlog-proof: {en}", "proof")
+
+        if not isinstance(text, str) or "\n\n" not in text:
+            raise bad("缺少检查点前的空行", "no empty line before the checkpoint")
+        head, checkpoint = text.split("\n\n", 1)
+        lines = head.split("\n")
+        if lines[0] != PROOF_HEADER:
+            raise bad(f"首行须为 {PROOF_HEADER}", f"the first line must be {PROOF_HEADER}")
+        rest = lines[1:]
+        extra = None
+        if rest and rest[0].startswith("extra "):
+            try:
+                extra = _b64decode(rest[0][len("extra ") :]) if rest[0] != "extra " else b""
+            except (ValueError, binascii.Error):
+                raise bad("extra 行不是 base64", "the extra line is not base64") from None
+            rest = rest[1:]
+        if not rest or not rest[0].startswith("index ") or not _TREE_SIZE.fullmatch(rest[0][len("index ") :]):
+            raise bad("缺少 index 行，或序号不是无前导零的十进制数", "no index line, or the index is not a decimal without leading zeroes")
+        index = int(rest[0][len("index ") :])
+        if index > MAX_TREE_SIZE or len(rest) - 1 > MAX_PROOF_HASHES:
+            raise bad("序号或哈希个数超出范围", "the index or the number of hashes is out of range")
+        hashes = []
+        for line in rest[1:]:
+            try:
+                h = _b64decode(line)
+            except (ValueError, binascii.Error):
+                raise bad("包含证明的一行不是 base64", "an inclusion proof line is not base64") from None
+            if len(h) != 32:
+                raise bad("包含证明的哈希不是 32 字节", "an inclusion proof hash is not 32 bytes")
+            hashes.append(h)
+        parse(checkpoint)  # the checkpoint is a well-formed signed note (its signatures: open_checkpoint)
+        return cls(index, tuple(hashes), checkpoint, extra)

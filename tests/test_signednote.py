@@ -313,3 +313,61 @@ def test_a_verifier_made_from_a_raw_public_key_is_the_published_one():
     v = sn.parse_verifier(PETER_VKEY)
     assert sn.verifier_for("PeterNeumann", v.public) == v
     assert code_of(lambda: sn.verifier_for("PeterNeumann", v.public[:31])) == "invalid_verifier_key"
+
+
+# ---------------------------------------------------------------- tlog-proof text
+
+SPEC_PROOF_HEAD = (  # c2sp.org/tlog-proof's example, up to its checkpoint (whose signatures the spec elides)
+    "c2sp.org/tlog-proof@v1\n"
+    "extra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ\n"
+    "index 73894\n"
+    "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=\n"
+    "B95lDa8R83lS8n0eG+o0buTxRKQTYFi//1U8anccXmA=\n"
+    "EKNzoDWG8LGC0Yp9o+sv3qllpMP9uHQ9B20KNL+Q1zs=\n"
+    "RoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=\n"
+    "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=\n"
+)
+
+
+def _fancylog() -> tuple[sn.Signer, str]:
+    log = sn.generate("example.com/fancylog")
+    cp = sn.Checkpoint("example.com/fancylog", 109482, base64.b64decode("sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08="))
+    return log, sn.sign_checkpoint(cp, log)
+
+
+def test_the_specs_example_proof_reads_and_writes_back_the_same_text():
+    log, checkpoint = _fancylog()
+    text = SPEC_PROOF_HEAD + "\n" + checkpoint
+    proof = sn.TlogProof.parse(text)
+    assert proof.index == 73894 and len(proof.hashes) == 5 and proof.checkpoint == checkpoint
+    assert proof.extra == base64.b64decode("YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ")
+    assert proof.text() == text
+    assert sn.open_checkpoint(proof.checkpoint, [log.verifier])[0].size == 109482
+    # read by hand from the spec's text: header, optional extra, index, hashes, empty line, checkpoint
+    head, tail = proof.text().split("\n\n", 1)
+    lines = head.split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1" and lines[2] == "index 73894"
+    assert [base64.b64decode(h) for h in lines[3:]] == list(proof.hashes)
+    assert ref.read_checkpoint(ref.verified_text(tail, log.verifier.vkey)[0])[1] == 109482
+
+
+def test_a_proof_without_extra_or_hashes_round_trips():
+    _, checkpoint = _fancylog()
+    proof = sn.TlogProof(0, (), checkpoint)
+    assert proof.text() == "c2sp.org/tlog-proof@v1\nindex 0\n\n" + checkpoint
+    assert sn.TlogProof.parse(proof.text()) == proof
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t.replace("tlog-proof@v1", "tlog-proof@v2", 1),
+    lambda t: t.replace("index 73894", "index 073894"),
+    lambda t: t.replace("index 73894", "idx 73894"),
+    lambda t: t.replace("AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=", "AHCioX9n"),
+    lambda t: t.replace("extra YWdl", "extra !Wdl"),
+    lambda t: t.replace("\n\n", "\n", 1),
+    lambda t: t[: t.rindex("\n\u2014")] + "\n",  # the checkpoint's signatures cut off
+])
+def test_malformed_proofs_are_refused(mangle):
+    _, checkpoint = _fancylog()
+    with pytest.raises(sn.NoteError):
+        sn.TlogProof.parse(mangle(SPEC_PROOF_HEAD + "\n" + checkpoint))
