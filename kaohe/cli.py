@@ -331,6 +331,15 @@ def cmd_audit_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 @_audit
 def cmd_audit_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    if args.name is not None:
+        # c2sp.org/signed-note keys for the log's checkpoints: the signer key stays secret, the
+        # verifier key is what auditors and witnesses pin. The name is the log's origin.
+        from adapters import signednote
+
+        signer = signednote.generate(args.name)
+        print(f"KAOHE_AUDIT_SIGNING_KEY={signer.skey}")
+        print(f"KAOHE_AUDIT_VERIFIER_KEY={signer.verifier.vkey}")
+        return 0
     from services.audit import generate_key
 
     private, public = generate_key()
@@ -485,7 +494,13 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--sign", action="store_true", help="用 KAOHE_AUDIT_SIGNING_KEY 签名 / sign it")
     digest.add_argument("--out", help="写入文件 / also write to a file")
     digest.set_defaults(func=cmd_audit_digest)
-    audit.add_parser("keygen", help="生成 Ed25519 签名密钥 / make a signing key pair").set_defaults(func=cmd_audit_keygen)
+    keygen = audit.add_parser("keygen", help="生成 Ed25519 签名密钥 / make a signing key pair")
+    keygen.add_argument(
+        "--name", metavar="ORIGIN",
+        help="以 signed-note 格式生成检查点签名密钥，名称即日志来源，如 kaohe.example/audit / "
+        "signed-note signer and verifier keys named after the log's origin",
+    )
+    keygen.set_defaults(func=cmd_audit_keygen)
     verify = audit.add_parser("verify", help="校验哈希链 / verify the hash chain")
     src = verify.add_mutually_exclusive_group()
     src.add_argument("--digest", help="与此前保存的摘要核对 / check against a saved digest")

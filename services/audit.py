@@ -62,6 +62,10 @@ def generate_key() -> tuple[str, str]:
 
 
 def _private(b64: str) -> Ed25519PrivateKey:
+    if b64.startswith("PRIVATE+KEY+"):  # a signed-note signer key (kaohe audit keygen --name) signs digests too
+        from adapters.signednote import parse_signer
+
+        return Ed25519PrivateKey.from_private_bytes(parse_signer(b64.strip()).seed)
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(b64, validate=True))
     except Exception:
