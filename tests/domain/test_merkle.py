@@ -357,3 +357,27 @@ def test_rebuild_from_a_log_equals_appending():
         s.put(lv, ix, h)
     s.size = len(events)
     assert s.root() == mth([merkle.leaf_data(*e) for e in events])
+
+
+def test_edge_cases_of_the_vectors_fail_or_hold_as_they_should():
+    r1, r2, e = b"don't care 1", b"don't care 2", merkle.EMPTY_ROOT
+    assert not merkle.verify_consistency(0, 0, r1, r2, [])  # equal sizes, different roots
+    assert not merkle.verify_consistency(1, 1, r1, r2, [])
+    assert merkle.verify_consistency(0, 0, r1, r1, [])
+    assert merkle.verify_consistency(1, 1, r2, r2, [])
+    assert not merkle.verify_consistency(1, 0, r1, r2, [])  # time travel
+    assert not merkle.verify_consistency(2, 1, r1, r2, [])
+    assert not merkle.verify_consistency(1, 2, r1, r2, [])  # different sizes need a proof
+    assert not merkle.verify_consistency(0, 0, e, e, [e])  # equal sizes, a proof that should be empty
+    assert not merkle.verify_consistency(1, 1, e, e, [e])
+    assert not merkle.verify_consistency(0, 1, e, e, [e])
+    some = X("abacaba000000000000000000000000000000000000000000060061e00123456")
+    for index, size in ((0, 0), (1, 0), (2, 1)):
+        assert not merkle.verify_inclusion(some, index, size, [], e)
+    h = merkle.leaf_hash(b"data")
+    assert merkle.verify_inclusion(h, 0, 1, [], h)
+    assert not merkle.verify_inclusion(b"", 0, 1, [], h)
+    with pytest.raises(ValueError):
+        merkle.inclusion_proof(lambda lv, ix: h, 1, 1)
+    with pytest.raises(ValueError):
+        merkle.consistency_proof(lambda lv, ix: h, 2, 1)
