@@ -1,6 +1,6 @@
 """Benchmark: the Merkle tree over the log (domain/merkle.py) on 1,000,000 leaves.
 
-    .venv/bin/python bench/transparency.py [--leaves 1000000] [--samples 200] [--no-sqlite]
+    .venv/bin/python bench/transparency.py [--leaves 1000000] [--samples 200] [--no-sqlite] [--appends 3000]
 
 Leaves are the canonical records of synthetic events (position, originator id, version, topic,
 SHA-256 of a 1 KB state), hashed as the event store hashes them. Measured in the same run:
@@ -10,7 +10,9 @@ SHA-256 of a 1 KB state), hashed as the event store hashes them. Measured in the
   inclusion   a proof for a random leaf in the full tree, and its verification
   consistency a proof from a random older size to the full size, and its verification
 once over the in-memory node store, then (unless --no-sqlite) over the same nodes in a SQLite
-``merkle_nodes`` table read by the event store's own reader. Goals: checkpoint ≤ 1 s,
+``merkle_nodes`` table read by the event store's own reader, and (``--appends``) the event
+store's append, one event per transaction, with the tree beside the same recorder without it
+(the plain chained append) on a SQLite file, alternating rounds. Goals: checkpoint ≤ 1 s,
 inclusion and consistency proofs ≤ 10 ms each; ratios printed are measured / goal (≤ 1 meets it).
 """
 
@@ -87,11 +89,44 @@ def report(label: str, med: float, worst: float, goal: str) -> None:
           f"median/goal {med / g:.2g}, max/goal {worst / g:.2g}")
 
 
+def appends(count: int, rounds: int = 3) -> None:
+    """Per-event cost of ChainedSQLiteApplicationRecorder.insert_events with and without the tree."""
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    from adapters.eventstore import ChainedSQLiteApplicationRecorder
+
+    class Plain(ChainedSQLiteApplicationRecorder):  # the chain alone: what main wrote before the tree
+        def _sqlite_tree_append(self, c, size, leaves, positions) -> None:
+            return None
+
+    state = b"x" * 1024
+    times: dict[str, list[float]] = {"plain": [], "tree": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        recorders = {}
+        for name, cls in (("plain", Plain), ("tree", ChainedSQLiteApplicationRecorder)):
+            r = cls(SQLiteDatastore(str(Path(tmp) / f"{name}.db")), events_table_name="stored_events")
+            r.create_table()
+            recorders[name] = r
+        for _ in range(rounds):
+            for name, r in recorders.items():
+                t = time.perf_counter()
+                for _i in range(count):
+                    r.insert_events([StoredEvent(uuid.uuid4(), 1, "bench:Event", state)])
+                times[name].append((time.perf_counter() - t) / count)
+        assert recorders["tree"].tree_size() == rounds * count
+    p, t = statistics.median(times["plain"]), statistics.median(times["tree"])
+    print(f"\nevent store append, one event per transaction, {rounds} × {count:,} events each (SQLite file):")
+    print(f"  plain chained append: {p * 1e6:.0f} µs/event; with the tree: {t * 1e6:.0f} µs/event; "
+          f"added {(t - p) * 1e6:.0f} µs ({t / p:.2f}×)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--leaves", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--appends", type=int, default=3000, help="events per round for the append measurement (0: skip)")
     a = ap.parse_args()
     rng = random.Random(13)
     n = a.leaves
@@ -137,6 +172,9 @@ def main() -> None:
             get = ChainedSQLiteApplicationRecorder._sqlite_get_node(conn.cursor())
             measure("SQLite merkle_nodes (the event store's reader)", get, n, a.samples, rng, hashes)
             conn.close()
+
+    if a.appends:
+        appends(a.appends)
 
 
 if __name__ == "__main__":
