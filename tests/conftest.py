@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -44,20 +45,50 @@ _PG_REASON = postgres_reason()
 @pytest.fixture
 def pg_database() -> str:
     """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
-    if _PG_REASON:
-        pytest.skip(_PG_REASON)
-    name = f"kaohe_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with module_database_for("postgres") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@contextmanager
+def module_database_for(backend: str) -> Iterator[str | None]:
+    """None on SQLite, else a fresh PostgreSQL database, dropped afterwards (skips, saying why,
+    where there is no server): for one test, or for a module that keeps one stack per store."""
+    if backend == "sqlite":
+        yield None
+        return
+    if _PG_REASON:
+        pytest.skip(_PG_REASON)
+    name = f"kaohe_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def module_stack(name: str, database_url: str | None, temporal_env: WorkflowEnvironment,
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The whole system for one module (data dir ``name``), against the shared dev server."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp(name) / "data",
+        task_queue=f"kaohe-test-{uuid.uuid4().hex[:8]}",
+        database_url=database_url,
+        temporal_address=temporal_address(temporal_env),
+        admin_password="admin-pass-123",
+    )
+    running = await start_stack(settings, embedded_temporal=False, api_port=free_port())
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture

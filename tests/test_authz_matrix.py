@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable, Iterator
 
 import httpx
-import psycopg
 import pytest
 import pytest_asyncio
 from fastapi import APIRouter, FastAPI
@@ -38,9 +36,8 @@ from starlette.routing import Route
 
 from api.web.routes import TOKEN_COOKIE, csrf_for
 from api.web.pageroute import PageRoute
-from kaohe.runtime import Stack, free_port, start_stack
-from kaohe.settings import Settings
-from tests.conftest import _PG_REASON, PG_URL, Client, temporal_address
+from kaohe.runtime import Stack
+from tests.conftest import Client, module_database_for, module_stack
 from tests.helpers import small_cycle
 from tests.test_security import WRITES
 
@@ -330,33 +327,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def module_database(backend: str) -> Iterator[str | None]:
-    if backend == "sqlite":
-        yield None
-        return
-    if _PG_REASON:
-        pytest.skip(_PG_REASON)
-    name = f"kaohe_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with module_database_for(backend) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp(f"matrix-{backend}") / "data",
-        task_queue=f"kaohe-test-{uuid.uuid4().hex[:8]}",
-        database_url=module_database,
-        temporal_address=temporal_address(temporal_env),
-        admin_password="admin-pass-123",
-    )
-    running = await start_stack(settings, embedded_temporal=False, api_port=free_port())
-    try:
+    async with module_stack(f"matrix-{backend}", module_database, temporal_env, tmp_path_factory) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 class Cast(Client):

@@ -13,10 +13,8 @@ this one keeps ``make test`` honest about the bugs such a run found (the 64-bit 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any, AsyncIterator, Iterator
 
-import psycopg
 import pytest
 import pytest_asyncio
 import schemathesis
@@ -27,9 +25,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from kaohe.runtime import Stack, free_port, start_stack
-from kaohe.settings import Settings
-from tests.conftest import _PG_REASON, PG_URL, Client, temporal_address
+from kaohe.runtime import Stack, free_port
+from tests.conftest import Client, module_database_for, module_stack
 from tests.helpers import cast, small_cycle
 
 pytestmark = pytest.mark.temporal
@@ -53,33 +50,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def module_database(backend: str) -> Iterator[str | None]:
-    if backend == "sqlite":
-        yield None
-        return
-    if _PG_REASON:
-        pytest.skip(_PG_REASON)
-    name = f"kaohe_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with module_database_for(backend) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    settings_ = Settings(
-        data_dir=tmp_path_factory.mktemp(f"fuzz-{backend}") / "data",
-        task_queue=f"kaohe-test-{uuid.uuid4().hex[:8]}",
-        database_url=module_database,
-        temporal_address=temporal_address(temporal_env),
-        admin_password="admin-pass-123",
-    )
-    running = await start_stack(settings_, embedded_temporal=False, api_port=free_port())
-    try:
+    async with module_stack(f"fuzz-{backend}", module_database, temporal_env, tmp_path_factory) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -10,14 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, AsyncIterator, Iterator
 
-import psycopg
 import pytest
 import pytest_asyncio
 from fastapi.routing import APIRoute
 
-from kaohe.runtime import Stack, free_port, start_stack
-from kaohe.settings import Settings
-from tests.conftest import _PG_REASON, PG_URL, Client, log_position, temporal_address
+from kaohe.runtime import Stack
+from tests.conftest import Client, log_position, module_database_for, module_stack
 from tests.helpers import MEETING, cast, small_cycle
 
 pytestmark = pytest.mark.temporal
@@ -103,33 +101,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def module_database(backend: str) -> Iterator[str | None]:
-    if backend == "sqlite":
-        yield None
-        return
-    if _PG_REASON:
-        pytest.skip(_PG_REASON)
-    name = f"kaohe_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with module_database_for(backend) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp(f"security-{backend}") / "data",
-        task_queue=f"kaohe-test-{uuid.uuid4().hex[:8]}",
-        database_url=module_database,
-        temporal_address=temporal_address(temporal_env),
-        admin_password="admin-pass-123",
-    )
-    running = await start_stack(settings, embedded_temporal=False, api_port=free_port())
-    try:
+    async with module_stack(f"security-{backend}", module_database, temporal_env, tmp_path_factory) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 @pytest_asyncio.fixture(scope="module")
