@@ -431,10 +431,15 @@ def cmd_audit_whatif(args: argparse.Namespace, settings: Settings) -> int:
     if not changed:
         print("没有单位的名次或等次会改变 / no unit's rank or grade would change")
         return 0
+    from domain import wording
+
+    def grade(g: str | None) -> str:
+        return wording.grade(g) if g else "待定"
+
     print("单位\t名次\t等次\t最终得分\t原因")
     for u in changed:
         b, a = u["before"], u["after"]
-        print(f"{u['unit']}\t{b['rank'] or '—'}→{a['rank'] or '—'}\t{b['grade'] or '—'}→{a['grade'] or '—'}\t"
+        print(f"{u['unit']}\t{b['rank'] or '—'}→{a['rank'] or '—'}\t{grade(b['grade'])}→{grade(a['grade'])}\t"
               f"{b['final_score'] or '—'}→{a['final_score'] or '—'}\t{u['why']['zh']}"
               + "".join(f"；{d['zh']}" for d in u["decisions"]))
     return 0

@@ -46,16 +46,15 @@ async def audit_whatif(request: Request, cycle: str, user: PageUser) -> Response
     view = await backend.cycle_record(svc, cycle)
     names = await backend.unit_names(svc, cycle)
     asked = {k: v.strip() for k, v in request.query_params.items() if k in INPUTS and isinstance(v, str)}
-    recorded = await backend.whatif(svc, user, cycle, {})
-    values = recorded_values(recorded["policy_before"])
     result, errors, status = None, {}, 200
-    if asked:
-        values.update(asked)
+    if asked:  # the fields left empty keep the cycle's value
         try:
-            result = await backend.whatif(svc, user, cycle, change_of(values))
+            result = await backend.whatif(svc, user, cycle, change_of(asked))
         except REFUSED as err:
             error = refusal(err)
             errors, status = beside(error, INPUTS), error.status
+    recorded = result["policy_before"] if result else (await backend.whatif(svc, user, cycle, {}))["policy_before"]
+    values = {**recorded_values(recorded), **{k: v for k, v in asked.items() if v}}
     return await render_page(
         request, "oversight_whatif.html", user, status,
         cycle=view, names=names, values=values, errors=errors, result=result,
