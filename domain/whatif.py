@@ -157,7 +157,7 @@ def what_if(
         }
         for f in members:
             gb, ga = b.grades[f.unit], a.grades[f.unit]
-            units.append(_compare(cohort, f, gb, ga, a, after_policy, moved_zh, moved_en, ties.get(cohort)))
+            units.append(_compare(cohort, f, gb, ga, a, after_policy, moved_zh, moved_en, b.cohort.tie.candidates if b.cohort.tie else ()))
     units.sort(key=lambda u: (u["cohort"], u["after"]["rank"] is None, u["after"]["rank"] or 0, u["unit"]))
     return {
         "policy_before": before_policy.to_dict(),
@@ -180,7 +180,7 @@ def _distribution(g: _Graded) -> dict[str, int]:
 
 
 def _compare(cohort: str, f: UnitFacts, gb: UnitGrade, ga: UnitGrade, a: _Graded, policy: Policy,
-             moved_zh: str, moved_en: str, tie: Sequence[str] | None) -> dict[str, Any]:
+             moved_zh: str, moved_en: str, tied: Sequence[str]) -> dict[str, Any]:
     sb, sa = gb.score, ga.score
     zh: list[str] = []
     en: list[str] = []
@@ -214,7 +214,7 @@ def _compare(cohort: str, f: UnitFacts, gb: UnitGrade, ga: UnitGrade, a: _Graded
     if f.downgrade_levels:
         decisions.append({"kind": "downgrade", "zh": f"已批准的降档 {f.downgrade_levels} 档按记录保留，不占优秀名额",
                           "en": f"the approved downgrade of {f.downgrade_levels} level(s) is kept as recorded; the unit takes no excellent place"})
-    if tie and f.unit in tie:
+    if f.unit in tied:  # a tie the committee decided (or left open) under the recorded policy
         if a.tie_note is None:
             decisions.append({"kind": "tie", "zh": "党委的并列裁定按记录保留", "en": "the committee's tie decision is kept as recorded"})
         else:

@@ -135,3 +135,22 @@ def test_a_bad_policy_is_refused_naming_the_field(change, field):
     with pytest.raises(InvalidInput) as err:
         run(change)
     assert err.value.field == field
+
+
+def test_a_tie_decision_that_no_longer_applies_is_set_aside_and_said_so():
+    # Four units, q = floor(0.5 × 4) = 2: A (95) first; B and C equal on (F, D, W) = (92, 92, 92)
+    # tie for the one place left; the committee chose B. With the excellent share 0.75,
+    # q = floor(0.75 × 4) = 3: no tie at the boundary, A, B and C all excellent — C good → excellent.
+    def unit(key, w, d):
+        return UnitFacts(unit=key, cohort="grassroots_branch", point_scores={"w": Decimal(w)}, point_max={"w": Decimal(100)},
+                         ballots={"all": [Decimal(d)]})
+    facts = [unit("A", "95", "95"), unit("B", "92", "92"), unit("C", "92", "92"), unit("D", "70", "70")]
+    out = what_if(facts, {"all": Decimal(1)}, {}, {"excellent_share": "0.75"}, {"grassroots_branch": ["B"]}, {})
+    units = by_unit(out)
+    assert [units[u]["before"]["grade"] for u in "ABCD"] == ["excellent", "excellent", "good", "average"]
+    assert out["changed"] == ["C"]
+    assert units["C"]["after"]["grade"] == "excellent"
+    assert "优秀比例 0.50→0.75" in units["C"]["why"]["zh"] and "进入优秀名额（q = 3，第 3 个）" in units["C"]["why"]["zh"]
+    for u in "BC":
+        assert [d["kind"] for d in units[u]["decisions"]] == ["tie"] and "不再适用" in units[u]["decisions"][0]["zh"]
+    assert "不再适用" in out["cohorts"]["grassroots_branch"]["notes"][0]["zh"]
