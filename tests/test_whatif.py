@@ -11,6 +11,7 @@ P02 90.65 → 90.70, …) and no rank or grade changes; with 0.5/0.5 P01 (96.94)
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -109,6 +110,7 @@ async def test_the_organizer_page_shows_the_changed_units(client, stack, browser
         await page.fill("[id='policy.work_weight']", "0.6")
         await page.click("[data-testid=whatif-run]")
         await page.wait_for_selector("[data-testid=whatif-none]")
+        await page.click("[data-testid=whatif-result] details summary")
         all_rows = await page.inner_text("[data-testid=whatif-all]")
         assert "96.76 → 96.85" in all_rows and "90.65 → 90.70" in all_rows
 
@@ -123,8 +125,11 @@ async def test_the_organizer_page_shows_the_changed_units(client, stack, browser
         assert "2 → 1" in row and "名次 2→1" in row and "综合得分 96.76→96.94" in row
         changes = await page.inner_text("[data-testid=policy-changes]")
         assert "0.30 → 0.50" in changes
+        await page.click("[data-testid=whatif-result] details summary")
         assert "党委调整等次" in await page.inner_text("[data-testid=whatif-all] tr[data-unit=P05]")
         await page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
+        if os.environ.get("WHATIF_SHOT"):
+            await page.screenshot(path=os.environ["WHATIF_SHOT"], full_page=True)
     finally:
         await context.close()
     assert log_position(stack) == before
