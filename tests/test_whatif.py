@@ -154,7 +154,8 @@ def policy_file(tmp_path: Path, body: str) -> str:
 
 
 def test_cli_whatif_lists_the_changed_units_and_writes_nothing(cli, tmp_path):
-    before = cli.app().recorder.max_notification_id()
+    app = cli.app()  # kept: an application closes its store when it is dropped
+    before = app.recorder.max_notification_id()
     p = cli("audit", "whatif", "--cycle", CYCLE, "--policy", policy_file(tmp_path, '{"work_weight": 0.6, "debrief_weight": 0.4}'), timeout=120)
     assert p.returncode == 0, p.stderr
     assert "没有单位的名次或等次会改变" in p.stdout
@@ -167,7 +168,7 @@ def test_cli_whatif_lists_the_changed_units_and_writes_nothing(cli, tmp_path):
     rows = [line.split("\t") for line in p.stdout.splitlines() if not line.startswith("#")][1:]
     assert [(r[0], r[1], r[2]) for r in rows] == [("P01", "2→1", "优秀→优秀"), ("P04", "1→2", "良好→良好")], p.stdout
     assert "述职评议权重 0.30→0.50：综合得分 96.76→96.94，名次 2→1" in rows[0][4]
-    assert cli.app().recorder.max_notification_id() == before
+    assert app.recorder.max_notification_id() == before
 
 
 @pytest.mark.parametrize(("body", "mentions"), [
