@@ -11,7 +11,6 @@ P02 90.65 → 90.70, …) and no rank or grade changes; with 0.5/0.5 P01 (96.94)
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -127,9 +126,13 @@ async def test_the_organizer_page_shows_the_changed_units(client, stack, browser
         assert "0.30 → 0.50" in changes
         await page.click("[data-testid=whatif-result] details summary")
         assert "党委调整等次" in await page.inner_text("[data-testid=whatif-all] tr[data-unit=P05]")
+        # The same result in English, every word of it (the page's language, not the Chinese of the log).
+        await page.click("header a:text-is('English')")
+        await page.wait_for_url(re.compile(r"lang=en"))
+        row = await page.inner_text("[data-testid=whatif-changed] tr[data-unit=P01]")
+        assert "rank 2→1" in row and "composite 96.76→96.94" in row and "名次" not in row
+        assert await page.input_value("[id='policy.work_weight']") == "0.5"
         await page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
-        if os.environ.get("WHATIF_SHOT"):
-            await page.screenshot(path=os.environ["WHATIF_SHOT"], full_page=True)
     finally:
         await context.close()
     assert log_position(stack) == before
