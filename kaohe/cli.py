@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from kaohe import __version__
 from kaohe.settings import Settings
 
@@ -407,6 +407,53 @@ def cmd_audit_explain(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _policy_file(path: str) -> Any:
+    """A partial policy from a JSON file, numbers read as exact decimals (refused, naming the
+    file, if it cannot be read or is not JSON)."""
+    from decimal import Decimal
+
+    try:
+        return json.loads(Path(path).read_text("utf-8"), parse_float=Decimal)
+    except OSError as err:
+        raise InvalidInput("invalid_policy_file", zh=f"无法读取考核规则文件 {path}：{err.strerror}", en=f"cannot read {path}", field="--policy") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InvalidInput("invalid_policy_file", zh=f"考核规则文件 {path} 不是 JSON：{err}", en=f"{path} is not JSON", field="--policy") from None
+
+
+@_audit
+def cmd_audit_whatif(args: argparse.Namespace, settings: Settings) -> int:
+    """The cycle's grades under another policy: every unit whose rank or grade would change, and
+    why (``--json``: every unit before and after). Writes nothing."""
+    try:
+        out = _auditor(settings).whatif(args.cycle, _policy_file(args.policy))
+    except InvalidInput as err:  # the line names the field the policy file got wrong
+        return fail(f"{err.field}: {err.message}" if err.field and err.field != "--policy" else err.message)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    changes = "，".join(f"{c['field']} {c['before']}→{c['after']}" for c in out["policy_changes"]) or "考核规则未变 / the policy is unchanged"
+    print(f"# 周期 {out['cycle']}，位置 {out['position']}：{changes}（仅推演，未写入 / nothing written）")
+    for cohort, info in out["cohorts"].items():
+        for note in info["notes"]:
+            print(f"# {cohort}：{note['zh']}")
+    changed = [u for u in out["units"] if u["changed"]]
+    if not changed:
+        print("没有单位的名次或等次会改变 / no unit's rank or grade would change")
+        return 0
+    from domain import wording
+
+    def grade(g: str | None) -> str:
+        return wording.grade(g) if g else "待定"
+
+    print("单位\t名次\t等次\t最终得分\t原因")
+    for u in changed:
+        b, a = u["before"], u["after"]
+        print(f"{u['unit']}\t{b['rank'] or '—'}→{a['rank'] or '—'}\t{grade(b['grade'])}→{grade(a['grade'])}\t"
+              f"{b['final_score'] or '—'}→{a['final_score'] or '—'}\t{u['why']['zh']}"
+              + "".join(f"；{d['zh']}" for d in u["decisions"]))
+    return 0
+
+
 @_audit
 def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
     manifest = _auditor(settings).export(args.cycle, Path(args.out), settings.audit_signing_key)
@@ -522,6 +569,11 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--unit", required=True)
     ex.add_argument("--position", type=int)
     ex.set_defaults(func=cmd_audit_explain)
+    wi = audit.add_parser("whatif", help="换一套考核规则重算等次，列出名次或等次会变的单位（不写入）/ the grades under another policy")
+    wi.add_argument("--cycle", required=True)
+    wi.add_argument("--policy", required=True, metavar="FILE", help='部分考核规则（JSON），如 {"work_weight": "0.6", "debrief_weight": "0.4"} / a partial policy')
+    wi.add_argument("--json", action="store_true", help="输出每个单位的前后对比（JSON）/ every unit before and after, as JSON")
+    wi.set_defaults(func=cmd_audit_whatif)
     exp = audit.add_parser("export", help="导出自包含的审计包 / export a self-contained bundle")
     exp.add_argument("--cycle", required=True)
     exp.add_argument("--out", required=True)

@@ -43,6 +43,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.ledger import GENESIS, Finding, Row, Verification, merge, verify
 from domain.policy import parse_policy
 from domain.rules import Role
+from domain.whatif import whatif_cycle
 from projections.models import CycleRow
 from reporting.documents.cells import neutralise_row
 from services.permissions import allow
@@ -253,6 +254,13 @@ class Auditor:
         r = replay(self.app, position)
         return explain(r, cycle, unit, self.links(position), role)
 
+    # -- what if
+    def whatif(self, cycle: str, change: Any, position: int | None = None) -> dict[str, Any]:
+        """The cycle's grades recomputed from its events under its policy with ``change`` laid
+        over (``domain.whatif``); reads the log, writes nothing."""
+        r = replay(self.app, position)
+        return {**whatif_cycle(r, cycle, change), "position": r.position}
+
     # -- bundle
     def export(self, cycle: str, out: Path, signing_key: str | None = None, role: str = Role.AUDITOR) -> dict[str, Any]:
         r = replay(self.app)
@@ -377,6 +385,13 @@ def account_timeline(svc: Any, user: Any, account: str | None = None) -> list[En
 def explain_grade(svc: Any, user: Any, cycle: str, unit: str, position: int | None = None) -> dict[str, Any]:
     allow(user, "audit.read")
     return Auditor(svc.app).explain(cycle, unit, position, user.role)
+
+
+def whatif(svc: Any, user: Any, cycle: str, change: Any) -> dict[str, Any]:
+    """What the cycle's grades would be under another policy (a partial policy over the
+    recorded one): every unit before and after, the changed ones and why. Writes nothing."""
+    allow(user, "audit.read")
+    return Auditor(svc.app).whatif(cycle, change)
 
 
 def may_export_bundle(svc: Any, user: Any, cycle: str) -> bool:

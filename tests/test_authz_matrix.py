@@ -172,6 +172,7 @@ MATRIX: dict[tuple[str, str], May] = {
     ("GET", f"{V}/audit/cycles/{{key}}/replay"): may(AUD, ORG, COM),
     ("GET", f"{V}/audit/cycles/{{key}}/timeline"): may(AUD, ORG, COM),
     ("GET", f"{V}/audit/cycles/{{key}}/units/{{unit}}/explain"): may(AUD, ORG, COM),
+    ("POST", f"{V}/audit/cycles/{{key}}/whatif"): may(AUD, ORG, COM),  # a read with a body: nothing written
     # the ballot is secret (the default): the export names each representative's scores, the auditor's alone
     ("GET", f"{V}/audit/cycles/{{key}}/export"): may(AUD),
     # ================================================================ the web pages
@@ -246,6 +247,7 @@ MATRIX: dict[tuple[str, str], May] = {
     ("GET", "/audit/{cycle}/export"): may(AUD),  # secret ballot, as the API's export
     ("GET", "/audit/{cycle}/integrity"): may(AUD, ORG, COM),
     ("GET", "/audit/{cycle}/explain/{unit}"): may(AUD, ORG, COM),
+    ("GET", "/audit/{cycle}/whatif"): may(AUD, ORG, COM),
     # the committee's pages
     ("GET", "/committee/{cycle}/adjustments"): may(COM, ORG, AUD),
     ("POST", "/committee/{cycle}/adjustments/{adjustment}/decision"): may(COM),

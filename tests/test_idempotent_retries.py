@@ -43,13 +43,15 @@ def write_routes(stack) -> set[tuple[str, str]]:
         if isinstance(original, APIRoute) and route.path.startswith("/api/v1"):
             out |= {(m, route.path) for m in (route.methods or ()) if m in WRITES}
     assert out, "no write routes found"
-    return out - SESSION_ROUTES - BY_CODE
+    return out - SESSION_ROUTES - BY_CODE - READS_BY_POST
 
 
 #: The phone ballot by one-time code carries no token (the code is the credential), so there is
 #: no user to scope an Idempotency-Key to: the code itself is single-use, and a repeat is told
 #: the code was spent — its sheet stored once (tests/test_meeting.py).
 BY_CODE = {("POST", "/api/v1/ballot-codes/{code}")}
+#: A read that takes a body (the what-if replay: a policy in, grades out) writes nothing to retry.
+READS_BY_POST = {("POST", "/api/v1/audit/cycles/{key}/whatif")}
 
 
 class Twice:

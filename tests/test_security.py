@@ -29,6 +29,8 @@ OPEN_ROUTES = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/token"}  # 
 #: The phone ballot by one-time code: the code in the path is the credential, not a token
 #: (``tests/test_meeting.py`` checks them: a foreign, spent or expired code is refused).
 BY_CODE = {"/api/v1/ballot-codes/{code}"}
+#: Reads that take a body, so are POSTs: they write nothing (the what-if replay: a policy in, grades out).
+READS_BY_POST = {"/api/v1/audit/cycles/{key}/whatif"}
 SCORES = {"1.1.1": "5", "1.1.2": "3"}  # valid for TINY_SCHEME (1.1.1 max 6, 1.1.2 max 4)
 
 #: Every write route of the API: who may call it, and a valid body (so that what answers a
@@ -180,7 +182,7 @@ def api_routes(stack: Stack) -> list[tuple[str, str]]:
 
 
 def write_routes(stack: Stack) -> list[tuple[str, str]]:
-    return [(m, p) for m, p in api_routes(stack) if m in WRITE_METHODS and p not in SIGN_IN | BY_CODE]
+    return [(m, p) for m, p in api_routes(stack) if m in WRITE_METHODS and p not in SIGN_IN | BY_CODE | READS_BY_POST]
 
 
 def fill(path: str, **params: str) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, Svc, file_answer
-from api.schemas import INT_MAX
+from api.schemas import INT_MAX, Bounded
 from services import audit
 from services.audit import to_csv, to_jsonl
 
@@ -85,6 +86,13 @@ async def account_timeline(
 @router.get("/cycles/{key}/units/{unit}/explain", summary="解释等次 / explain a unit's grade")
 async def explain(key: str, unit: str, user: CurrentUser, svc: Svc, position: int | None = Query(None, ge=0, le=INT_MAX, description="日志位置 / a log position")) -> dict:
     return await run_in_threadpool(audit.explain_grade, svc, user, key, unit, position)
+
+
+@router.post("/cycles/{key}/whatif", summary="换一套考核规则重算等次（不写入）/ the grades under another policy (nothing written)")
+async def whatif(key: str, user: CurrentUser, svc: Svc, policy: Annotated[dict[str, Bounded] | None, Body(
+        description="部分考核规则，覆盖本周期的规则，如 {\"work_weight\": \"0.6\", \"debrief_weight\": \"0.4\"} / "
+                    "a partial policy laid over the cycle's", examples=[{"work_weight": "0.6", "debrief_weight": "0.4"}])] = None) -> dict:
+    return await run_in_threadpool(audit.whatif, svc, user, key, policy)
 
 
 @router.get("/cycles/{key}/export", summary="导出审计包 / download an audit bundle", **file_answer("application/zip"))

@@ -201,6 +201,11 @@ async def explain_grade(svc: Services, user: User, cycle: str, unit: str) -> Any
     return await run_in_threadpool(audit_service.explain_grade, svc, user, cycle, unit)
 
 
+async def whatif(svc: Services, user: User, cycle: str, change: dict[str, Any]) -> dict[str, Any]:
+    """The cycle's grades recomputed under its policy with ``change`` laid over; writes nothing."""
+    return await run_in_threadpool(audit_service.whatif, svc, user, cycle, change)
+
+
 async def integrity(svc: Services, user: User) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """The hash-chain check (as a dict and as one line) and the current digest."""
 
