@@ -228,8 +228,7 @@ def point_score_errors(
     allow_null: bool,
 ) -> tuple[dict[str, Decimal | None], list[InvalidInput]]:
     """Every point of a sheet checked on its own: the valid scores, and one error per bad point
-    (unknown code, ``null`` where not allowed, not a number, more than two places, outside
-    ``0 ≤ s ≤ max``), in the sheet's order."""
+    (unknown code, ``null`` where not allowed, not a number, outside ``0 ≤ s ≤ max``), in the sheet's order."""
     result: dict[str, Decimal | None] = {}
     errors: list[InvalidInput] = []
     for code, raw in scores.items():

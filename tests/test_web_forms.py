@@ -72,9 +72,9 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         # The running total: 2.5 alone (not 9 − 1 + 2.5).
         assert await page.inner_text("[data-total]") == "2.5"
         # A good value typed next: no flag, the total takes it (three places are a score too, SPEC §4).
-        await page.fill("[name='score.2.1.1']", "3.25")
+        await page.fill("[name='score.2.1.1']", "3.255")
         assert await error_of(page, "2.1.1").is_hidden()
-        assert await page.inner_text("[data-total]") == "5.75"
+        assert await page.inner_text("[data-total]") == "5.755"  # 2.5 + 3.255, exact (not rounded to cents)
         await screenshot(page, "self-review-live-check.png", tmp_path)
 
         # Submitted anyway: the server names every bad value beside its own field, keeps everything typed.
@@ -90,13 +90,13 @@ async def test_every_bad_value_of_a_self_review_is_flagged_at_once_and_the_total
         assert "41 处需要修改" in await page.inner_text("[data-testid=form-error]")
         assert await page.input_value("[name='score.1.1.1']") == "abc"
         assert await page.input_value("[name='score.1.2.1']") == "9"
-        assert await page.inner_text("[data-total]") == "5.75"  # the server's total counts the valid ones only
+        assert await page.inner_text("[data-total]") == "5.755"  # the server's total counts the valid ones only
         view = (await client.as_("u1").get("/cycles/d1/units/U1")).json()
         assert view["self_review"] == "pending"
 
         # In English, the same checks in English only; the valid values of the refused sheet were kept as the draft.
         await page.goto("/self-review/d1/U1?lang=en")
-        assert await page.input_value("[name='score.1.2.2']") == "2.5" and await page.input_value("[name='score.2.1.1']") == "3.25"
+        assert await page.input_value("[name='score.1.2.2']") == "2.5" and await page.input_value("[name='score.2.1.1']") == "3.255"
         await page.fill("[name='score.1.2.1']", "4.5")
         assert await error_of(page, "1.2.1").inner_text() == "The score must be between 0 and 4"
         await page.fill("[name='score.1.1.1']", "x")

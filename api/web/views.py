@@ -14,7 +14,7 @@ from services import Services
 from api.web import backend, catalogue
 from domain.errors import NotFound
 from domain.policy import GRADES
-from domain.rules import STAGES
+from domain.rules import STAGES, point_score_errors
 from domain.scheme import parse_scheme
 from domain.stages import missed_overdue
 from reporting.documents import CHINA
@@ -103,18 +103,12 @@ def total_of(values: dict[str, Any]) -> str:
 
 
 def valid_total(values: dict[str, Any], points: list[dict[str, Any]]) -> str:
-    """The sum of the scores typed so far that are valid (a number, ``0 ≤ s ≤ max``, two places at
-    most): a bad value counts nothing, as the live check in ``static/sheet.js`` counts it."""
+    """The sum of the scores typed so far that the domain's rule takes (``domain.rules.point_score_errors``:
+    a number, ``0 ≤ s ≤ max``): a bad value counts nothing, as the live check in ``static/sheet.js``."""
     maxima = {p["code"]: Decimal(str(p["max"])) for p in points}
-    total = Decimal(0)
-    for code, v in values.items():
-        try:
-            d = Decimal(str(v).strip())
-        except InvalidOperation:
-            continue
-        if code in maxima and d.is_finite() and 0 <= d <= maxima[code] and d == d.quantize(Decimal("0.01")):
-            total += d
-    return fmt(total)
+    typed = {code: str(v).strip() for code, v in values.items() if str(v or "").strip()}
+    valid, _ = point_score_errors(maxima, typed, field="scores", allow_null=False)
+    return fmt(sum((v for v in valid.values() if v is not None), Decimal(0)))
 
 
 def stage_open(cycle_view: dict[str, Any], stage: str) -> bool:

@@ -3,7 +3,7 @@
    as the user types. The pages work without it: the server checks every field on submit.
 
    <form data-sheet data-msg-number="…" data-msg-negative="…" data-msg-range="…{max}…"
-         [data-msg-places="…" data-places="2"] [data-draft-url="…" data-csrf-header="…" data-csrf="…"]>
+         [data-draft-url="…" data-csrf-header="…" data-csrf="…"]>
      a row (.pp-point / .pp-secretary) holds <input data-score data-max="6">, optionally a
      [data-na] checkbox, and a .field-error box for its message;
      [data-total] shows the total, [data-draft-status] what the draft did.
@@ -15,7 +15,6 @@
 
   function sheet(form) {
     var d = form.dataset;
-    var places = d.places ? parseInt(d.places, 10) : null;
 
     function row(el) { return el.closest(".pp-point, .pp-secretary, [data-row]"); }
     function isNa(r) { var na = r && r.querySelector("[data-na]"); return !!(na && na.checked); }
@@ -37,8 +36,8 @@
       if (message) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
       if (b) { b.textContent = message || ""; b.hidden = !message; }
     }
-    /* The rule of SPEC §3 for one score: blank (not yet) is fine, else a number, 0 ≤ s ≤ max,
-       at most ``places`` decimals. Answers the message, or "" when valid. */
+    /* The rule of SPEC §3–4 for one score (domain.rules.point_score_errors on the server): blank
+       (not yet) is fine, else a number, 0 ≤ s ≤ max. Answers the message, or "" when valid. */
     function problem(input) {
       var raw = input.value.trim();
       if (!raw || isNa(row(input))) return "";
@@ -46,19 +45,25 @@
       var value = parseFloat(raw);
       if (value < 0) return d.msgNegative;
       if (input.dataset.max && value > parseFloat(input.dataset.max)) return d.msgRange.replace("{max}", input.dataset.max);
-      var dot = raw.indexOf(".");
-      if (places !== null && dot >= 0 && raw.slice(dot + 1).replace(/0+$/, "").length > places) return d.msgPlaces;
       return "";
     }
     function total() {
       var out = form.querySelector("[data-total]");
       if (!out) return;
-      var cents = 0;
+      // Exact for the places typed (SPEC §4 reads inputs as exact decimals): summed as integers
+      // scaled by the most decimals any valid value has, shown without trailing zeros.
+      var valid = [], places = 0;
       form.querySelectorAll("[data-score]").forEach(function (input) {
-        var raw = input.value.trim();
-        if (raw && !isNa(row(input)) && !problem(input)) cents += Math.round(parseFloat(raw) * 100);
+        var raw = input.value.trim().replace(/^\+/, "");
+        if (!raw || isNa(row(input)) || problem(input)) return;
+        var dot = raw.indexOf(".");
+        places = Math.max(places, dot < 0 ? 0 : raw.length - dot - 1);
+        valid.push(raw);
       });
-      out.textContent = String(cents / 100);
+      places = Math.min(places, 6);
+      var scale = Math.pow(10, places), sum = 0;
+      valid.forEach(function (raw) { sum += Math.round(parseFloat(raw) * scale); });
+      out.textContent = String(parseFloat((sum / scale).toFixed(places)));
     }
     function check(input) { mark(input, input.matches("[data-score]") ? problem(input) : ""); }
 
