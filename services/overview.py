@@ -30,7 +30,17 @@ UNIT_ACTS = (RectificationStatus.OPEN, RectificationStatus.IN_PROGRESS)
 
 
 def _past(deadline: str | None, now: datetime) -> bool:
-    return bool(deadline) and datetime.fromisoformat(deadline) < now
+    try:
+        return bool(deadline) and datetime.fromisoformat(deadline) < now
+    except (TypeError, ValueError):
+        return False
+
+
+def item_late(status: str, overdue: bool, deadline: str | None, now: datetime | None = None) -> bool:
+    """A rectification item still open is late when it was recorded overdue or its deadline passed."""
+    if status == RectificationStatus.CLOSED:
+        return False
+    return bool(overdue) or _past(deadline, now or datetime.now(timezone.utc))
 
 
 def unit_states(u: dict[str, Any], deadlines: dict[str, str], now: datetime) -> dict[str, str | None]:
@@ -78,7 +88,7 @@ def units(svc: Services, user: User, cycle: str) -> list[dict[str, Any]]:
                 continue
             n["to_act"] += status in UNIT_ACTS
             n["submitted"] += status == RectificationStatus.SUBMITTED
-            n["overdue"] += bool(overdue) or _past(deadline, now)
+            n["overdue"] += item_late(status, overdue, deadline, now)
         reminded: dict[str, dict[str, dict[str, Any]]] = {}
         for r in db.scalars(select(ReminderRow).where(ReminderRow.cycle == cycle)):
             reminded.setdefault(r.unit, {})[r.stage] = {"count": r.count, "at": r.last_at.isoformat(), "by": r.last_by}

@@ -128,6 +128,9 @@ def progress_summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str
     return overview.summary(rows)
 
 
+item_late = overview.item_late
+
+
 def remindable(unit: dict[str, Any], step: str, stages: dict[str, str]) -> bool:
     """Whether the console offers to remind this unit of this step."""
     return overview.remindable(unit, step, stages)

@@ -5,10 +5,9 @@ spreadsheet, what the search box matches and which filters it has."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
-from api.web import catalogue
+from api.web import backend, catalogue
 from api.web.listing import Column, Filter, Listing
 from api.web.render import fmt_time
 
@@ -71,12 +70,8 @@ def units_listing(lang: str, cohorts: list[str]) -> Listing:
 
 
 def item_late(r: dict[str, Any]) -> bool:
-    if r["status"] == "closed":
-        return False
-    try:
-        return bool(r["overdue"]) or datetime.fromisoformat(r["deadline"]) < datetime.now(timezone.utc)
-    except (TypeError, ValueError):
-        return bool(r["overdue"])
+    """The overview's rule (``services.overview.item_late``) for one item row."""
+    return backend.item_late(r["status"], r["overdue"], r.get("deadline"))
 
 
 def items_listing(lang: str, names: dict[str, str], cohorts: dict[str, str]) -> Listing:
