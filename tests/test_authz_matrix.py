@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Iterator
+from typing import Any, AsyncIterator, Iterable
 
 import httpx
 import pytest
@@ -37,7 +37,8 @@ from starlette.routing import Route
 from api.web.routes import TOKEN_COOKIE, csrf_for
 from api.web.pageroute import PageRoute
 from kaohe.runtime import Stack
-from tests.conftest import Client, module_database_for, module_stack
+from tests.conftest import Client
+from tests.module_stack import backend, module_database, stack  # noqa: F401 (fixtures: one stack per store)
 from tests.helpers import small_cycle
 from tests.test_security import WRITES
 
@@ -320,23 +321,6 @@ def unclassified(routes: Iterable[tuple[str, str, bool]], matrix: dict[tuple[str
 
 
 # ---------------------------------------------------------------- one stack per store
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def module_database(backend: str) -> Iterator[str | None]:
-    with module_database_for(backend) as url:
-        yield url
-
-
-@pytest_asyncio.fixture(scope="module")
-async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    async with module_stack(f"matrix-{backend}", module_database, temporal_env, tmp_path_factory) as running:
-        yield running
 
 
 class Cast(Client):

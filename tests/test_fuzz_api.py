@@ -13,7 +13,7 @@ this one keeps ``make test`` honest about the bugs such a run found (the 64-bit 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -26,7 +26,8 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from kaohe.runtime import Stack, free_port
-from tests.conftest import Client, module_database_for, module_stack
+from tests.conftest import Client
+from tests.module_stack import backend, module_database, stack  # noqa: F401 (fixtures: one stack per store)
 from tests.helpers import cast, small_cycle
 
 pytestmark = pytest.mark.temporal
@@ -41,23 +42,6 @@ SKIP = {("POST", "/api/v1/auth/logout")}
 #: Path parameters that name what exists (the published cycle c1 of tests.helpers.small_cycle).
 REAL_PATH = {"key": "c1", "cycle": "c1", "unit": "U1", "cohort": "grassroots_branch", "stage": "scoring", "fmt": "xlsx"}
 CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def module_database(backend: str) -> Iterator[str | None]:
-    with module_database_for(backend) as url:
-        yield url
-
-
-@pytest_asyncio.fixture(scope="module")
-async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    async with module_stack(f"fuzz-{backend}", module_database, temporal_env, tmp_path_factory) as running:
-        yield running
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -8,14 +8,15 @@ each to the stage the checks need and shared, since a refused request changes no
 from __future__ import annotations
 
 import uuid
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 import pytest
 import pytest_asyncio
 from fastapi.routing import APIRoute
 
 from kaohe.runtime import Stack
-from tests.conftest import Client, log_position, module_database_for, module_stack
+from tests.conftest import Client, log_position
+from tests.module_stack import backend, module_database, stack  # noqa: F401 (fixtures: one stack per store)
 from tests.helpers import MEETING, cast, small_cycle
 
 pytestmark = pytest.mark.temporal
@@ -94,23 +95,6 @@ PEOPLE = {
 
 
 # ---------------------------------------------------------------- one stack per module and store
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def module_database(backend: str) -> Iterator[str | None]:
-    with module_database_for(backend) as url:
-        yield url
-
-
-@pytest_asyncio.fixture(scope="module")
-async def stack(module_database, backend, tmp_path_factory, temporal_env) -> AsyncIterator[Stack]:
-    async with module_stack(f"security-{backend}", module_database, temporal_env, tmp_path_factory) as running:
-        yield running
 
 
 @pytest_asyncio.fixture(scope="module")
